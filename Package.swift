@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let release: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    targets: [
+        // C libraries from Debian packages (installed by scripts/setup).
+        .systemLibrary(name: "CPcap", path: "Sources/CPcap"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
+
+        // Pure modules.
+        .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "VigilWire", dependencies: ["VigilCore", "CSodium"], swiftSettings: release),
+        .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
+
+        // Adapters: one technology each.
+        .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
+        .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),
+
+        // The command line.
+        .executableTarget(
+            name: "vigil",
+            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture", "VigilStore"],
+            swiftSettings: release),
+
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
+        .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"]),
+        .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

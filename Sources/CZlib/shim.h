@@ -1,0 +1,4 @@
+#ifndef VIGIL_CZLIB_SHIM_H
+#define VIGIL_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,97 @@
+import Foundation
+import VigilCore
+import VigilWire
+
+/// Writes observations into a directory of Zeek logs, one file per kind, opened on first use.
+/// A record carrying fields the open file's header lacks starts a new part file, so nothing
+/// read from another tool's logs is dropped.
+public final class ZeekLogWriter: ObservationSink {
+    public let directory: String
+    public let style: ZeekLogFormatter.Style
+    private struct Open {
+        var formatter: ZeekLogFormatter
+        var handle: UnsafeMutablePointer<FILE>
+        var extras: Set<String>
+        var part: Int
+        var buffer: [UInt8]
+        var lastTime: Timestamp
+    }
+    private var files: [ObservationKind: Open] = [:]
+    public private(set) var written: [ObservationKind: Int] = [:]
+
+    public init(directory: String, style: ZeekLogFormatter.Style) throws {
+        self.directory = directory
+        self.style = style
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw VigilError.io("cannot create output directory: \(error.localizedDescription)", file: directory)
+        }
+    }
+
+    public func consume(_ o: Observation) throws {
+        switch o {
+        case .conn(let r): try write(r, kind: .conn, ts: r.ts)
+        case .dns(let r): try write(r, kind: .dns, ts: r.ts)
+        case .http(let r): try write(r, kind: .http, ts: r.ts)
+        case .tls(let r): try write(r, kind: .ssl, ts: r.ts)
+        case .ssh(let r): try write(r, kind: .ssh, ts: r.ts)
+        case .dhcp(let r): try write(r, kind: .dhcp, ts: r.ts)
+        }
+    }
+
+    private func fileName(_ kind: ObservationKind, part: Int) -> String {
+        let ext = style == .json ? "json" : "log"
+        return part == 1 ? "\(directory)/\(kind.rawValue).\(ext)" : "\(directory)/\(kind.rawValue).\(part).\(ext)"
+    }
+
+    private func write<R: ZeekLoggable>(_ r: R, kind: ObservationKind, ts: Timestamp) throws {
+        let extraKeys = Set(r.extra.keys)
+        if var f = files[kind], extraKeys.isSubset(of: f.extras) {
+            f.formatter.append(r, to: &f.buffer)
+            f.lastTime = max(f.lastTime, ts)
+            if f.buffer.count >= 1 << 16 { try flush(&f) }
+            files[kind] = f
+        } else {
+            var part = 1
+            if var old = files[kind] {
+                part = old.part + 1
+                try close(&old)
+            }
+            let formatter = ZeekLogFormatter(R.self, style: style, extraColumns: extraKeys.sorted())
+            let path = fileName(kind, part: part)
+            guard let h = fopen(path, "w") else {
+                throw VigilError.io("cannot create: \(String(cString: strerror(errno)))", file: path)
+            }
+            var f = Open(formatter: formatter, handle: h, extras: extraKeys, part: part,
+                         buffer: Array(formatter.header(openedAt: ts).utf8), lastTime: ts)
+            formatter.append(r, to: &f.buffer)
+            files[kind] = f
+        }
+        written[kind, default: 0] += 1
+    }
+
+    private func flush(_ f: inout Open) throws {
+        let n = f.buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f.handle) }
+        if n != f.buffer.count {
+            throw VigilError.io("write failed: \(String(cString: strerror(errno)))", file: directory)
+        }
+        f.buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func close(_ f: inout Open) throws {
+        f.buffer.append(contentsOf: f.formatter.footer(closedAt: f.lastTime).utf8)
+        try flush(&f)
+        fclose(f.handle)
+    }
+
+    /// Writes the footers and closes every file.
+    public func finish() throws {
+        for (k, var f) in files {
+            try close(&f)
+            files[k] = nil
+        }
+    }
+
+    deinit { for (_, f) in files { fclose(f.handle) } }
+}

@@ -1,0 +1,230 @@
+import CSQLite
+import Foundation
+import VigilCore
+
+/// Vigil's embedded store: one SQLite file in WAL mode. Later stages (learner, analyst,
+/// API) write to it; a file that is damaged or belongs to another program is refused with a
+/// clear error, never reset.
+public final class SQLiteStore: ObservationSink {
+    public static let applicationID: Int32 = 0x5647_494C  // "VGIL"
+    public static let schemaVersion: Int32 = 1
+    public let path: String
+    private let db: OpaquePointer
+    private var insert: OpaquePointer?
+    private var pendingInTransaction = 0
+    public var batchSize = 5000
+    private let encoder = JSONEncoder()
+
+    public init(path: String) throws {
+        self.path = path
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let h = handle else {
+            let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close(handle) }
+            throw VigilError.io("cannot open store: \(msg)", file: path)
+        }
+        db = h
+        sqlite3_busy_timeout(db, 5000)
+        do {
+            try checkOwnership()
+            try exec("PRAGMA journal_mode=WAL")
+            try exec("PRAGMA synchronous=NORMAL")
+            try migrate()
+        } catch {
+            sqlite3_close(db)
+            throw error
+        }
+    }
+
+    deinit {
+        if pendingInTransaction > 0 { _ = try? exec("COMMIT") }
+        if let insert { sqlite3_finalize(insert) }
+        sqlite3_close(db)
+    }
+
+    private func error(_ what: String) -> VigilError {
+        let code = sqlite3_errcode(db)
+        let msg = String(cString: sqlite3_errmsg(db))
+        if code == SQLITE_NOTADB || code == SQLITE_CORRUPT {
+            return .corruptStore("\(what): \(msg). The file is damaged or not a database; Vigil left it untouched. Restore it from a backup or point --db at a new file.", file: path)
+        }
+        return .io("\(what): \(msg)", file: path)
+    }
+
+    func exec(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
+            let e = error(sql.prefix(40).description)
+            sqlite3_free(err)
+            throw e
+        }
+    }
+
+    func scalarInt(_ sql: String) throws -> Int64 {
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare") }
+        defer { sqlite3_finalize(st) }
+        let rc = sqlite3_step(st)
+        if rc == SQLITE_ROW { return sqlite3_column_int64(st, 0) }
+        if rc == SQLITE_DONE { return 0 }
+        throw error("query")
+    }
+
+    /// An empty file is ours to initialise; a database with other tables and another
+    /// application id is someone else's.
+    private func checkOwnership() throws {
+        let app = try scalarInt("PRAGMA application_id")
+        let tables = try scalarInt("SELECT count(*) FROM sqlite_master")
+        if app == Int64(Self.applicationID) {
+            let version = try scalarInt("PRAGMA user_version")
+            if version > Int64(Self.schemaVersion) {
+                throw VigilError.foreignStore("store schema version \(version) is newer than this Vigil understands (\(Self.schemaVersion)); upgrade Vigil", file: path)
+            }
+            return
+        }
+        if tables > 0 {
+            throw VigilError.foreignStore("this SQLite file belongs to another program (application_id \(app), \(tables) objects); Vigil will not modify it. Use a new --db path.", file: path)
+        }
+    }
+
+    private func migrate() throws {
+        let version = try scalarInt("PRAGMA user_version")
+        if version >= Int64(Self.schemaVersion) { return }
+        try exec("""
+        BEGIN;
+        PRAGMA application_id=\(Self.applicationID);
+        CREATE TABLE IF NOT EXISTS observations(
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          uid TEXT,
+          orig_h TEXT,
+          resp_h TEXT,
+          resp_p INTEGER,
+          body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS observations_ts ON observations(ts);
+        CREATE INDEX IF NOT EXISTS observations_orig ON observations(orig_h, ts);
+        CREATE INDEX IF NOT EXISTS observations_resp ON observations(resp_h, ts);
+        CREATE INDEX IF NOT EXISTS observations_uid ON observations(uid);
+        CREATE TABLE IF NOT EXISTS runs(
+          id INTEGER PRIMARY KEY,
+          command TEXT NOT NULL,
+          inputs TEXT NOT NULL,
+          stats TEXT NOT NULL,
+          first_ts INTEGER,
+          last_ts INTEGER);
+        PRAGMA user_version=\(Self.schemaVersion);
+        COMMIT;
+        """)
+    }
+
+    // MARK: - Observations
+
+    public func consume(_ o: Observation) throws {
+        if insert == nil {
+            var st: OpaquePointer?
+            guard sqlite3_prepare_v2(db, "INSERT INTO observations(kind, ts, uid, orig_h, resp_h, resp_p, body) VALUES(?,?,?,?,?,?,?)", -1, &st, nil) == SQLITE_OK else {
+                throw error("prepare insert")
+            }
+            insert = st
+        }
+        guard let st = insert else { return }
+        if pendingInTransaction == 0 { try exec("BEGIN") }
+        let body: Data
+        do { body = try encoder.encode(o) } catch { throw VigilError.io("cannot encode observation: \(error)", file: path) }
+        let (uid, origH, respH, respP) = Self.keys(o)
+        sqlite3_reset(st)
+        bind(st, 1, o.kind.rawValue)
+        sqlite3_bind_int64(st, 2, o.ts.nanoseconds)
+        bind(st, 3, uid)
+        bind(st, 4, origH)
+        bind(st, 5, respH)
+        if let respP { sqlite3_bind_int64(st, 6, Int64(respP)) } else { sqlite3_bind_null(st, 6) }
+        _ = body.withUnsafeBytes { sqlite3_bind_text(st, 7, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32($0.count), vigil_sqlite_transient()) }
+        guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert observation") }
+        pendingInTransaction += 1
+        if pendingInTransaction >= batchSize { try commit() }
+    }
+
+    private func bind(_ st: OpaquePointer, _ i: Int32, _ s: String?) {
+        guard let s else { sqlite3_bind_null(st, i); return }
+        sqlite3_bind_text(st, i, s, -1, vigil_sqlite_transient())
+    }
+
+    static func keys(_ o: Observation) -> (String?, String?, String?, UInt16?) {
+        switch o {
+        case .conn(let r): (r.uid, r.id.origHost.description, r.id.respHost.description, r.id.respPort)
+        case .dns(let r): (r.uid, r.id.origHost.description, r.id.respHost.description, r.id.respPort)
+        case .http(let r): (r.uid, r.id.origHost.description, r.id.respHost.description, r.id.respPort)
+        case .tls(let r): (r.uid, r.id.origHost.description, r.id.respHost.description, r.id.respPort)
+        case .ssh(let r): (r.uid, r.id.origHost.description, r.id.respHost.description, r.id.respPort)
+        case .dhcp(let r): (r.uids.first, r.clientAddr?.description ?? r.assignedAddr?.description, r.serverAddr?.description, 67)
+        }
+    }
+
+    /// Makes everything written so far durable.
+    public func commit() throws {
+        guard pendingInTransaction > 0 else { return }
+        try exec("COMMIT")
+        pendingInTransaction = 0
+    }
+
+    public func recordRun(command: String, inputs: [String], statsJSON: String, first: Timestamp?, last: Timestamp?) throws {
+        try commit()
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT INTO runs(command, inputs, stats, first_ts, last_ts) VALUES(?,?,?,?,?)", -1, &st, nil) == SQLITE_OK, let st else {
+            throw error("prepare run")
+        }
+        defer { sqlite3_finalize(st) }
+        bind(st, 1, command)
+        bind(st, 2, inputs.joined(separator: "\n"))
+        bind(st, 3, statsJSON)
+        if let first { sqlite3_bind_int64(st, 4, first.nanoseconds) } else { sqlite3_bind_null(st, 4) }
+        if let last { sqlite3_bind_int64(st, 5, last.nanoseconds) } else { sqlite3_bind_null(st, 5) }
+        guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert run") }
+    }
+
+    // MARK: - Reading
+
+    public func count(kind: ObservationKind? = nil) throws -> Int {
+        try commit()
+        if let kind { return Int(try scalarInt("SELECT count(*) FROM observations WHERE kind='\(kind.rawValue)'")) }
+        return Int(try scalarInt("SELECT count(*) FROM observations"))
+    }
+
+    /// Observations in stored order, optionally of one kind.
+    public func observations(kind: ObservationKind? = nil, limit: Int = Int.max) throws -> [Observation] {
+        try commit()
+        var st: OpaquePointer?
+        let sql = kind == nil ? "SELECT body FROM observations ORDER BY id LIMIT ?" : "SELECT body FROM observations WHERE kind=? ORDER BY id LIMIT ?"
+        guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare select") }
+        defer { sqlite3_finalize(st) }
+        var i: Int32 = 1
+        if let kind { bind(st, 1, kind.rawValue); i = 2 }
+        sqlite3_bind_int64(st, i, Int64(min(limit, Int(Int64.max))))
+        var out: [Observation] = []
+        let decoder = JSONDecoder()
+        while true {
+            let rc = sqlite3_step(st)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error("read observations") }
+            let n = Int(sqlite3_column_bytes(st, 0))
+            guard let p = sqlite3_column_blob(st, 0) else { continue }
+            let data = Data(bytes: p, count: n)
+            do { out.append(try decoder.decode(Observation.self, from: data)) } catch {
+                throw VigilError.corruptStore("an observation row does not decode: \(error)", file: path)
+            }
+        }
+        return out
+    }
+
+    /// SQLite's own consistency check of the whole file.
+    public func integrityCheck() throws -> String {
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nil) == SQLITE_OK, let st else { throw error("integrity_check") }
+        defer { sqlite3_finalize(st) }
+        guard sqlite3_step(st) == SQLITE_ROW, let t = sqlite3_column_text(st, 0) else { throw error("integrity_check") }
+        return String(cString: t)
+    }
+}

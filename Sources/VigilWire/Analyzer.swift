@@ -1,0 +1,121 @@
+import VigilCore
+
+/// What an application analyzer knows of the connection it is attached to.
+/// A plain value: the uid string is made only when a record is.
+public struct FlowInfo: Sendable {
+    public var uidBits: (UInt64, UInt32)
+    public var id: ConnectionID
+    public var uid: String { ZeekUID.format(uidBits) }
+}
+
+/// Where analyzers put what they found.
+public struct AnalyzerOutput {
+    public var observations: [Observation] = []
+    public var parseErrors: UInt64 = 0
+    let shared: SharedAnalyzerState
+}
+
+/// State shared by analyzers across connections (DHCP transactions span several flows).
+public final class SharedAnalyzerState {
+    var dhcp: DHCPAggregator
+    init(configuration: WireConfiguration) {
+        dhcp = DHCPAggregator(capacity: configuration.maxDHCPTransactions)
+    }
+}
+
+/// An application-layer analyzer attached to one connection. TCP analyzers get the in-order
+/// byte stream of each direction; UDP analyzers get one datagram at a time.
+/// Subclasses are `final`; one file each, registered in `AnalyzerRegistry.all`.
+open class StreamAnalyzer {
+    public init() {}
+    /// Bytes (TCP: next in-order bytes; UDP: one datagram) from the originator or responder.
+    open func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {}
+    /// Bytes were lost in this direction; stream analyzers usually stop.
+    open func gap(fromOrig: Bool) {}
+    /// The connection ended: flush what is pending.
+    open func finish(at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {}
+    /// True once the analyzer needs no more bytes (it will still get `finish`).
+    open var isDone: Bool { false }
+}
+
+/// One analyzer's registration: which service it names, what transport it reads, how it
+/// recognises its protocol from the first payload of a direction (content, not ports), and
+/// how to make one.
+public struct AnalyzerRegistration: Sendable {
+    public var service: String
+    public var proto: IPProtocol
+    public var detect: @Sendable (_ payload: UnsafeRawBufferPointer, _ fromOrig: Bool, _ origPort: UInt16, _ respPort: UInt16) -> Bool
+    public var make: @Sendable () -> StreamAnalyzer
+}
+
+public enum AnalyzerRegistry {
+    /// Every application analyzer, tried in this order on a connection's first payload.
+    public static let all: [AnalyzerRegistration] = [
+        TLSAnalyzer.registration,
+        SSHAnalyzer.registration,
+        HTTPAnalyzer.registration,
+        DNSAnalyzer.tcpRegistration,
+        DNSAnalyzer.udpRegistration,
+        DHCPAnalyzer.registration,
+    ]
+
+    /// Service names, in the bit order a flow records them.
+    static let serviceNames: [String] = {
+        var names: [String] = []
+        for r in all where !names.contains(r.service) { names.append(r.service) }
+        return names
+    }()
+}
+
+/// Zeek-style connection uids: "C" and 96 random bits in base 62.
+public enum ZeekUID {
+    static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    public static func format(_ bits: (UInt64, UInt32)) -> String {
+        var hi = bits.0, lo = UInt64(bits.1)
+        var out: [UInt8] = [UInt8(ascii: "C")]
+        var digits: [UInt8] = []
+        // 96-bit division by 62, two limbs.
+        while hi != 0 || lo != 0 {
+            let (qh, rh) = hi.quotientAndRemainder(dividingBy: 62)
+            let cur = rh << 32 | lo
+            let (ql, rl) = cur.quotientAndRemainder(dividingBy: 62)
+            hi = qh; lo = ql
+            digits.append(alphabet[Int(rl)])
+        }
+        if digits.isEmpty { digits.append(alphabet[0]) }
+        out.append(contentsOf: digits.reversed())
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A small deterministic generator (SplitMix64): uids are reproducible for a given seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// How the wire stage behaves. Defaults follow Zeek's.
+public struct WireConfiguration: Sendable {
+    public var maxFlows: Int = 1_000_000
+    public var tcpInactivity: Duration = .seconds(300)
+    public var udpInactivity: Duration = .seconds(60)
+    public var icmpInactivity: Duration = .seconds(60)
+    /// Connection attempts and closed connections linger this long (Zeek's tcp_close_delay).
+    public var closeDelay: Duration = .seconds(5)
+    public var maxPendingFragments: Int = 4096
+    public var fragmentTimeout: Duration = .seconds(30)
+    public var maxDHCPTransactions: Int = 4096
+    /// Bytes of each direction's stream given to analyzers before they are cut off.
+    public var maxAnalyzedBytesPerDirection: Int = 1 << 20
+    public var uidSeed: UInt64 = 0x5649_4749_4C00_0001
+    /// The monitored site, for conn.log's local_orig / local_resp.
+    public var localNetworks: [CIDR] = CIDR.privateBlocks
+    public init() {}
+}

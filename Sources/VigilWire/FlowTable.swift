@@ -1,0 +1,244 @@
+import VigilCore
+
+/// A direction-independent flow key: the lower endpoint first.
+struct FlowKey: Hashable {
+    var a: IPAddress
+    var b: IPAddress
+    var ports: UInt32   // aPort << 16 | bPort
+    var proto: UInt8
+
+    @inline(__always)
+    static func make(src: IPAddress, sp: UInt16, dst: IPAddress, dp: UInt16, proto: UInt8) -> (FlowKey, srcIsA: Bool) {
+        if src < dst || (src == dst && sp <= dp) {
+            return (FlowKey(a: src, b: dst, ports: UInt32(sp) << 16 | UInt32(dp), proto: proto), true)
+        }
+        return (FlowKey(a: dst, b: src, ports: UInt32(dp) << 16 | UInt32(sp), proto: proto), false)
+    }
+
+    @inline(__always)
+    func hash(into h: inout Hasher) {
+        h.combine(a.high ^ b.high &* 0x9E37_79B9_7F4A_7C15)
+        h.combine(a.low)
+        h.combine(b.low)
+        h.combine(UInt64(ports) << 8 | UInt64(proto))
+    }
+}
+
+/// TCP endpoint states, as Zeek's analyzer names them.
+enum EndpointState: UInt8 {
+    case inactive, synSent, synAckSent, partial, established, closed, reset
+}
+
+/// One direction of a flow. Trivially copyable: updating it allocates nothing.
+struct FlowSide {
+    var packets: UInt64 = 0
+    var ipBytes: UInt64 = 0
+    var payloadBytes: UInt64 = 0
+    var state: EndpointState = .inactive
+    var seqInit = false
+    var sawSyn = false
+    var seqBase: UInt32 = 0
+    var lastRel: Int64 = 0        // highest unwrapped relative sequence seen
+    var highEnd: Int64 = 0        // highest payload end (Zeek's size)
+    var delivered: Int64 = 0      // next in-order byte for analyzers
+    var missed: UInt64 = 0
+    var retransmits: UInt32 = 0
+    var gaps: UInt32 = 0
+    var zeroWindows: UInt32 = 0
+    var historySeen: UInt32 = 0   // bit per letter a...z
+    var analyzedBytes: Int = 0
+    var mac: UInt64 = 0
+
+    /// Unwraps a 32-bit sequence number relative to `seqBase` around the last one seen.
+    @inline(__always)
+    func unwrap(_ seq: UInt32) -> Int64 {
+        let rel32 = Int64(seq &- seqBase)
+        let hiPart = lastRel & ~0xFFFF_FFFF
+        var best = hiPart | rel32
+        if best - lastRel > 0x8000_0000 { best -= 0x1_0000_0000 }
+        else if lastRel - best > 0x8000_0000 { best += 0x1_0000_0000 }
+        return best
+    }
+}
+
+/// Zeek's history string, built in place: at most 24 letters.
+struct History {
+    var bytes: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var count: UInt8 = 0
+
+    @inline(__always)
+    mutating func append(_ c: UInt8) {
+        guard count < 24 else { return }
+        let i = Int(count)
+        let shift = UInt64((i & 7) * 8)
+        switch i >> 3 {
+        case 0: bytes.0 |= UInt64(c) << shift
+        case 1: bytes.1 |= UInt64(c) << shift
+        default: bytes.2 |= UInt64(c) << shift
+        }
+        count += 1
+    }
+
+    var string: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(count))
+        for i in 0..<Int(count) {
+            let word = i >> 3 == 0 ? bytes.0 : (i >> 3 == 1 ? bytes.1 : bytes.2)
+            out.append(UInt8(truncatingIfNeeded: word >> UInt64((i & 7) * 8)))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Which timeout list a flow is on.
+enum TimeoutClass: Int {
+    case short = 0, datagram = 1, tcp = 2
+}
+
+/// One connection in the table.
+struct Flow {
+    var key: FlowKey
+    var origIsA: Bool
+    var origPort: UInt16
+    var respPort: UInt16
+    var uid: (UInt64, UInt32)
+    var start: Timestamp
+    var last: Timestamp
+    var orig = FlowSide()
+    var resp = FlowSide()
+    var history = History()
+    var services: UInt16 = 0
+    /// 0 = no analyzer yet, 1 = attached, 2 = gave up looking.
+    var appState: UInt8 = 0
+    var appTries: UInt8 = 0
+    var flipped = false
+    var prev: Int32 = -1
+    var next: Int32 = -1
+    var list: TimeoutClass = .short
+    var live = false
+
+    var origHost: IPAddress { origIsA ? key.a : key.b }
+    var respHost: IPAddress { origIsA ? key.b : key.a }
+    var id: ConnectionID {
+        ConnectionID(origHost: origHost, origPort: origPort, respHost: respHost, respPort: respPort,
+                     proto: IPProtocol(rawValue: key.proto))
+    }
+}
+
+/// The bounded connection table: a hash index into a flat array of flows, with one
+/// least-recently-active list per timeout class, so expiry and eviction are O(1).
+struct FlowTable {
+    private(set) var flows: ContiguousArray<Flow> = []
+    var analyzers: ContiguousArray<StreamAnalyzer?> = []
+    private var index: [FlowKey: Int32] = [:]
+    private var free: [Int32] = []
+    private var heads: (Int32, Int32, Int32) = (-1, -1, -1)
+    private var tails: (Int32, Int32, Int32) = (-1, -1, -1)
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        index.reserveCapacity(min(self.capacity, 1 << 16))
+    }
+
+    var count: Int { index.count }
+
+    @inline(__always) func find(_ key: FlowKey) -> Int32? { index[key] }
+
+    @inline(__always) subscript(i: Int32) -> Flow {
+        get { flows[Int(i)] }
+        _modify { yield &flows[Int(i)] }
+    }
+
+    var isFull: Bool { index.count >= capacity }
+
+    mutating func insert(_ flow: Flow) -> Int32 {
+        var f = flow
+        f.live = true
+        let i: Int32
+        if let slot = free.popLast() {
+            i = slot
+            flows[Int(i)] = f
+            analyzers[Int(i)] = nil
+        } else {
+            i = Int32(flows.count)
+            flows.append(f)
+            analyzers.append(nil)
+        }
+        index[f.key] = i
+        link(i, to: f.list)
+        return i
+    }
+
+    mutating func remove(_ i: Int32) {
+        unlink(i)
+        index[flows[Int(i)].key] = nil
+        flows[Int(i)].live = false
+        analyzers[Int(i)] = nil
+        free.append(i)
+    }
+
+    /// Moves a flow to the tail (most recent) of `list`.
+    @inline(__always)
+    mutating func touch(_ i: Int32, list: TimeoutClass) {
+        let f = flows[Int(i)]
+        if f.list == list && f.next == -1 { return }  // already the tail
+        unlink(i)
+        flows[Int(i)].list = list
+        link(i, to: list)
+    }
+
+    func head(_ list: TimeoutClass) -> Int32 {
+        switch list {
+        case .short: heads.0
+        case .datagram: heads.1
+        case .tcp: heads.2
+        }
+    }
+
+    /// The least recently active flow over all lists (the one to evict under pressure).
+    func coldest() -> Int32? {
+        var best: Int32? = nil
+        for l in [TimeoutClass.short, .datagram, .tcp] {
+            let h = head(l)
+            if h >= 0, best == nil || flows[Int(h)].last < flows[Int(best!)].last { best = h }
+        }
+        return best
+    }
+
+    private mutating func setHead(_ l: TimeoutClass, _ v: Int32) {
+        switch l { case .short: heads.0 = v; case .datagram: heads.1 = v; case .tcp: heads.2 = v }
+    }
+    private mutating func setTail(_ l: TimeoutClass, _ v: Int32) {
+        switch l { case .short: tails.0 = v; case .datagram: tails.1 = v; case .tcp: tails.2 = v }
+    }
+    private func tail(_ l: TimeoutClass) -> Int32 {
+        switch l { case .short: tails.0; case .datagram: tails.1; case .tcp: tails.2 }
+    }
+
+    private mutating func link(_ i: Int32, to l: TimeoutClass) {
+        let t = tail(l)
+        flows[Int(i)].prev = t
+        flows[Int(i)].next = -1
+        if t >= 0 { flows[Int(t)].next = i } else { setHead(l, i) }
+        setTail(l, i)
+    }
+
+    private mutating func unlink(_ i: Int32) {
+        let f = flows[Int(i)]
+        if f.prev >= 0 { flows[Int(f.prev)].next = f.next } else { setHead(f.list, f.next) }
+        if f.next >= 0 { flows[Int(f.next)].prev = f.prev } else { setTail(f.list, f.prev) }
+        flows[Int(i)].prev = -1
+        flows[Int(i)].next = -1
+    }
+
+    /// Live flows in least-recently-active order, for the final flush.
+    func liveIndices() -> [Int32] {
+        var out: [Int32] = []
+        for l in [TimeoutClass.short, .datagram, .tcp] {
+            var i = head(l)
+            while i >= 0 { out.append(i); i = flows[Int(i)].next }
+        }
+        return out.sorted { flows[Int($0)].start < flows[Int($1)].start }
+    }
+}

@@ -1,0 +1,235 @@
+import VigilCore
+
+/// Streams one direction of HTTP/1.x: header blocks are collected, bodies are counted and
+/// skipped (Content-Length, chunked, or until close) without being buffered.
+struct HTTPStreamReader {
+    enum State { case headers, body(UInt64), chunkSize, chunkData(UInt64), chunkEnd(Int), trailers, untilClose, tunnel, broken }
+    var state: State = .headers
+    var header: [UInt8] = []
+    var lineLength = 0        // bytes on the current header line; a blank line ends the block
+    var line: [UInt8] = []
+    var bodyBytes: UInt64 = 0
+    static let maxHeader = 32 * 1024
+
+    enum Event { case headers([UInt8]), bodyDone(UInt64) }
+
+    /// Consumes bytes; calls `onEvent` for each complete header block and body. The handler
+    /// returns the body framing that follows a header block.
+    mutating func consume(_ d: UnsafeRawBufferPointer, onEvent: (Event) -> State?) -> Bool {
+        var i = 0
+        while i < d.count {
+            switch state {
+            case .broken, .tunnel:
+                return true
+            case .untilClose:
+                bodyBytes &+= UInt64(d.count - i)
+                return true
+            case .headers, .trailers:
+                let inTrailers: Bool = { if case .trailers = state { return true }; return false }()
+                var ended = false
+                while i < d.count {
+                    let c = d[i]
+                    i += 1
+                    if !inTrailers { header.append(c) }
+                    if c == 10 {
+                        if lineLength == 0 { ended = true; break }
+                        lineLength = 0
+                    } else if c != 13 {
+                        lineLength += 1
+                    }
+                    if header.count > Self.maxHeader { state = .broken; return false }
+                }
+                guard ended else { continue }
+                lineLength = 0
+                if inTrailers {
+                    state = .headers
+                    _ = onEvent(.bodyDone(bodyBytes))
+                    bodyBytes = 0
+                    continue
+                }
+                // Skip leading blank lines between messages.
+                let block = header
+                header.removeAll(keepingCapacity: true)
+                if block.allSatisfy({ $0 == 13 || $0 == 10 }) { continue }
+                let next = onEvent(.headers(block)) ?? .body(0)
+                bodyBytes = 0
+                state = next
+                if case .body(0) = next { state = .headers; _ = onEvent(.bodyDone(0)) }
+            case .body(let remaining):
+                let n = min(remaining, UInt64(d.count - i))
+                i += Int(n)
+                bodyBytes &+= n
+                if n == remaining {
+                    state = .headers
+                    _ = onEvent(.bodyDone(bodyBytes))
+                    bodyBytes = 0
+                } else {
+                    state = .body(remaining - n)
+                }
+            case .chunkSize:
+                while i < d.count {
+                    let c = d[i]
+                    i += 1
+                    if c == 10 { break }
+                    if line.count < 1024 { line.append(c) } else { state = .broken; return false }
+                }
+                guard i <= d.count, d[i - 1] == 10 else { continue }
+                let hexDigits = line.prefix { $0 != 59 && $0 != 13 && $0 != 32 }  // stop at ';' or CR
+                line.removeAll(keepingCapacity: true)
+                guard let size = UInt64(String(decoding: hexDigits, as: UTF8.self), radix: 16) else {
+                    state = .broken; return false
+                }
+                state = size == 0 ? .trailers : .chunkData(size)
+                lineLength = 0
+            case .chunkData(let remaining):
+                let n = min(remaining, UInt64(d.count - i))
+                i += Int(n)
+                bodyBytes &+= n
+                state = n == remaining ? .chunkEnd(0) : .chunkData(remaining - n)
+            case .chunkEnd(let seen):
+                // CRLF after chunk data.
+                let c = d[i]
+                i += 1
+                if c == 10 { state = .chunkSize } else { state = .chunkEnd(seen + 1) }
+                if seen > 2 { state = .broken; return false }
+            }
+        }
+        return true
+    }
+}
+
+/// A parsed header block: the first line and the fields Vigil logs.
+struct HTTPHead {
+    var first: [Substring] = []
+    var fields: [(String, String)] = []
+
+    init?(_ block: [UInt8]) {
+        let text = String(decoding: block, as: UTF8.self)
+        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        guard !lines.isEmpty else { return nil }
+        first = lines.removeFirst().split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        for l in lines {
+            guard let colon = l.firstIndex(of: ":") else { continue }
+            let name = l[..<colon].lowercased()
+            let value = l[l.index(after: colon)...].trimmingSpaces()
+            fields.append((name, value))
+        }
+    }
+
+    func value(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        var s = self[...]
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// HTTP/1.x found by content (a request method or a status line at a stream's start).
+/// Pairs requests with responses in order, counts body lengths, logs like Zeek's http.log.
+final class HTTPAnalyzer: StreamAnalyzer {
+    static let methods: [StaticString] = ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ", "PROPFIND "]
+
+    static let registration = AnalyzerRegistration(
+        service: "http", proto: .tcp,
+        detect: { p, fromOrig, _, _ in
+            if fromOrig { return methods.contains { p.starts(with: $0) } }
+            return p.starts(with: "HTTP/1.")
+        },
+        make: { HTTPAnalyzer() })
+
+    private var request = HTTPStreamReader()
+    private var response = HTTPStreamReader()
+    private var pending: [HTTPRecord] = []       // requests waiting for their response
+    private var responding: HTTPRecord?          // response headers seen, body in progress
+    private var depth: UInt32 = 0
+    private var lastTime = Timestamp.zero
+    private var pendingRequestAt: Timestamp?
+
+    override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        lastTime = time
+        if fromOrig {
+            if pendingRequestAt == nil, case .headers = request.state, request.header.isEmpty { pendingRequestAt = time }
+            let ok = request.consume(data) { event in self.requestEvent(event, at: time, flow: flow) }
+            if !ok { out.parseErrors += 1 }
+        } else {
+            let ok = response.consume(data) { event in self.responseEvent(event, flow: flow, into: &out) }
+            if !ok { out.parseErrors += 1 }
+        }
+    }
+
+    private func requestEvent(_ e: HTTPStreamReader.Event, at time: Timestamp, flow: FlowInfo) -> HTTPStreamReader.State? {
+        switch e {
+        case .headers(let block):
+            let ts = pendingRequestAt ?? time
+            pendingRequestAt = nil
+            guard let head = HTTPHead(block), head.first.count >= 2 else { return .broken }
+            depth += 1
+            var r = HTTPRecord(ts: ts, uid: flow.uid, id: flow.id, transDepth: depth)
+            r.method = String(head.first[0])
+            r.uri = String(head.first[1])
+            if head.first.count > 2, head.first[2].hasPrefix("HTTP/") { r.version = String(head.first[2].dropFirst(5)) }
+            r.host = head.value("host")
+            r.userAgent = head.value("user-agent")
+            r.referrer = head.value("referer")
+            r.origin = head.value("origin")
+            pending.append(r)
+            if r.method == "CONNECT" { return .tunnel }
+            return Self.framing(head, isResponse: false, requestMethod: nil)
+        case .bodyDone(let n):
+            if let last = pending.indices.last { pending[last].requestBodyLength = n }
+            return nil
+        }
+    }
+
+    private func responseEvent(_ e: HTTPStreamReader.Event, flow: FlowInfo, into out: inout AnalyzerOutput) -> HTTPStreamReader.State? {
+        switch e {
+        case .headers(let block):
+            guard let head = HTTPHead(block), head.first.count >= 2, head.first[0].hasPrefix("HTTP/") else { return .broken }
+            let code = UInt16(head.first[1]) ?? 0
+            if (100..<200).contains(code) && code != 101 { return .body(0) }  // interim; the real one follows
+            var r = pending.isEmpty ? HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth + 1) : pending.removeFirst()
+            if pending.isEmpty && r.method == nil { depth += 1 }
+            r.statusCode = code
+            r.statusMessage = head.first.count > 2 ? String(head.first[2]) : nil
+            r.contentType = head.value("content-type")
+            if r.version == nil { r.version = String(head.first[0].dropFirst(5)) }
+            responding = r
+            if code == 101 { return .tunnel }
+            if r.method == "CONNECT" && (200..<300).contains(code) { return .tunnel }
+            return Self.framing(head, isResponse: true, requestMethod: r.method, status: code)
+        case .bodyDone(let n):
+            if var r = responding {
+                r.responseBodyLength = n
+                out.observations.append(.http(r))
+                responding = nil
+            }
+            return nil
+        }
+    }
+
+    static func framing(_ head: HTTPHead, isResponse: Bool, requestMethod: String?, status: UInt16 = 0) -> HTTPStreamReader.State {
+        if isResponse && (requestMethod == "HEAD" || status == 204 || status == 304) { return .body(0) }
+        if let te = head.value("transfer-encoding"), te.lowercased().contains("chunked") { return .chunkSize }
+        if let cl = head.value("content-length"), let n = UInt64(cl) { return .body(n) }
+        return isResponse ? .untilClose : .body(0)
+    }
+
+    override func gap(fromOrig: Bool) {
+        if fromOrig { request.state = .broken } else { response.state = .broken }
+    }
+
+    override func finish(at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        if var r = responding {
+            r.responseBodyLength = response.bodyBytes
+            out.observations.append(.http(r))
+            responding = nil
+        }
+        for r in pending { out.observations.append(.http(r)) }
+        pending = []
+    }
+}

@@ -1,0 +1,104 @@
+import VigilCore
+
+/// SSH found by its banner ("SSH-2.0-…"). Logs both software banners and the algorithms
+/// negotiated from the two KEXINIT messages (Zeek's ssh.log).
+final class SSHAnalyzer: StreamAnalyzer {
+    static let registration = AnalyzerRegistration(
+        service: "ssh", proto: .tcp,
+        detect: { p, _, _, _ in p.starts(with: "SSH-") },
+        make: { SSHAnalyzer() })
+
+    private var buffers: ([UInt8], [UInt8]) = ([], [])
+    private var banners: (String?, String?) = (nil, nil)
+    private var kex: ([[String]]?, [[String]]?) = (nil, nil)
+    private var firstSeen: Timestamp?
+    private var logged = false
+    private var stopped = (false, false)
+
+    override var isDone: Bool { logged }
+
+    override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        if logged || (fromOrig ? stopped.0 : stopped.1) { return }
+        if firstSeen == nil { firstSeen = time }
+        var buf = fromOrig ? buffers.0 : buffers.1
+        buf.append(contentsOf: data)
+        var banner = fromOrig ? banners.0 : banners.1
+        var consumed = 0
+        // Banner lines: a server may send other lines before its "SSH-" line.
+        while banner == nil, let nl = buf[consumed...].firstIndex(of: 10) {
+            var line = buf[consumed..<nl]
+            if line.last == 13 { line = line.dropLast() }
+            consumed = nl + 1
+            if line.starts(with: Array("SSH-".utf8)) { banner = String(decoding: line, as: UTF8.self) }
+            if consumed > 8192 { break }
+        }
+        if banner != nil {
+            if fromOrig { banners.0 = banner } else { banners.1 = banner }
+            let have = fromOrig ? kex.0 != nil : kex.1 != nil
+            if !have, buf.count - consumed >= 6 {
+                let len = Int(buf[consumed]) << 24 | Int(buf[consumed + 1]) << 16 | Int(buf[consumed + 2]) << 8 | Int(buf[consumed + 3])
+                if len > 35_000 || len < 2 {
+                    stop(fromOrig)
+                } else if buf.count - consumed - 4 >= len {
+                    let pad = Int(buf[consumed + 4])
+                    let payload = Array(buf[(consumed + 5)..<(consumed + 4 + max(1, len - pad))])
+                    if payload.first == 20 {
+                        let lists = Self.nameLists(payload)
+                        if fromOrig { kex.0 = lists } else { kex.1 = lists }
+                        if lists == nil { out.parseErrors += 1 }
+                    }
+                    consumed += 4 + len
+                }
+            }
+        }
+        if consumed > 0 { buf.removeFirst(min(consumed, buf.count)) }
+        if buf.count > 70_000 { stop(fromOrig); buf = [] }
+        if fromOrig { buffers.0 = buf } else { buffers.1 = buf }
+        if kex.0 != nil && kex.1 != nil { log(flow: flow, into: &out) }
+    }
+
+    private func stop(_ fromOrig: Bool) {
+        if fromOrig { stopped.0 = true; buffers.0 = [] } else { stopped.1 = true; buffers.1 = [] }
+    }
+
+    /// The ten name-lists of a KEXINIT payload (after the message byte and cookie).
+    static func nameLists(_ p: [UInt8]) -> [[String]]? {
+        var o = 17
+        var lists: [[String]] = []
+        for _ in 0..<10 {
+            guard o + 4 <= p.count else { return nil }
+            let n = Int(p[o]) << 24 | Int(p[o + 1]) << 16 | Int(p[o + 2]) << 8 | Int(p[o + 3])
+            guard n >= 0, o + 4 + n <= p.count else { return nil }
+            let text = String(decoding: p[(o + 4)..<(o + 4 + n)], as: UTF8.self)
+            lists.append(text.split(separator: ",").map(String.init))
+            o += 4 + n
+        }
+        return lists
+    }
+
+    private func log(flow: FlowInfo, into out: inout AnalyzerOutput) {
+        guard !logged, banners.0 != nil || banners.1 != nil else { return }
+        logged = true
+        buffers = ([], [])
+        var r = SSHRecord(ts: firstSeen ?? .zero, uid: flow.uid, id: flow.id)
+        r.client = banners.0
+        r.server = banners.1
+        let b = banners.0 ?? banners.1 ?? ""
+        r.version = b.hasPrefix("SSH-1.") && !b.hasPrefix("SSH-1.99") ? 1 : 2
+        if let c = kex.0, let s = kex.1 {
+            func pick(_ k: Int) -> String? { c[k].first { s[k].contains($0) } }
+            r.kexAlg = pick(0)
+            r.hostKeyAlg = pick(1)
+            r.cipherAlg = pick(2)
+            r.macAlg = pick(4)
+            r.compressionAlg = pick(6)
+        }
+        out.observations.append(.ssh(r))
+    }
+
+    override func gap(fromOrig: Bool) { stop(fromOrig) }
+
+    override func finish(at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        log(flow: flow, into: &out)
+    }
+}

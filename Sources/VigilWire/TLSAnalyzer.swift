@@ -1,0 +1,279 @@
+import CSodium
+import VigilCore
+
+/// What a ClientHello or ServerHello says, as far as logs and fingerprints need.
+struct TLSHello {
+    var legacyVersion: UInt16 = 0
+    var sessionID: [UInt8] = []
+    var ciphers: [UInt16] = []
+    var extensions: [UInt16] = []
+    var supportedVersions: [UInt16] = []
+    var signatureAlgorithms: [UInt16] = []
+    var serverName: String? = nil
+    var alpn: [[UInt8]] = []
+    var keyShareGroup: UInt16? = nil
+
+    static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
+
+    /// Parses a ClientHello (`client`) or ServerHello body. Nil if it does not hold together.
+    static func parse(_ b: UnsafeRawBufferPointer, client: Bool) -> TLSHello? {
+        var h = TLSHello()
+        guard let v = b.u16(0) else { return nil }
+        h.legacyVersion = v
+        var o = 2 + 32
+        guard let sidLen = b.u8(o), sidLen <= 32, o + 1 + Int(sidLen) <= b.count else { return nil }
+        h.sessionID = Array(b.slice(o + 1, Int(sidLen)))
+        o += 1 + Int(sidLen)
+        if client {
+            guard let cl = b.u16(o), cl % 2 == 0, o + 2 + Int(cl) <= b.count else { return nil }
+            var k = o + 2
+            while k < o + 2 + Int(cl) { if let c = b.u16(k) { h.ciphers.append(c) }; k += 2 }
+            o += 2 + Int(cl)
+            guard let compLen = b.u8(o), o + 1 + Int(compLen) <= b.count else { return nil }
+            o += 1 + Int(compLen)
+        } else {
+            guard let c = b.u16(o), b.u8(o + 2) != nil else { return nil }
+            h.ciphers = [c]
+            o += 3
+        }
+        guard o < b.count else { return h }  // no extensions
+        guard let extLen = b.u16(o), o + 2 + Int(extLen) <= b.count else { return nil }
+        var e = o + 2
+        let end = o + 2 + Int(extLen)
+        while e + 4 <= end {
+            guard let t = b.u16(e), let l = b.u16(e + 2), e + 4 + Int(l) <= end else { return nil }
+            let d = e + 4
+            h.extensions.append(t)
+            switch t {
+            case 0 where client:
+                // server_name_list: len(2) type(1) name_len(2) name
+                if let nl = b.u16(d + 3), b.u8(d + 2) == 0 {
+                    h.serverName = b.string(d + 5, min(Int(nl), Int(l) - 5))
+                }
+            case 16:
+                var k = d + 2
+                while k < d + Int(l), let n = b.u8(k) {
+                    h.alpn.append(Array(b.slice(k + 1, Int(n))))
+                    k += 1 + Int(n)
+                }
+            case 43:
+                if client {
+                    if let n = b.u8(d) {
+                        var k = d + 1
+                        while k + 1 < d + 1 + Int(n) { if let sv = b.u16(k) { h.supportedVersions.append(sv) }; k += 2 }
+                    }
+                } else if let sv = b.u16(d) {
+                    h.supportedVersions = [sv]
+                }
+            case 13 where client:
+                if let n = b.u16(d) {
+                    var k = d + 2
+                    while k + 1 < d + 2 + Int(n) { if let sa = b.u16(k) { h.signatureAlgorithms.append(sa) }; k += 2 }
+                }
+            case 51:
+                if client {
+                    if let g = b.u16(d + 2) { h.keyShareGroup = g }
+                } else if let g = b.u16(d) {
+                    h.keyShareGroup = g
+                }
+            default:
+                break
+            }
+            e = d + Int(l)
+        }
+        return h
+    }
+
+    /// The negotiated or offered version: supported_versions wins over the legacy field.
+    var version: UInt16 {
+        supportedVersions.filter { !Self.isGREASE($0) }.max() ?? legacyVersion
+    }
+}
+
+/// JA4 and JA4S TLS fingerprints (FoxIO's specification).
+public enum JA4 {
+    static func versionCode(_ v: UInt16) -> String {
+        switch v {
+        case 0x0304: "13"
+        case 0x0303: "12"
+        case 0x0302: "11"
+        case 0x0301: "10"
+        case 0x0300: "s3"
+        case 0x0002: "s2"
+        case 0xFEFF: "d1"
+        case 0xFEFD: "d2"
+        case 0xFEFC: "d3"
+        default: "00"
+        }
+    }
+
+    static func alpnCode(_ first: [UInt8]?) -> String {
+        guard let a = first, let f = a.first, let l = a.last else { return "00" }
+        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
+        if alnum(f) && alnum(l) { return String(decoding: [f, l], as: UTF8.self) }
+        let h = hexString(a)
+        return String(h.prefix(1)) + String(h.suffix(1))
+    }
+
+    /// The first 12 hex digits of SHA-256 of `text` (libsodium).
+    public static func hash12(_ text: String) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBufferPointer { src in
+            crypto_hash_sha256(&digest, src.baseAddress, UInt64(src.count))
+        }
+        return String(hexString(digest).prefix(12))
+    }
+
+    static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : String(min(n, 99)) }
+
+    static func client(_ h: TLSHello, transport: Character = "t") -> String {
+        let ciphers = h.ciphers.filter { !TLSHello.isGREASE($0) }
+        let exts = h.extensions.filter { !TLSHello.isGREASE($0) }
+        let a = "\(transport)\(versionCode(h.version))\(h.serverName != nil ? "d" : "i")"
+            + twoDigits(ciphers.count) + twoDigits(exts.count) + alpnCode(h.alpn.first)
+        let b = ciphers.isEmpty ? "000000000000" : hash12(ciphers.sorted().map(hex4).joined(separator: ","))
+        let extList = exts.filter { $0 != 0 && $0 != 16 }.sorted().map(hex4).joined(separator: ",")
+        let sigs = h.signatureAlgorithms.map(hex4).joined(separator: ",")
+        let cText = sigs.isEmpty ? extList : extList + "_" + sigs
+        let c = exts.isEmpty ? "000000000000" : hash12(cText)
+        return "\(a)_\(b)_\(c)"
+    }
+
+    static func server(_ h: TLSHello, transport: Character = "t") -> String {
+        let exts = h.extensions
+        let a = "\(transport)\(versionCode(h.version))" + twoDigits(exts.count) + alpnCode(h.alpn.first)
+        let c = exts.isEmpty ? "000000000000" : hash12(exts.map(hex4).joined(separator: ","))
+        return "\(a)_\(hex4(h.ciphers.first ?? 0))_\(c)"
+    }
+}
+
+/// TLS handshakes found by content: the record header of a handshake at the start of a stream.
+/// Logs version, cipher, curve, SNI, ALPN, resumption and JA4/JA4S, like Zeek's ssl.log.
+final class TLSAnalyzer: StreamAnalyzer {
+    static let registration = AnalyzerRegistration(
+        service: "ssl", proto: .tcp,
+        detect: { p, _, _, _ in
+            guard let t = p.u8(0), let major = p.u8(1), let minor = p.u8(2) else { return false }
+            return t == 22 && major == 3 && minor <= 4 && (p.count < 6 || p[5] == 1 || p[5] == 2)
+        },
+        make: { TLSAnalyzer() })
+
+    private var records: ([UInt8], [UInt8]) = ([], [])      // pending record bytes per direction
+    private var handshake: ([UInt8], [UInt8]) = ([], [])    // handshake message bytes per direction
+    private var clientHello: TLSHello?
+    private var serverHello: TLSHello?
+    private var firstSeen: Timestamp?
+    private var appData = (false, false)
+    private var alert = false
+    private var logged = false
+    private var stopped = (false, false)
+
+    override var isDone: Bool { logged }
+
+    override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        if logged || (fromOrig ? stopped.0 : stopped.1) { return }
+        if firstSeen == nil { firstSeen = time }
+        var buf = fromOrig ? records.0 : records.1
+        buf.append(contentsOf: data)
+        var consumed = 0
+        var bad = false
+        while buf.count - consumed >= 5 {
+            let type = buf[consumed]
+            let len = Int(buf[consumed + 3]) << 8 | Int(buf[consumed + 4])
+            guard (20...24).contains(type), buf[consumed + 1] == 3, len <= 18_432 else { bad = true; break }
+            guard buf.count - consumed - 5 >= len else { break }
+            if type == 22 {
+                if fromOrig { handshake.0.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
+                else { handshake.1.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
+                parseHandshake(fromOrig: fromOrig, into: &out)
+            } else if type == 23 {
+                if fromOrig { appData.0 = true } else { appData.1 = true }
+            } else if type == 21 {
+                alert = true
+            }
+            consumed += 5 + len
+        }
+        if consumed > 0 { buf.removeFirst(consumed) }
+        if bad || buf.count > 40_000 {
+            if !bad { out.parseErrors += 0 } else { out.parseErrors += 1 }
+            buf = []
+            if fromOrig { stopped.0 = true } else { stopped.1 = true }
+        }
+        if fromOrig { records.0 = buf } else { records.1 = buf }
+        if serverHello != nil && appData.0 && appData.1 {
+            log(established: true, flow: flow, into: &out)
+        }
+    }
+
+    private func parseHandshake(fromOrig: Bool, into out: inout AnalyzerOutput) {
+        let hs = fromOrig ? handshake.0 : handshake.1
+        guard hs.count >= 4 else { return }
+        let type = hs[0]
+        let len = Int(hs[1]) << 16 | Int(hs[2]) << 8 | Int(hs[3])
+        guard hs.count >= 4 + len else {
+            if hs.count > 70_000 { if fromOrig { handshake.0 = [] } else { handshake.1 = [] } }
+            return
+        }
+        hs.withUnsafeBytes { all in
+            let body = all.slice(4, len)
+            if type == 1 && fromOrig && clientHello == nil {
+                clientHello = TLSHello.parse(body, client: true)
+                if clientHello == nil { out.parseErrors += 1 }
+            } else if type == 2 && !fromOrig && serverHello == nil {
+                serverHello = TLSHello.parse(body, client: false)
+                if serverHello == nil { out.parseErrors += 1 }
+            }
+        }
+        // Later handshake messages (certificates…) are not needed; stop collecting.
+        if fromOrig { handshake.0 = [] } else { handshake.1 = [] }
+    }
+
+    private func log(established: Bool, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        guard !logged, clientHello != nil || serverHello != nil else { return }
+        logged = true
+        records = ([], []); handshake = ([], [])
+        var r = TLSRecord(ts: firstSeen ?? .zero, uid: flow.uid, id: flow.id)
+        if let s = serverHello {
+            r.version = Self.versionName(s.version)
+            r.cipher = s.ciphers.first.map(TLSNames.cipher)
+            if let g = s.keyShareGroup { r.curve = TLSNames.group(g) }
+            if let a = s.alpn.first { r.nextProtocol = String(decoding: a, as: UTF8.self) }
+            r.ja4s = JA4.server(s)
+            if let c = clientHello {
+                r.resumed = (!s.sessionID.isEmpty && s.sessionID == c.sessionID && s.version != 0x0304)
+                    || s.extensions.contains(41)
+            }
+        } else if let c = clientHello {
+            r.version = nil
+            _ = c
+        }
+        if let c = clientHello {
+            r.serverName = c.serverName
+            r.ja4 = JA4.client(c)
+            r.clientALPN = c.alpn.map { String(decoding: $0, as: UTF8.self) }
+        }
+        r.established = established
+        out.observations.append(.tls(r))
+    }
+
+    override func gap(fromOrig: Bool) {
+        if fromOrig { stopped.0 = true; records.0 = [] } else { stopped.1 = true; records.1 = [] }
+    }
+
+    override func finish(at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
+        log(established: serverHello != nil && (appData.0 || appData.1) && !alert, flow: flow, into: &out)
+    }
+
+    static func versionName(_ v: UInt16) -> String {
+        switch v {
+        case 0x0300: "SSLv3"
+        case 0x0301: "TLSv10"
+        case 0x0302: "TLSv11"
+        case 0x0303: "TLSv12"
+        case 0x0304: "TLSv13"
+        case 0x0002: "SSLv2"
+        default: "unknown-\(v)"
+        }
+    }
+}

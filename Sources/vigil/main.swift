@@ -1,0 +1,45 @@
+import Foundation
+import VigilCapture
+import VigilCore
+import VigilSim
+import VigilStore
+import VigilWire
+
+let usage = """
+usage: vigil <command> [options]
+
+  logs INPUT... --out DIR [--json] [--db FILE]
+        Turn captures (pcap, pcapng, .gz; several are merged in time order) or a
+        directory of Zeek logs into Zeek-layout conn/dns/http/ssl/ssh/dhcp logs.
+  logs --interface IF [--filter BPF] [--count N] [--seconds S] --out DIR [--json]
+        The same from a live interface (needs root or CAP_NET_RAW).
+  synth --out FILE.pcap [--sessions N] [--seed S] [--bulk-bytes B] [--clients N]
+        Generate a capture of realistic mixed traffic (DNS, TLS, HTTP, SSH, DHCP, ...).
+  version
+
+Exit status: 0 clean, 3 finished but some input was damaged (see the messages), 1 error.
+"""
+
+func err(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
+
+func main() -> Int32 {
+    let args = CommandLine.arguments
+    guard args.count >= 2 else { err(usage); return 1 }
+    do {
+        switch args[1] {
+        case "logs": return try LogsCommand.run(args.dropFirst(2))
+        case "synth": return try SynthCommand.run(args.dropFirst(2))
+        case "version", "--version": print("vigil 0.1.0"); return 0
+        case "help", "--help", "-h": print(usage); return 0
+        default: err("vigil: unknown command '\(args[1])'\n\n" + usage); return 1
+        }
+    } catch let e as VigilError {
+        err("vigil: \(e)")
+        return 1
+    } catch {
+        err("vigil: \(error)")
+        return 1
+    }
+}
+
+exit(main())
