@@ -1,7 +1,7 @@
 import VigilCore
 
 /// Application payloads for synthetic traffic, built to their specifications.
-enum Payloads {
+public enum Payloads {
     static func name(_ n: String) -> [UInt8] {
         var out: [UInt8] = []
         for label in n.split(separator: ".") {
@@ -135,5 +135,20 @@ enum Payloads {
         else if yiaddr != 0 { b += [50, 4] + be32(yiaddr) }
         b += [255]
         return b
+    }
+}
+
+/// Payload builders for tests and tools outside this module.
+extension Payloads {
+    public static func clientHelloForTests(sni: String?) -> [UInt8] { clientHello(sni: sni, alpn: ["h2", "http/1.1"], grease: true, random: 42) }
+    public static func serverHelloForTests() -> [UInt8] { serverHello(alpn: "h2") }
+    public static func appDataForTests() -> [UInt8] { appData(300) }
+    public static func kexinitForTests(client: Bool) -> [UInt8] { sshKexinit(client: client) }
+    public static func dnsQueryForTests(id: UInt16, name: String) -> [UInt8] { dnsQuery(id: id, name: name, type: 1) }
+    public static func dnsAnswerForTests(id: UInt16, name: String, a: [UInt32]) -> [UInt8] {
+        dnsResponse(id: id, name: name, type: 1, answers: a, ttl: 300, nx: false)
+    }
+    public static func dhcpForTests(op: UInt8, type: UInt8, xid: UInt32, mac: UInt64, yiaddr: UInt32, server: UInt32, host: String?) -> [UInt8] {
+        dhcp(op: op, type: type, xid: xid, mac: mac, yiaddr: yiaddr, server: server, host: host)
     }
 }

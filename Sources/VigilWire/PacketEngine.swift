@@ -365,37 +365,61 @@ public final class PacketEngine {
 
     // MARK: - Applications
 
+    /// Stream bytes held back while a connection's first payload is too short to recognise
+    /// (a client sending one byte per segment). Only undecided TCP directions have an entry.
+    private var undecided: [UndecidedKey: [UInt8]] = [:]
+    struct UndecidedKey: Hashable { var flow: Int32; var fromOrig: Bool }
+    static let detectWindow = 64
+    static let maxUndecided = 4096
+
     private func deliver(_ i: Int32, _ data: UnsafeRawBufferPointer, fromOrig: Bool, at ts: Timestamp) {
         let state = table[i].appState
         if state == 2 { return }
         let limit = configuration.maxAnalyzedBytesPerDirection
         if side(i, fromOrig).analyzedBytes >= limit { return }
         withSide(i, fromOrig) { $0.analyzedBytes &+= data.count }
-        let f = table[i]
         if state == 0 {
-            let proto = IPProtocol(rawValue: f.key.proto)
-            var found = false
-            for (bit, r) in AnalyzerRegistry.all.enumerated() where r.proto == proto {
-                if r.detect(data, fromOrig, f.origPort, f.respPort) {
-                    table.analyzers[Int(i)] = r.make()
-                    table[i].appState = 1
-                    if let s = AnalyzerRegistry.serviceNames.firstIndex(of: r.service) {
-                        table[i].services |= UInt16(1) << UInt16(s)
-                    }
-                    _ = bit
-                    found = true
-                    break
-                }
+            let key = UndecidedKey(flow: i, fromOrig: fromOrig)
+            if let held = undecided[key] {
+                undecided[key] = nil
+                let combined = held + data
+                combined.withUnsafeBytes { attach(i, $0, fromOrig: fromOrig, at: ts, key: key) }
+            } else {
+                attach(i, data, fromOrig: fromOrig, at: ts, key: key)
             }
-            if !found {
-                table[i].appTries &+= 1
-                if table[i].appTries >= 4 { table[i].appState = 2 }
+            return
+        }
+        feedAnalyzer(i, data, fromOrig: fromOrig, at: ts)
+    }
+
+    /// Tries every registered analyzer on a direction's first bytes.
+    private func attach(_ i: Int32, _ data: UnsafeRawBufferPointer, fromOrig: Bool, at ts: Timestamp, key: UndecidedKey) {
+        let f = table[i]
+        let proto = IPProtocol(rawValue: f.key.proto)
+        for r in AnalyzerRegistry.all where r.proto == proto {
+            if r.detect(data, fromOrig, f.origPort, f.respPort) {
+                table.analyzers[Int(i)] = r.make()
+                table[i].appState = 1
+                if let s = AnalyzerRegistry.serviceNames.firstIndex(of: r.service) {
+                    table[i].services |= UInt16(1) << UInt16(s)
+                }
+                undecided[UndecidedKey(flow: i, fromOrig: !fromOrig)] = nil
+                feedAnalyzer(i, data, fromOrig: fromOrig, at: ts)
                 return
             }
         }
+        if proto == .tcp && data.count < Self.detectWindow && undecided.count < Self.maxUndecided {
+            undecided[key] = Array(data)   // too short to tell yet; wait for more
+            return
+        }
+        table[i].appTries &+= 1
+        if table[i].appTries >= 4 { table[i].appState = 2 }
+    }
+
+    private func feedAnalyzer(_ i: Int32, _ data: UnsafeRawBufferPointer, fromOrig: Bool, at ts: Timestamp) {
         guard let a = table.analyzers[Int(i)], !a.isDone else { return }
-        let info = FlowInfo(uidBits: f.uid, id: f.id)
-        a.feed(data, fromOrig: fromOrig, at: ts, flow: info, into: &analyzerOut)
+        let f = table[i]
+        a.feed(data, fromOrig: fromOrig, at: ts, flow: FlowInfo(uidBits: f.uid, id: f.id), into: &analyzerOut)
         drainAnalyzerOutput()
     }
 
@@ -448,6 +472,10 @@ public final class PacketEngine {
         if let a = table.analyzers[Int(i)] {
             a.finish(at: f.last, flow: FlowInfo(uidBits: f.uid, id: f.id), into: &analyzerOut)
             drainAnalyzerOutput()
+        }
+        if !undecided.isEmpty {
+            undecided[UndecidedKey(flow: i, fromOrig: true)] = nil
+            undecided[UndecidedKey(flow: i, fromOrig: false)] = nil
         }
         let record = connRecord(f)
         stats.connRecords &+= 1

@@ -1,0 +1,40 @@
+# The two commands a new user needs:
+#   make demo   installs what is needed, builds, generates sample traffic and turns it into Zeek logs
+#   make test   installs what is needed, builds and runs every test
+SWIFT ?= swift
+OUT ?= out
+
+.PHONY: demo test build release bench fuzz clean
+
+build:
+	./scripts/setup build
+	$(SWIFT) build
+
+release:
+	./scripts/setup build
+	$(SWIFT) build -c release
+
+demo: release
+	mkdir -p $(OUT)
+	.build/release/vigil synth --sessions 5000 --out $(OUT)/sample.pcap
+	.build/release/vigil logs $(OUT)/sample.pcap --out $(OUT)/logs --db $(OUT)/vigil.sqlite
+	@echo; echo "== $(OUT)/logs (Zeek layout; RITA and Zeek tools read these)"; ls -l $(OUT)/logs
+	@echo; echo "== first connections"; grep -v '^#' $(OUT)/logs/conn.log | head -5
+	@echo; echo "== first TLS handshakes"; grep -v '^#' $(OUT)/logs/ssl.log | head -3
+
+test:
+	./scripts/setup test
+	$(SWIFT) build
+	$(SWIFT) test --parallel
+	./fuzz/run.sh 60
+
+bench:
+	./scripts/setup bench
+	$(SWIFT) build -c release
+	./bench/run.sh
+
+fuzz:
+	./fuzz/run.sh 300
+
+clean:
+	rm -rf .build $(OUT)
