@@ -1,0 +1,89 @@
+import Testing
+import VigilCore
+@testable import VigilWire
+
+@Suite struct ZeekFormatTests {
+    let id = ConnectionID(origHost: IPAddress("10.0.0.1")!, origPort: 1234, respHost: IPAddress("2001:db8::1")!, respPort: 80, proto: .tcp)
+
+    func roundTrip(_ r: HTTPRecord, style: ZeekLogFormatter.Style = .tsv) throws -> HTTPRecord {
+        let f = ZeekLogFormatter(HTTPRecord.self, style: style, extraColumns: r.extra.keys.sorted())
+        var out = Array(f.header(openedAt: r.ts).utf8)
+        f.append(r, to: &out)
+        var p = ZeekTSVParser(file: "http.log")
+        var row: ZeekRow?
+        for (n, line) in out.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+            try Array(line).withUnsafeBytes { if case .row(let x) = try p.parse($0, number: n + 1) { row = x } }
+        }
+        return try HTTPRecord(zeek: try #require(row))
+    }
+
+    @Test func hostileTextSurvivesTSVEscaping() throws {
+        var r = HTTPRecord(ts: Timestamp(seconds: 1_700_000_000, nanoseconds: 123_456_000), uid: "Cabc", id: id)
+        r.userAgent = "tab\there\\back,comma \u{1B}[31m"
+        r.uri = "-"
+        r.host = ""
+        r.method = "(empty)"
+        let back = try roundTrip(r)
+        #expect(back.userAgent == r.userAgent)
+        #expect(back.uri == "-" && back.host == "" && back.method == "(empty)")
+        #expect(back.ts == r.ts)
+    }
+
+    @Test func unknownFieldsAreKept() throws {
+        var r = HTTPRecord(ts: Timestamp(seconds: 5), uid: "Cx", id: id)
+        r.extra = ["_node_name": "worker-1", "label": "Malicious"]
+        let back = try roundTrip(r)
+        #expect(back.extra == r.extra)
+    }
+
+    @Test func tsvWritesZeekFixedPointTimes() {
+        #expect(ZeekNumber.fixed6(1_713_567_603_318_246_000) == "1713567603.318246")
+        #expect(ZeekNumber.fixed6(70_000) == "0.000070")
+        #expect(ZeekNumber.timestamp("1713567603.318246")?.nanoseconds == 1_713_567_603_318_246_000)
+        #expect(ZeekNumber.timestamp("0.012166976928710938")?.nanoseconds == 12_166_976)
+    }
+
+    @Test func jsonEscapesControlCharacters() {
+        var r = HTTPRecord(ts: Timestamp(seconds: 5), uid: "Cx", id: id)
+        r.userAgent = "a\"b\n<script>\u{01}"
+        let f = ZeekLogFormatter(HTTPRecord.self, style: .json)
+        var out: [UInt8] = []
+        f.append(r, to: &out)
+        let s = String(decoding: out, as: UTF8.self)
+        #expect(s.contains(#""user_agent":"a\"b\n<script>\u0001""#))
+        #expect(s.hasPrefix(#"{"ts":5.000000,"uid":"Cx""#))
+        #expect(!s.contains("\"referrer\""), "unset fields are left out of JSON")
+    }
+
+    @Test func badRowsNameFileLineAndField() throws {
+        var p = ZeekTSVParser(file: "conn.log")
+        for (n, l) in ["#separator \\x09", "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto", "#types\ttime\tstring\taddr\tport\taddr\tport\tenum"].enumerated() {
+            _ = try Array(l.utf8).withUnsafeBytes { try p.parse($0, number: n + 1) }
+        }
+        let good = try Array("1.5\tC1\t10.0.0.1\t5\t10.0.0.2\t80\ttcp".utf8).withUnsafeBytes { try p.parse($0, number: 4) }
+        guard case .row(let row) = good else { Issue.record("no row"); return }
+        #expect(try ConnRecord(zeek: row).id.respPort == 80)
+        let badAddr = try Array("1.5\tC1\t10.0.0.999\t5\t10.0.0.2\t80\ttcp".utf8).withUnsafeBytes { try p.parse($0, number: 5) }
+        guard case .row(let row2) = badAddr else { Issue.record("no row"); return }
+        do {
+            _ = try ConnRecord(zeek: row2)
+            Issue.record("a bad address was accepted")
+        } catch let e as VigilError {
+            #expect(e.file == "conn.log" && e.line == 5 && e.field == "id.orig_h")
+        }
+        #expect(throws: VigilError.self) {
+            _ = try Array("1.5\tC1".utf8).withUnsafeBytes { try p.parse($0, number: 6) }
+        }
+    }
+
+    @Test func addressesParseAndPrintLikeZeek() {
+        for s in ["10.1.2.3", "::", "::1", "fe80::1cf4:44d2:904a:14f7", "2001:db8::1:0:0:1", "ff02::1:3", "::ffff:1.2.3.4"] {
+            #expect(IPAddress(s) != nil, "\(s)")
+        }
+        #expect(IPAddress("2001:0db8:0000:0000:0001:0000:0000:0001")?.description == "2001:db8::1:0:0:1")
+        #expect(IPAddress("::ffff:1.2.3.4")?.description == "1.2.3.4")
+        for bad in ["1.2.3", "1.2.3.256", ":::", "1::2::3", "g::1", "", "12345::"] {
+            #expect(IPAddress(bad) == nil, "\(bad)")
+        }
+    }
+}
