@@ -41,8 +41,8 @@ public final class ZeekLogWriter: ObservationSink {
     }
 
     private func fileName(_ kind: ObservationKind, part: Int) -> String {
-        let ext = style == .json ? "json" : "log"
-        return part == 1 ? "\(directory)/\(kind.rawValue).\(ext)" : "\(directory)/\(kind.rawValue).\(part).\(ext)"
+        // Zeek names JSON logs conn.log too; RITA and Zeek tools look for these names.
+        part == 1 ? "\(directory)/\(kind.rawValue).log" : "\(directory)/\(kind.rawValue).part\(part).log"
     }
 
     private func write<R: ZeekLoggable>(_ r: R, kind: ObservationKind, ts: Timestamp) throws {

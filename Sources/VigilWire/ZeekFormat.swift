@@ -170,8 +170,11 @@ public struct ZeekTSVParser {
     /// Handles one line (without its newline). `number` is 1-based for messages.
     public mutating func parse(_ line: UnsafeRawBufferPointer, number: Int) throws -> Line {
         if line.isEmpty { return .skip }
-        if line[0] == UInt8(ascii: "#") {
-            let text = String(decoding: line, as: UTF8.self)
+        // A header directive, tolerating stray leading blanks some tools leave.
+        var lead = 0
+        while lead < line.count, line[lead] == 9 || line[lead] == 32 { lead += 1 }
+        if lead < line.count, line[lead] == UInt8(ascii: "#") {
+            let text = String(decoding: line.from(lead), as: UTF8.self)
             if text.hasPrefix("#separator ") {
                 let v = text.dropFirst(11)
                 if v.hasPrefix("\\x"), let b = UInt8(v.dropFirst(2).prefix(2), radix: 16) { separator = b }

@@ -125,22 +125,25 @@ public struct ZeekRow: Sendable {
 
 /// Exact decimal handling of Zeek's fixed-point times and intervals.
 public enum ZeekNumber {
-    /// "1713567603.318246" (or "-0.5", "3e2") to nanoseconds.
+    /// "1713567603.318246" (or "-0.5", "3e2") to nanoseconds, rounded to the microsecond:
+    /// Zeek's logs carry microseconds, so a value read from JSON (which may print more
+    /// digits) and written back as TSV stays the same value.
     static func timestamp(_ s: String) -> Timestamp? {
         var utf = Substring(s)
         var negative = false
         if utf.first == "-" { negative = true; utf = utf.dropFirst() }
         let parts = utf.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         if parts.count >= 1, let whole = Int64(parts[0].isEmpty ? "0" : parts[0]) {
-            var nanos: Int64 = 0
+            var micros: Int64 = 0
             if parts.count == 2 {
                 let frac = parts[1]
-                guard frac.allSatisfy({ $0.isASCII && $0.isNumber }) else { return fallback(s) }
-                var digits = Array(frac.prefix(9))
-                while digits.count < 9 { digits.append("0") }
-                nanos = Int64(String(digits)) ?? 0
+                guard !frac.isEmpty, frac.allSatisfy({ $0.isASCII && $0.isNumber }) else { return fallback(s) }
+                var digits = Array(frac.prefix(7))
+                while digits.count < 7 { digits.append("0") }
+                let seven = Int64(String(digits)) ?? 0
+                micros = (seven + 5) / 10
             }
-            let total = whole &* 1_000_000_000 &+ nanos
+            let total = whole &* 1_000_000_000 &+ micros &* 1000
             return Timestamp(nanoseconds: negative ? -total : total)
         }
         return fallback(s)
@@ -148,7 +151,7 @@ public enum ZeekNumber {
 
     private static func fallback(_ s: String) -> Timestamp? {
         guard let d = Double(s), d.isFinite, abs(d) < 9e9 else { return nil }
-        return Timestamp(nanoseconds: Int64((d * 1e9).rounded()))
+        return Timestamp(nanoseconds: Int64((d * 1e6).rounded()) &* 1000)
     }
 
     /// Zeek's `%.6f`: seconds with six decimals, from nanoseconds (rounded to the microsecond).
