@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import VigilCore
+
+/// `vigil` as a user runs it: exit status, messages, files.
+@Suite struct CommandLineTests {
+    var vigil: String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for dir in [here, here.deletingLastPathComponent()] {
+            let p = dir.appendingPathComponent("vigil").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/vigil").path
+    }
+
+    @Test func logsFromACaptureWithASummary() throws {
+        let dir = try tempDir()
+        let r0 = try run(vigil, ["synth", "--sessions", "300", "--out", dir.appendingPathComponent("s.pcap").path])
+        #expect(r0.status == 0, "\(r0.err)")
+        let out = dir.appendingPathComponent("logs")
+        let db = dir.appendingPathComponent("v.sqlite").path
+        let r = try run(vigil, ["logs", dir.appendingPathComponent("s.pcap").path, "--out", out.path, "--db", db])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("packets: ") && r.err.contains("skipped: 0"))
+        for log in ["conn", "dns", "http", "ssl"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(log).log").path), "\(log).log")
+        }
+        let conn = try String(contentsOf: out.appendingPathComponent("conn.log"), encoding: .utf8)
+        #expect(conn.hasPrefix("#separator \\x09\n") && conn.contains("#close\t"))
+        let rows = try run("sqlite3", [db, "SELECT count(*) FROM observations WHERE kind='conn'"]).out
+        #expect(Int(rows.trimmingCharacters(in: .whitespacesAndNewlines)) == conn.split(separator: "\n").filter { !$0.hasPrefix("#") }.count)
+    }
+
+    @Test func jsonLogsAreOneObjectPerLine() throws {
+        let dir = try tempDir()
+        let cap = dir.appendingPathComponent("s.pcap").path
+        _ = try run(vigil, ["synth", "--sessions", "100", "--out", cap])
+        let r = try run(vigil, ["logs", cap, "--out", dir.appendingPathComponent("j").path, "--json"])
+        #expect(r.status == 0)
+        let text = try String(contentsOf: dir.appendingPathComponent("j/dns.log"), encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count > 10)
+        for l in lines {
+            let o = try JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any]
+            #expect(o?["query"] is String && o?["ts"] is NSNumber)
+        }
+    }
+
+    @Test func damagedCaptureExitsThreeAndNamesFileAndOffset() throws {
+        let dir = try tempDir()
+        let cap = dir.appendingPathComponent("s.pcap").path
+        _ = try run(vigil, ["synth", "--sessions", "200", "--out", cap])
+        let data = try Data(contentsOf: URL(fileURLWithPath: cap))
+        let cut = dir.appendingPathComponent("cut.pcap").path
+        try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
+        let r = try run(vigil, ["logs", cut, cap, "--out", dir.appendingPathComponent("l").path])
+        #expect(r.status == 3)
+        #expect(r.err.contains(cut) && r.err.contains("offset "), "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("l/conn.log").path))
+    }
+
+    @Test func usageErrorsExitOne() throws {
+        #expect(try run(vigil, []).status == 1)
+        let r = try run(vigil, ["logs", "x.pcap"])
+        #expect(r.status == 1 && r.err.contains("--out"))
+        let r2 = try run(vigil, ["logs", "--bogus", "1", "--out", "/tmp/x"])
+        #expect(r2.status == 1 && r2.err.contains("unknown option --bogus"))
+    }
+
+    @Test func foreignDatabaseIsRefused() throws {
+        let dir = try tempDir()
+        let db = dir.appendingPathComponent("other.sqlite").path
+        _ = try run("sqlite3", [db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);"])
+        let cap = dir.appendingPathComponent("s.pcap").path
+        _ = try run(vigil, ["synth", "--sessions", "20", "--out", cap])
+        let r = try run(vigil, ["logs", cap, "--out", dir.appendingPathComponent("l").path, "--db", db])
+        #expect(r.status == 1 && r.err.contains("another program"), "\(r.err)")
+        #expect(try run("sqlite3", [db, "SELECT x FROM t"]).out == "1\n")
+    }
+
+    @Test(.enabled(if: haveDatasets, skipDatasets))
+    func zeekDirectoryInLogsOut() throws {
+        let dir = try tempDir()
+        let src = datasets.appendingPathComponent("slips/test9-mixed-zeek-dir").path
+        let r = try run(vigil, ["logs", src, "--out", dir.path])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("zeek rows read:"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("http.log").path))
+    }
+}
