@@ -1,4 +1,5 @@
 import CPcap
+import CZlib
 import VigilCore
 import VigilWire
 
@@ -18,11 +19,17 @@ public final class PcapFileSource: PacketSource {
     private let handle: OpaquePointer
     public private(set) var packets: UInt64 = 0
     public private(set) var finished = false
+    /// Classic pcap: the byte offset of the next record header, counted (no syscall per packet).
+    private var nextRecord: Int64 = 24
+    private let isPcapng: Bool
 
     public init(path: String) throws {
         name = path
         var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let fp = vigil_gzfopen(path) else {
+        // Plain files go straight to libpcap; gzip-compressed ones through zlib.
+        let (gzip, magic) = Self.sniff(path)
+        isPcapng = magic == 0x0A0D_0D0A
+        guard let fp = gzip ? vigil_gzfopen(path) : fopen(path, "rb") else {
             throw VigilError.io("cannot open: \(String(cString: vigil_strerror(vigil_errno())))", file: path)
         }
         guard let h = pcap_fopen_offline_with_tstamp_precision(fp, UInt32(PCAP_TSTAMP_PRECISION_NANO), &err) else {
@@ -40,19 +47,40 @@ public final class PcapFileSource: PacketSource {
 
     deinit { pcap_close(handle) }
 
-    /// Byte offset in the (decompressed) file of the next record, for error messages.
-    public var offset: Int64 { Int64(vigil_pcap_offset(handle)) }
+    /// Whether the file is gzip-compressed, and the capture's first four bytes (big-endian).
+    static func sniff(_ path: String) -> (Bool, UInt32) {
+        var gz = false
+        if let f = fopen(path, "rb") {
+            var m: (UInt8, UInt8) = (0, 0)
+            let n = withUnsafeMutableBytes(of: &m) { fread($0.baseAddress, 1, 2, f) }
+            gz = n == 2 && m.0 == 0x1F && m.1 == 0x8B
+            fclose(f)
+        }
+        var magic: UInt32 = 0
+        if let z = gzopen(path, "rb") {
+            var b: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            if withUnsafeMutableBytes(of: &b, { gzread(z, $0.baseAddress, 4) }) == 4 {
+                magic = UInt32(b.0) << 24 | UInt32(b.1) << 16 | UInt32(b.2) << 8 | UInt32(b.3)
+            }
+            gzclose(z)
+        }
+        return (gz, magic)
+    }
+
+    /// Byte offset in the (decompressed) file of the next record, for error messages: exact
+    /// for pcap; for pcapng, where libpcap's stream position is after the block it refused.
+    public var offset: Int64 { isPcapng ? Int64(vigil_pcap_offset(handle)) : nextRecord }
 
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp)? {
         if finished { return nil }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
-        let before = offset
         let r = pcap_next_ex(handle, &header, &data)
         switch r {
         case 1:
             guard let h = header?.pointee, let d = data else { return nil }
             packets &+= 1
+            nextRecord &+= 16 &+ Int64(h.caplen)
             let ts = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec))
             return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts)
         case -2:
@@ -61,7 +89,7 @@ public final class PcapFileSource: PacketSource {
         default:
             finished = true
             let msg = String(cString: pcap_geterr(handle))
-            throw VigilError.badInput("stopped reading after packet \(packets): \(msg)", file: name, offset: before)
+            throw VigilError.badInput("stopped reading after packet \(packets): \(msg)", file: name, offset: offset)
         }
     }
 }
@@ -93,6 +121,18 @@ public final class MergedPacketSource {
     /// Calls `body` with each packet in time order. Packets from a source that fails are
     /// kept up to the failure; the failure is recorded in `failures`.
     public func forEach(_ body: (UnsafeRawBufferPointer, Timestamp, LinkType) -> Void) {
+        if sources.count == 1 {
+            // One source: no merging to do.
+            let s = sources[0], link = s.linkType
+            guard var h = heads[0] else { return }
+            while true {
+                body(h.0, h.1, link)
+                do {
+                    guard let n = try s.next() else { return }
+                    h = n
+                } catch let e as VigilError { failures.append(e); return } catch { failures.append(.io("\(error)", file: s.name)); return }
+            }
+        }
         while true {
             var best = -1
             for i in heads.indices {

@@ -8,13 +8,19 @@ import VigilWire
 public final class ZeekLogWriter: ObservationSink {
     public let directory: String
     public let style: ZeekLogFormatter.Style
-    private struct Open {
-        var formatter: ZeekLogFormatter
-        var handle: UnsafeMutablePointer<FILE>
-        var extras: Set<String>
-        var part: Int
+    /// One open log file. A class, so its buffer is appended to in place.
+    private final class Open {
+        let formatter: ZeekLogFormatter
+        let handle: UnsafeMutablePointer<FILE>
+        let extras: Set<String>
+        let part: Int
         var buffer: [UInt8]
         var lastTime: Timestamp
+        init(formatter: ZeekLogFormatter, handle: UnsafeMutablePointer<FILE>, extras: Set<String>, part: Int, buffer: [UInt8], lastTime: Timestamp) {
+            self.formatter = formatter; self.handle = handle; self.extras = extras; self.part = part
+            self.buffer = buffer; self.lastTime = lastTime
+            self.buffer.reserveCapacity(1 << 17)
+        }
     }
     private var files: [ObservationKind: Open] = [:]
     public private(set) var written: [ObservationKind: Int] = [:]
@@ -47,23 +53,22 @@ public final class ZeekLogWriter: ObservationSink {
 
     private func write<R: ZeekLoggable>(_ r: R, kind: ObservationKind, ts: Timestamp) throws {
         let extraKeys = Set(r.extra.keys)
-        if var f = files[kind], extraKeys.isSubset(of: f.extras) {
+        if let f = files[kind], r.extra.isEmpty || extraKeys.isSubset(of: f.extras) {
             f.formatter.append(r, to: &f.buffer)
-            f.lastTime = max(f.lastTime, ts)
-            if f.buffer.count >= 1 << 16 { try flush(&f) }
-            files[kind] = f
+            if ts > f.lastTime { f.lastTime = ts }
+            if f.buffer.count >= 1 << 16 { try flush(f) }
         } else {
             var part = 1
-            if var old = files[kind] {
+            if let old = files[kind] {
                 part = old.part + 1
-                try close(&old)
+                try close(old)
             }
             let formatter = ZeekLogFormatter(R.self, style: style, extraColumns: extraKeys.sorted())
             let path = fileName(kind, part: part)
             guard let h = fopen(path, "w") else {
                 throw VigilError.io("cannot create: \(String(cString: strerror(errno)))", file: path)
             }
-            var f = Open(formatter: formatter, handle: h, extras: extraKeys, part: part,
+            let f = Open(formatter: formatter, handle: h, extras: extraKeys, part: part,
                          buffer: Array(formatter.header(openedAt: ts).utf8), lastTime: ts)
             formatter.append(r, to: &f.buffer)
             files[kind] = f
@@ -71,7 +76,7 @@ public final class ZeekLogWriter: ObservationSink {
         written[kind, default: 0] += 1
     }
 
-    private func flush(_ f: inout Open) throws {
+    private func flush(_ f: Open) throws {
         let n = f.buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f.handle) }
         if n != f.buffer.count {
             throw VigilError.io("write failed: \(String(cString: strerror(errno)))", file: directory)
@@ -79,16 +84,16 @@ public final class ZeekLogWriter: ObservationSink {
         f.buffer.removeAll(keepingCapacity: true)
     }
 
-    private func close(_ f: inout Open) throws {
+    private func close(_ f: Open) throws {
         f.buffer.append(contentsOf: f.formatter.footer(closedAt: f.lastTime).utf8)
-        try flush(&f)
+        try flush(f)
         fclose(f.handle)
     }
 
     /// Writes the footers and closes every file.
     public func finish() throws {
-        for (k, var f) in files {
-            try close(&f)
+        for (k, f) in files {
+            try close(f)
             files[k] = nil
         }
     }

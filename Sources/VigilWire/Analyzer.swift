@@ -115,6 +115,9 @@ public struct WireConfiguration: Sendable {
     /// Bytes of each direction's stream given to analyzers before they are cut off.
     public var maxAnalyzedBytesPerDirection: Int = 1 << 20
     public var uidSeed: UInt64 = 0x5649_4749_4C00_0001
+    /// Keys the flow table's hash so that chosen addresses cannot pile into one bucket.
+    /// Output never depends on it.
+    public var hashSeed: UInt64 = UInt64.random(in: .min ... .max)
     /// The monitored site, for conn.log's local_orig / local_resp.
     public var localNetworks: [CIDR] = CIDR.privateBlocks
     public init() {}

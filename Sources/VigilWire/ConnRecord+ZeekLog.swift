@@ -12,13 +12,14 @@ extension ConnRecord: ZeekLoggable {
     ]
     public static let modeledColumns: Set<String> = Set(zeekColumns.map(\.name))
 
-    public func zeekCells() -> [ZeekCell?] {
-        ZeekCell.id(ts, uid, id) + [
-            .text(id.proto.description), service.isEmpty ? .unset : .text(service.joined(separator: ",")),
-            .interval(duration), .n(origBytes), .n(respBytes), .t(connState), .b(localOrig), .b(localResp),
-            .n(missedBytes), .t(history), .n(origPackets), .n(origIPBytes), .n(respPackets), .n(respIPBytes),
-            .list(tunnelParents), .t(origMAC), .t(respMAC),
-        ]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.id(ts, uid, id)
+        w.text(id.proto.description)
+        if service.isEmpty { w.unset() } else { w.text(service.joined(separator: ",")) }
+        w.fixed(duration?.nanoseconds); w.count(origBytes); w.count(respBytes); w.text(connState)
+        w.bool(localOrig); w.bool(localResp); w.count(missedBytes); w.text(history)
+        w.count(origPackets); w.count(origIPBytes); w.count(respPackets); w.count(respIPBytes)
+        w.list(tunnelParents); w.text(origMAC); w.text(respMAC)
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -55,14 +56,15 @@ extension DNSRecord: ZeekLoggable {
     ]
     public static let modeledColumns: Set<String> = Set(zeekColumns.map(\.name))
 
-    public func zeekCells() -> [ZeekCell?] {
-        ZeekCell.id(ts, uid, id) + [
-            .text(id.proto.description), .n(transID), .interval(rtt), .t(query), .n(qclass),
-            .t(qclass.map(DNSNames.className)), .n(qtype), .t(qtype.map(DNSNames.typeName)), .n(rcode),
-            .t(rcode.map(DNSNames.rcodeName)), .b(authoritative), .b(truncated), .b(recursionDesired),
-            .b(recursionAvailable), .n(z), answers.isEmpty ? .unset : .list(answers),
-            ttls.isEmpty ? .unset : .list(ttls.map { ZeekNumber.fixed6(Int64(($0 * 1e9).rounded())) }), .b(rejected),
-        ]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.id(ts, uid, id)
+        w.text(id.proto.description); w.count(transID); w.fixed(rtt?.nanoseconds); w.text(query)
+        w.count(qclass); w.text(qclass.map(DNSNames.className)); w.count(qtype); w.text(qtype.map(DNSNames.typeName))
+        w.count(rcode); w.text(rcode.map(DNSNames.rcodeName)); w.bool(authoritative); w.bool(truncated)
+        w.bool(recursionDesired); w.bool(recursionAvailable); w.count(z)
+        if answers.isEmpty { w.unset() } else { w.list(answers) }
+        if ttls.isEmpty { w.unset() } else { w.fixedList(ttls.map { Int64(($0 * 1e9).rounded()) }) }
+        w.bool(rejected)
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -107,12 +109,12 @@ extension HTTPRecord: ZeekLoggable {
         "status_msg",
     ]
 
-    public func zeekCells() -> [ZeekCell?] {
-        ZeekCell.id(ts, uid, id) + [
-            .n(transDepth), .t(method), .t(host), .t(uri), .t(referrer), .t(version), .t(userAgent), .t(origin),
-            .n(requestBodyLength), .n(responseBodyLength), .n(statusCode), .t(statusMessage),
-            nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-        ]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.id(ts, uid, id)
+        w.count(transDepth); w.text(method); w.text(host); w.text(uri); w.text(referrer); w.text(version)
+        w.text(userAgent); w.text(origin); w.count(requestBodyLength); w.count(responseBodyLength)
+        w.count(statusCode); w.text(statusMessage)
+        for _ in 0..<12 { w.fromExtra() }
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -143,11 +145,13 @@ extension TLSRecord: ZeekLoggable {
         "server_name", "resumed", "next_protocol", "established", "ja4", "ja4s", "client_alpn",
     ]
 
-    public func zeekCells() -> [ZeekCell?] {
-        ZeekCell.id(ts, uid, id) + [
-            .t(version), .t(cipher), .t(curve), .t(serverName), .b(resumed), nil, .t(nextProtocol),
-            .b(established), nil, nil, nil, nil, nil, .t(ja4), .t(ja4s), clientALPN.isEmpty ? .unset : .list(clientALPN),
-        ]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.id(ts, uid, id)
+        w.text(version); w.text(cipher); w.text(curve); w.text(serverName); w.bool(resumed); w.fromExtra()
+        w.text(nextProtocol); w.bool(established)
+        for _ in 0..<5 { w.fromExtra() }
+        w.text(ja4); w.text(ja4s)
+        if clientALPN.isEmpty { w.unset() } else { w.list(clientALPN) }
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -173,11 +177,10 @@ extension SSHRecord: ZeekLoggable {
         "auth_attempts", "client", "server", "cipher_alg", "mac_alg", "compression_alg", "kex_alg", "host_key_alg",
     ]
 
-    public func zeekCells() -> [ZeekCell?] {
-        ZeekCell.id(ts, uid, id) + [
-            .n(version), .b(authSuccess), .n(authAttempts), nil, .t(client), .t(server), .t(cipherAlg),
-            .t(macAlg), .t(compressionAlg), .t(kexAlg), .t(hostKeyAlg), nil,
-        ]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.id(ts, uid, id)
+        w.count(version); w.bool(authSuccess); w.count(authAttempts); w.fromExtra(); w.text(client); w.text(server)
+        w.text(cipherAlg); w.text(macAlg); w.text(compressionAlg); w.text(kexAlg); w.text(hostKeyAlg); w.fromExtra()
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -206,10 +209,10 @@ extension DHCPRecord: ZeekLoggable {
         "requested_addr", "assigned_addr", "lease_time", "msg_types", "duration",
     ]
 
-    public func zeekCells() -> [ZeekCell?] {
-        [.time(ts), .list(uids), .a(clientAddr), .a(serverAddr), .t(mac), .t(hostName), .t(clientFQDN),
-         .t(domain), .a(requestedAddr), .a(assignedAddr), .interval(leaseTime), nil, nil, .list(msgTypes),
-         .interval(duration)]
+    public func writeZeek(_ w: inout ZeekRowWriter) {
+        w.time(ts); w.list(uids); w.addr(clientAddr); w.addr(serverAddr); w.text(mac); w.text(hostName)
+        w.text(clientFQDN); w.text(domain); w.addr(requestedAddr); w.addr(assignedAddr); w.fixed(leaseTime?.nanoseconds)
+        w.fromExtra(); w.fromExtra(); w.list(msgTypes); w.fixed(duration?.nanoseconds)
     }
 
     public init(zeek r: ZeekRow) throws {

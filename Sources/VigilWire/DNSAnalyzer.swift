@@ -172,7 +172,9 @@ final class DNSAnalyzer: StreamAnalyzer {
             return
         }
         if fromOrig ? broken.0 : broken.1 { return }
+        // Take the buffer out so appending does not copy it (it stays uniquely referenced).
         var buf = fromOrig ? buffers.0 : buffers.1
+        if fromOrig { buffers.0 = [] } else { buffers.1 = [] }
         buf.append(contentsOf: data)
         var consumed = 0
         while buf.count - consumed >= 2 {

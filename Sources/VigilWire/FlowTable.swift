@@ -15,12 +15,19 @@ struct FlowKey: Hashable {
         return (FlowKey(a: dst, b: src, ports: UInt32(dp) << 16 | UInt32(sp), proto: proto), false)
     }
 
+    /// A keyed 64-bit mix of the whole key (the table's own hash; the seed keeps an attacker
+    /// who picks addresses from aiming at one bucket).
     @inline(__always)
-    func hash(into h: inout Hasher) {
-        h.combine(a.high ^ b.high &* 0x9E37_79B9_7F4A_7C15)
-        h.combine(a.low)
-        h.combine(b.low)
-        h.combine(UInt64(ports) << 8 | UInt64(proto))
+    func mixed(seed: UInt64) -> UInt64 {
+        @inline(__always) func m(_ x: UInt64) -> UInt64 {
+            var z = x
+            z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+            z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+            return z ^ (z >> 33)
+        }
+        var h = m(seed ^ a.low)
+        h = m(h ^ b.low ^ (a.high &* 0x9E37_79B9_7F4A_7C15))
+        return m(h ^ b.high ^ (UInt64(ports) << 8 | UInt64(proto)))
     }
 }
 
@@ -130,49 +137,107 @@ struct Flow {
 struct FlowTable {
     private(set) var flows: ContiguousArray<Flow> = []
     var analyzers: ContiguousArray<StreamAnalyzer?> = []
-    private var index: [FlowKey: Int32] = [:]
+    /// Open addressing with linear probing: each slot holds a flow index or -1.
+    private var slots: ContiguousArray<Int32>
+    private var hashes: ContiguousArray<UInt64> = []
+    private var mask: Int
+    private(set) var count = 0
+    private let seed: UInt64
     private var free: [Int32] = []
     private var heads: (Int32, Int32, Int32) = (-1, -1, -1)
     private var tails: (Int32, Int32, Int32) = (-1, -1, -1)
     let capacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, seed: UInt64) {
         self.capacity = max(1, capacity)
-        index.reserveCapacity(min(self.capacity, 1 << 16))
+        self.seed = seed
+        slots = ContiguousArray(repeating: -1, count: 1024)
+        mask = 1023
     }
 
-    var count: Int { index.count }
+    @inline(__always) func hash(_ key: FlowKey) -> UInt64 { key.mixed(seed: seed) }
 
-    @inline(__always) func find(_ key: FlowKey) -> Int32? { index[key] }
+    @inline(__always) func find(_ key: FlowKey) -> Int32? {
+        var pos = Int(truncatingIfNeeded: hash(key)) & mask
+        while true {
+            let s = slots[pos]
+            if s < 0 { return nil }
+            if flows[Int(s)].key == key { return s }
+            pos = (pos &+ 1) & mask
+        }
+    }
+
+    private mutating func place(_ i: Int32, hash h: UInt64) {
+        var pos = Int(truncatingIfNeeded: h) & mask
+        while slots[pos] >= 0 { pos = (pos &+ 1) & mask }
+        slots[pos] = i
+    }
+
+    /// Keeps the load under 3/4 by doubling; the table never exceeds 4 × capacity slots.
+    private mutating func growIfNeeded() {
+        guard (count + 1) * 4 > slots.count * 3 else { return }
+        let size = slots.count * 2
+        slots = ContiguousArray(repeating: -1, count: size)
+        mask = size - 1
+        for (i, f) in flows.enumerated() where f.live { place(Int32(i), hash: hashes[i]) }
+    }
+
+    /// Backward-shift deletion: no tombstones, so probes stay short under churn.
+    private mutating func unindex(_ i: Int32) {
+        var pos = Int(truncatingIfNeeded: hashes[Int(i)]) & mask
+        while slots[pos] != i {
+            if slots[pos] < 0 { return }
+            pos = (pos &+ 1) & mask
+        }
+        var hole = pos
+        var j = pos
+        while true {
+            j = (j &+ 1) & mask
+            let s = slots[j]
+            if s < 0 { break }
+            let ideal = Int(truncatingIfNeeded: hashes[Int(s)]) & mask
+            let stays = hole <= j ? (hole < ideal && ideal <= j) : (hole < ideal || ideal <= j)
+            if stays { continue }
+            slots[hole] = s
+            hole = j
+        }
+        slots[hole] = -1
+    }
 
     @inline(__always) subscript(i: Int32) -> Flow {
         get { flows[Int(i)] }
         _modify { yield &flows[Int(i)] }
     }
 
-    var isFull: Bool { index.count >= capacity }
+    var isFull: Bool { count >= capacity }
 
     mutating func insert(_ flow: Flow) -> Int32 {
         var f = flow
         f.live = true
+        let h = hash(f.key)
         let i: Int32
         if let slot = free.popLast() {
             i = slot
             flows[Int(i)] = f
             analyzers[Int(i)] = nil
+            hashes[Int(i)] = h
         } else {
             i = Int32(flows.count)
             flows.append(f)
             analyzers.append(nil)
+            hashes.append(h)
         }
-        index[f.key] = i
+        growIfNeeded()
+        place(i, hash: h)
+        count += 1
         link(i, to: f.list)
         return i
     }
 
     mutating func remove(_ i: Int32) {
         unlink(i)
-        index[flows[Int(i)].key] = nil
+        unindex(i)
+        count -= 1
         flows[Int(i)].live = false
         analyzers[Int(i)] = nil
         free.append(i)

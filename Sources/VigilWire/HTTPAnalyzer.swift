@@ -98,35 +98,58 @@ struct HTTPStreamReader {
     }
 }
 
-/// A parsed header block: the first line and the fields Vigil logs.
+/// A parsed header block: the first line's words and the few fields Vigil logs.
+/// Works on the bytes; only the fields it keeps become strings.
 struct HTTPHead {
-    var first: [Substring] = []
+    var first: [String] = []
     var fields: [(String, String)] = []
+    static let wanted: [[UInt8]] = ["host", "user-agent", "referer", "origin", "content-length",
+                                    "transfer-encoding", "content-type"].map { Array($0.utf8) }
 
     init?(_ block: [UInt8]) {
-        let text = String(decoding: block, as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        guard !lines.isEmpty else { return nil }
-        first = lines.removeFirst().split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        for l in lines {
-            guard let colon = l.firstIndex(of: ":") else { continue }
-            let name = l[..<colon].lowercased()
-            let value = l[l.index(after: colon)...].trimmingSpaces()
-            fields.append((name, value))
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for i in block.indices where block[i] == 10 {
+            var end = i
+            if end > start && block[end - 1] == 13 { end -= 1 }
+            if end > start { lines.append(block[start..<end]) }
+            start = i + 1
+        }
+        if start < block.count { lines.append(block[start...]) }
+        guard let line = lines.first else { return nil }
+        // Request or status line: up to three words, the last keeps its spaces.
+        var words: [String] = []
+        var w = line.startIndex
+        while w < line.endIndex && words.count < 2 {
+            guard let sp = line[w...].firstIndex(of: 32) else { break }
+            if sp > w { words.append(String(decoding: line[w..<sp], as: UTF8.self)) }
+            w = sp + 1
+        }
+        if w < line.endIndex { words.append(String(decoding: line[w...], as: UTF8.self)) }
+        first = words
+        for l in lines.dropFirst() {
+            guard let colon = l.firstIndex(of: 58) else { continue }
+            let name = l[l.startIndex..<colon]
+            guard let k = Self.wanted.firstIndex(where: { Self.equalsIgnoringCase(name, $0) }) else { continue }
+            var v = l[(colon + 1)...]
+            while let f = v.first, f == 32 || f == 9 { v = v.dropFirst() }
+            while let e = v.last, e == 32 || e == 9 { v = v.dropLast() }
+            fields.append((String(decoding: Self.wanted[k], as: UTF8.self), String(decoding: v, as: UTF8.self)))
         }
     }
 
-    func value(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
-}
-
-extension Substring {
-    func trimmingSpaces() -> String {
-        var s = self[...]
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
+    static func equalsIgnoringCase(_ a: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {
+        guard a.count == lower.count else { return false }
+        var j = 0
+        for c in a {
+            let l = c >= 65 && c <= 90 ? c | 0x20 : c
+            if l != lower[j] { return false }
+            j += 1
+        }
+        return true
     }
+
+    func value(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
 }
 
 /// HTTP/1.x found by content (a request method or a status line at a stream's start).
@@ -170,8 +193,8 @@ final class HTTPAnalyzer: StreamAnalyzer {
             guard let head = HTTPHead(block), head.first.count >= 2 else { return .broken }
             depth += 1
             var r = HTTPRecord(ts: ts, uid: flow.uid, id: flow.id, transDepth: depth)
-            r.method = String(head.first[0])
-            r.uri = String(head.first[1])
+            r.method = head.first[0]
+            r.uri = head.first[1]
             if head.first.count > 2, head.first[2].hasPrefix("HTTP/") { r.version = String(head.first[2].dropFirst(5)) }
             r.host = head.value("host")
             r.userAgent = head.value("user-agent")
@@ -195,7 +218,7 @@ final class HTTPAnalyzer: StreamAnalyzer {
             var r = pending.isEmpty ? HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth + 1) : pending.removeFirst()
             if pending.isEmpty && r.method == nil { depth += 1 }
             r.statusCode = code
-            r.statusMessage = head.first.count > 2 ? String(head.first[2]) : nil
+            r.statusMessage = head.first.count > 2 ? head.first[2] : nil
             r.contentType = head.value("content-type")
             if r.version == nil { r.version = String(head.first[0].dropFirst(5)) }
             responding = r

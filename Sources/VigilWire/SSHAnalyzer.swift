@@ -20,7 +20,9 @@ final class SSHAnalyzer: StreamAnalyzer {
     override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
         if logged || (fromOrig ? stopped.0 : stopped.1) { return }
         if firstSeen == nil { firstSeen = time }
+        // Take the buffer out so appending does not copy it (it stays uniquely referenced).
         var buf = fromOrig ? buffers.0 : buffers.1
+        if fromOrig { buffers.0 = [] } else { buffers.1 = [] }
         buf.append(contentsOf: data)
         var banner = fromOrig ? banners.0 : banners.1
         var consumed = 0

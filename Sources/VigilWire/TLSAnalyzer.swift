@@ -116,13 +116,32 @@ public enum JA4 {
     }
 
     /// The first 12 hex digits of SHA-256 of `text` (libsodium).
-    public static func hash12(_ text: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBufferPointer { src in
-            crypto_hash_sha256(&digest, src.baseAddress, UInt64(src.count))
+    public static func hash12(_ text: String) -> String { hash12(bytes: Array(text.utf8)) }
+
+    static func hash12(bytes: [UInt8]) -> String {
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &digest) { d in
+            bytes.withUnsafeBufferPointer { src in
+                _ = crypto_hash_sha256(d.baseAddress!.assumingMemoryBound(to: UInt8.self), src.baseAddress, UInt64(src.count))
+            }
         }
-        return String(hexString(digest).prefix(12))
+        return withUnsafeBytes(of: &digest) { d in
+            let hex: StaticString = "0123456789abcdef"
+            return String(unsafeUninitializedCapacity: 12) { out in
+                for i in 0..<6 { out[2 * i] = hex.utf8Start[Int(d[i] >> 4)]; out[2 * i + 1] = hex.utf8Start[Int(d[i] & 15)] }
+                return 12
+            }
+        }
+    }
+
+    /// "0a0a,1301,…": values as four hex digits, comma-separated, appended to `out`.
+    static func appendHexList(_ values: [UInt16], to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(hex.utf8Start[Int(v >> 12)]); out.append(hex.utf8Start[Int(v >> 8 & 15)])
+            out.append(hex.utf8Start[Int(v >> 4 & 15)]); out.append(hex.utf8Start[Int(v & 15)])
+        }
     }
 
     static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : String(min(n, 99)) }
@@ -132,18 +151,26 @@ public enum JA4 {
         let exts = h.extensions.filter { !TLSHello.isGREASE($0) }
         let a = "\(transport)\(versionCode(h.version))\(h.serverName != nil ? "d" : "i")"
             + twoDigits(ciphers.count) + twoDigits(exts.count) + alpnCode(h.alpn.first)
-        let b = ciphers.isEmpty ? "000000000000" : hash12(ciphers.sorted().map(hex4).joined(separator: ","))
-        let extList = exts.filter { $0 != 0 && $0 != 16 }.sorted().map(hex4).joined(separator: ",")
-        let sigs = h.signatureAlgorithms.map(hex4).joined(separator: ",")
-        let cText = sigs.isEmpty ? extList : extList + "_" + sigs
-        let c = exts.isEmpty ? "000000000000" : hash12(cText)
+        var text: [UInt8] = []
+        text.reserveCapacity(5 * max(ciphers.count, exts.count + h.signatureAlgorithms.count) + 8)
+        appendHexList(ciphers.sorted(), to: &text)
+        let b = ciphers.isEmpty ? "000000000000" : hash12(bytes: text)
+        text.removeAll(keepingCapacity: true)
+        appendHexList(exts.filter { $0 != 0 && $0 != 16 }.sorted(), to: &text)
+        if !h.signatureAlgorithms.isEmpty {
+            text.append(UInt8(ascii: "_"))
+            appendHexList(h.signatureAlgorithms, to: &text)
+        }
+        let c = exts.isEmpty ? "000000000000" : hash12(bytes: text)
         return "\(a)_\(b)_\(c)"
     }
 
     static func server(_ h: TLSHello, transport: Character = "t") -> String {
         let exts = h.extensions
         let a = "\(transport)\(versionCode(h.version))" + twoDigits(exts.count) + alpnCode(h.alpn.first)
-        let c = exts.isEmpty ? "000000000000" : hash12(exts.map(hex4).joined(separator: ","))
+        var text: [UInt8] = []
+        appendHexList(exts, to: &text)
+        let c = exts.isEmpty ? "000000000000" : hash12(bytes: text)
         return "\(a)_\(hex4(h.ciphers.first ?? 0))_\(c)"
     }
 }
@@ -168,35 +195,51 @@ final class TLSAnalyzer: StreamAnalyzer {
     private var alert = false
     private var logged = false
     private var stopped = (false, false)
+    private var skip = (0, 0)
 
     override var isDone: Bool { logged }
 
     override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
         if logged || (fromOrig ? stopped.0 : stopped.1) { return }
         if firstSeen == nil { firstSeen = time }
+        // Records other than handshakes are skipped by length, never buffered.
+        var input = data
+        let pendingSkip = fromOrig ? skip.0 : skip.1
+        if pendingSkip > 0 {
+            let n = min(pendingSkip, input.count)
+            input = input.from(n)
+            if fromOrig { skip.0 -= n } else { skip.1 -= n }
+            if input.isEmpty { return }
+        }
+        // Take the buffer out so appending does not copy it (it stays uniquely referenced).
         var buf = fromOrig ? records.0 : records.1
-        buf.append(contentsOf: data)
+        if fromOrig { records.0 = [] } else { records.1 = [] }
+        buf.append(contentsOf: input)
         var consumed = 0
         var bad = false
         while buf.count - consumed >= 5 {
             let type = buf[consumed]
             let len = Int(buf[consumed + 3]) << 8 | Int(buf[consumed + 4])
             guard (20...24).contains(type), buf[consumed + 1] == 3, len <= 18_432 else { bad = true; break }
-            guard buf.count - consumed - 5 >= len else { break }
+            if type == 23 { if fromOrig { appData.0 = true } else { appData.1 = true } }
+            if type == 21 { alert = true }
+            let available = buf.count - consumed - 5
+            if type != 22 && available < len {
+                if fromOrig { skip.0 = len - available } else { skip.1 = len - available }
+                consumed = buf.count
+                break
+            }
+            guard available >= len else { break }
             if type == 22 {
                 if fromOrig { handshake.0.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
                 else { handshake.1.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
                 parseHandshake(fromOrig: fromOrig, into: &out)
-            } else if type == 23 {
-                if fromOrig { appData.0 = true } else { appData.1 = true }
-            } else if type == 21 {
-                alert = true
             }
             consumed += 5 + len
         }
         if consumed > 0 { buf.removeFirst(consumed) }
         if bad || buf.count > 40_000 {
-            if !bad { out.parseErrors += 0 } else { out.parseErrors += 1 }
+            if bad { out.parseErrors += 1 }
             buf = []
             if fromOrig { stopped.0 = true } else { stopped.1 = true }
         }

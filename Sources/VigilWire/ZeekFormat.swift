@@ -38,46 +38,51 @@ public struct ZeekLogFormatter {
     }
 
     /// Appends one record as a line.
-    public func append(_ record: some ZeekLoggable, to out: inout [UInt8]) {
-        let cells = record.zeekCells()
-        let extra = record.extra
-        var first = true
-        if style == .json { out.append(UInt8(ascii: "{")) }
-        for (k, col) in columns.enumerated() {
-            var cell: ZeekCell
-            if k < standardCount, let c = cells[k] { cell = c }
-            else if let x = extra[col.name] { cell = col.isContainer ? .list(x.isEmpty ? [] : x.split(separator: ",", omittingEmptySubsequences: false).map(String.init)) : .text(x) }
-            else { cell = .unset }
-            switch style {
-            case .tsv:
-                if !first { out.append(9) }
-                Self.tsv(cell, container: col.isContainer, to: &out)
-            case .json:
-                if case .unset = cell { continue }
-                if !first { out.append(UInt8(ascii: ",")) }
-                Self.jsonString(col.name, to: &out)
-                out.append(UInt8(ascii: ":"))
-                Self.json(cell, type: col, to: &out)
-            }
-            first = false
-        }
-        if style == .json { out.append(UInt8(ascii: "}")) }
-        out.append(10)
+    public func append<R: ZeekLoggable>(_ record: R, to out: inout [UInt8]) {
+        var w = ZeekRowWriter(style: style, columns: columns, extra: record.extra, out: out)
+        out = []  // the writer owns the buffer while it appends (no copy)
+        if style == .json { w.out.append(UInt8(ascii: "{")) }
+        record.writeZeek(&w)
+        while w.column < columns.count { w.fromExtra() }
+        if style == .json { w.out.append(UInt8(ascii: "}")) }
+        w.out.append(10)
+        out = w.out
     }
 
-    static func tsv(_ cell: ZeekCell, container: Bool, to out: inout [UInt8]) {
-        switch cell {
-        case .unset:
-            out.append(UInt8(ascii: "-"))
-        case .text(let s):
-            if s.isEmpty { out.append(contentsOf: "(empty)".utf8); return }
-            escape(s, setSeparator: false, to: &out)
-        case .list(let l):
-            if l.isEmpty { out.append(contentsOf: "(empty)".utf8); return }
-            for (i, e) in l.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                escape(e, setSeparator: true, to: &out)
-            }
+    @inline(__always)
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 { out.append(UInt8(truncatingIfNeeded: value) &+ 48); return }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch on the stack
+        var n = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 { d[23 - count] = UInt8(truncatingIfNeeded: n % 10) &+ 48; n /= 10; count += 1 }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - count)...]))
+        }
+    }
+
+    /// Seconds with six decimals from nanoseconds, rounded to the microsecond (Zeek's %.6f).
+    static func appendFixed6(_ nanos: Int64, to out: inout [UInt8]) {
+        var n = nanos
+        if n < 0 { out.append(UInt8(ascii: "-")); n = -n }
+        let micros = UInt64((n + 500) / 1000)
+        appendDecimal(micros / 1_000_000, to: &out)
+        out.append(UInt8(ascii: "."))
+        var frac = micros % 1_000_000
+        var six: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48)
+        withUnsafeMutableBytes(of: &six) { d in
+            var k = 5
+            while frac > 0 { d[k] = UInt8(truncatingIfNeeded: frac % 10) &+ 48; frac /= 10; k -= 1 }
+            out.append(contentsOf: UnsafeRawBufferPointer(d))
+        }
+    }
+
+    static func appendAddress(_ a: IPAddress, to out: inout [UInt8]) {
+        guard a.isV4 else { out.append(contentsOf: a.description.utf8); return }
+        let v = a.v4
+        for k in 0..<4 {
+            if k > 0 { out.append(UInt8(ascii: ".")) }
+            appendDecimal(UInt64(v >> UInt32(24 - 8 * k) & 0xFF), to: &out)
         }
     }
 
@@ -87,34 +92,29 @@ public struct ZeekLogFormatter {
             out.append(contentsOf: s.utf8.dropFirst())
             return
         }
-        for b in s.utf8 {
-            if b < 0x20 || b == 0x7F || b == 0x5C || (setSeparator && b == 0x2C) { appendHex(b, to: &out) }
-            else { out.append(b) }
+        var copy = s
+        copy.withUTF8 { bytes in
+            // Most values need no escaping: copy them whole.
+            var clean = true
+            for b in bytes where b < 0x20 || b == 0x7F || b == 0x5C || (setSeparator && b == 0x2C) { clean = false; break }
+            if clean { out.append(contentsOf: bytes); return }
+            for b in bytes {
+                if b < 0x20 || b == 0x7F || b == 0x5C || (setSeparator && b == 0x2C) { appendHex(b, to: &out) }
+                else { out.append(b) }
+            }
         }
     }
 
     static func appendHex(_ b: UInt8, to out: inout [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, 0x78, digits[Int(b >> 4)], digits[Int(b & 15)]])
+        let digits: StaticString = "0123456789abcdef"
+        out.append(0x5C); out.append(0x78)
+        out.append(digits.utf8Start[Int(b >> 4)]); out.append(digits.utf8Start[Int(b & 15)])
     }
 
     static func isNumeric(_ type: String) -> Bool {
-        ["time", "interval", "count", "int", "port", "double"].contains(type)
-    }
-
-    static func json(_ cell: ZeekCell, type col: ZeekColumn, to out: inout [UInt8]) {
-        switch cell {
-        case .unset:
-            out.append(contentsOf: "null".utf8)
-        case .text(let s):
-            jsonScalar(s, type: col.type, to: &out)
-        case .list(let l):
-            out.append(UInt8(ascii: "["))
-            for (i, e) in l.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                jsonScalar(e, type: col.elementType, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+        switch type {
+        case "time", "interval", "count", "int", "port", "double": true
+        default: false
         }
     }
 
@@ -138,12 +138,121 @@ public struct ZeekLogFormatter {
             case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0..<0x20, 0x7F:
-                let digits = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, digits[Int(b >> 4)], digits[Int(b & 15)]])
+                let digits: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, digits.utf8Start[Int(b >> 4)], digits.utf8Start[Int(b & 15)]])
             default: out.append(b)
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Writes one row's values in column order, in TSV or JSON, straight into the byte buffer.
+/// Records call it field by field (`ZeekLoggable.writeZeek`); nothing is boxed per value.
+public struct ZeekRowWriter {
+    let style: ZeekLogFormatter.Style
+    let columns: [ZeekColumn]
+    let extra: ExtraFields
+    var out: [UInt8]
+    var column = 0
+    var wrote = false
+
+    /// Starts a value: the separator, and in JSON the field name. False for JSON when unset.
+    @inline(__always)
+    private mutating func begin(set: Bool) -> Bool {
+        if style == .tsv {
+            if column > 0 { out.append(9) }
+            column += 1
+            return true
+        }
+        defer { column += 1 }
+        guard set else { return false }
+        if wrote { out.append(UInt8(ascii: ",")) }
+        wrote = true
+        ZeekLogFormatter.jsonString(column < columns.count ? columns[column].name : "?", to: &out)
+        out.append(UInt8(ascii: ":"))
+        return true
+    }
+
+    public mutating func unset() {
+        if begin(set: false) { out.append(UInt8(ascii: "-")) }
+    }
+
+    public mutating func text(_ s: String?) {
+        guard let s else { unset(); return }
+        let type = column < columns.count ? columns[column].type : "string"
+        guard begin(set: true) else { return }
+        if style == .json { ZeekLogFormatter.jsonScalar(s, type: type, to: &out); return }
+        if s.isEmpty { out.append(contentsOf: "(empty)".utf8) } else { ZeekLogFormatter.escape(s, setSeparator: false, to: &out) }
+    }
+
+    public mutating func list(_ l: [String]) {
+        let type = column < columns.count ? columns[column].elementType : "string"
+        guard begin(set: true) else { return }
+        if style == .json {
+            out.append(UInt8(ascii: "["))
+            for (i, e) in l.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                ZeekLogFormatter.jsonScalar(e, type: type, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+            return
+        }
+        if l.isEmpty { out.append(contentsOf: "(empty)".utf8); return }
+        for (i, e) in l.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            ZeekLogFormatter.escape(e, setSeparator: true, to: &out)
+        }
+    }
+
+    public mutating func count<T: BinaryInteger>(_ v: T?) {
+        guard let v else { unset(); return }
+        if begin(set: true) { ZeekLogFormatter.appendDecimal(UInt64(truncatingIfNeeded: v), to: &out) }
+    }
+
+    public mutating func fixed(_ nanos: Int64?) {
+        guard let nanos else { unset(); return }
+        if begin(set: true) { ZeekLogFormatter.appendFixed6(nanos, to: &out) }
+    }
+
+    public mutating func time(_ t: Timestamp) { fixed(t.nanoseconds) }
+
+    public mutating func fixedList(_ values: [Int64]) {
+        guard begin(set: true) else { return }
+        if style == .json { out.append(UInt8(ascii: "[")) }
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            ZeekLogFormatter.appendFixed6(v, to: &out)
+        }
+        if style == .json { out.append(UInt8(ascii: "]")) }
+    }
+
+    public mutating func bool(_ b: Bool?) {
+        guard let b else { unset(); return }
+        guard begin(set: true) else { return }
+        if style == .json { out.append(contentsOf: (b ? "true" : "false").utf8) } else { out.append(b ? UInt8(ascii: "T") : UInt8(ascii: "F")) }
+    }
+
+    public mutating func addr(_ a: IPAddress?) {
+        guard let a else { unset(); return }
+        guard begin(set: true) else { return }
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+        ZeekLogFormatter.appendAddress(a, to: &out)
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
+    /// A column the record type does not model: its value, if any, came in with the record.
+    public mutating func fromExtra() {
+        guard column < columns.count, !extra.isEmpty, let x = extra[columns[column].name] else { unset(); return }
+        if columns[column].isContainer {
+            list(x.isEmpty ? [] : x.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+        } else {
+            text(x)
+        }
+    }
+
+    mutating func id(_ ts: Timestamp, _ uid: String, _ id: ConnectionID) {
+        time(ts); text(uid); addr(id.origHost); count(id.origPort); addr(id.respHost); count(id.respPort)
     }
 }
 

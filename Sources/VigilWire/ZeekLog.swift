@@ -1,6 +1,6 @@
 import VigilCore
 
-/// One value of a Zeek log row: unset ("-"), text, or a set/vector.
+/// One value of a Zeek log row as read: unset ("-"), text, or a set/vector.
 public enum ZeekCell: Hashable, Sendable {
     case unset
     case text(String)
@@ -173,8 +173,8 @@ public protocol ZeekLoggable {
     static var zeekColumns: [ZeekColumn] { get }
     /// Column names this type models; others are kept in `extra`.
     static var modeledColumns: Set<String> { get }
-    /// Cells aligned with `zeekColumns`; nil where the type does not model the column.
-    func zeekCells() -> [ZeekCell?]
+    /// Writes the standard columns, in `zeekColumns` order; unmodeled ones via `fromExtra()`.
+    func writeZeek(_ w: inout ZeekRowWriter)
     var extra: ExtraFields { get }
     init(zeek row: ZeekRow) throws
 }
@@ -186,14 +186,3 @@ extension ZeekLoggable {
     }
 }
 
-extension ZeekCell {
-    static func t(_ s: String?) -> ZeekCell { s.map { .text($0) } ?? .unset }
-    static func time(_ t: Timestamp) -> ZeekCell { .text(ZeekNumber.fixed6(t.nanoseconds)) }
-    static func interval(_ d: Duration?) -> ZeekCell { d.map { .text(ZeekNumber.fixed6($0.nanoseconds)) } ?? .unset }
-    static func n<T: BinaryInteger>(_ v: T?) -> ZeekCell { v.map { .text(String($0)) } ?? .unset }
-    static func b(_ v: Bool?) -> ZeekCell { v.map { .text($0 ? "T" : "F") } ?? .unset }
-    static func a(_ v: IPAddress?) -> ZeekCell { v.map { .text($0.description) } ?? .unset }
-    static func id(_ ts: Timestamp, _ uid: String, _ id: ConnectionID) -> [ZeekCell?] {
-        [.time(ts), .text(uid), .a(id.origHost), .n(id.origPort), .a(id.respHost), .n(id.respPort)]
-    }
-}
