@@ -38,30 +38,69 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
+        String(unsafeUninitializedCapacity: 45) { out in
+            writeText(into: UnsafeMutableRawBufferPointer(out))
+        }
+    }
+
+    /// Writes the address as text (RFC 5952 for IPv6) into `out` (at least 45 bytes) and
+    /// returns the length. No allocation: log writers call this per record.
+    public func writeText(into out: UnsafeMutableRawBufferPointer) -> Int {
+        var k = 0
+        @inline(__always) func dec(_ v: UInt32) {
+            if v >= 100 { out[k] = UInt8(48 + v / 100); k += 1 }
+            if v >= 10 { out[k] = UInt8(48 + v / 10 % 10); k += 1 }
+            out[k] = UInt8(48 + v % 10); k += 1
+        }
         if isV4 {
             let a = v4
-            return "\(a >> 24).\(a >> 16 & 0xFF).\(a >> 8 & 0xFF).\(a & 0xFF)"
+            dec(a >> 24); out[k] = 46; k += 1
+            dec(a >> 16 & 0xFF); out[k] = 46; k += 1
+            dec(a >> 8 & 0xFF); out[k] = 46; k += 1
+            dec(a & 0xFF)
+            return k
         }
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
-            groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+        var g: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &g) { raw in
+            let groups = raw.bindMemory(to: UInt16.self)
+            for i in 0..<4 {
+                groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
+                groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+            }
+            // RFC 5952: compress the longest run (length >= 2) of zero groups, the first if tied.
+            var bestStart = -1, bestLen = 0, i = 0
+            while i < 8 {
+                if groups[i] == 0 {
+                    var j = i
+                    while j < 8 && groups[j] == 0 { j += 1 }
+                    if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                    i = j
+                } else { i += 1 }
+            }
+            let hex: StaticString = "0123456789abcdef"
+            func group(_ v: UInt16) {
+                var started = false
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    let d = Int(v >> UInt16(shift) & 0xF)
+                    if d != 0 || started || shift == 0 { out[k] = hex.utf8Start[d]; k += 1; started = true }
+                }
+            }
+            var n = 0
+            while n < 8 {
+                if n == bestStart {
+                    out[k] = 58; out[k + 1] = 58; k += 2
+                    n += bestLen
+                    if n == 8 { break }
+                    group(groups[n]); n += 1
+                    if n < 8 { out[k] = 58; k += 1 }
+                    continue
+                }
+                group(groups[n])
+                n += 1
+                if n < 8 && n != bestStart { out[k] = 58; k += 1 }
+            }
+            return k
         }
-        // RFC 5952: compress the longest run (length >= 2) of zero groups.
-        var bestStart = -1, bestLen = 0, i = 0
-        while i < 8 {
-            if groups[i] == 0 {
-                var j = i
-                while j < 8 && groups[j] == 0 { j += 1 }
-                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
-                i = j
-            } else { i += 1 }
-        }
-        func hex(_ g: UInt16) -> String { String(g, radix: 16) }
-        if bestStart < 0 { return groups.map(hex).joined(separator: ":") }
-        let left = groups[0..<bestStart].map(hex).joined(separator: ":")
-        let right = groups[(bestStart + bestLen)...].map(hex).joined(separator: ":")
-        return left + "::" + right
     }
 
     /// Parses dotted IPv4 or RFC 4291 IPv6 text (including `::ffff:1.2.3.4`); nil if malformed.

@@ -71,20 +71,23 @@ public enum AnalyzerRegistry {
 public enum ZeekUID {
     static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
     public static func format(_ bits: (UInt64, UInt32)) -> String {
+        // 96 bits need at most 17 base-62 digits; build them from the right.
         var hi = bits.0, lo = UInt64(bits.1)
-        var out: [UInt8] = [UInt8(ascii: "C")]
-        var digits: [UInt8] = []
-        // 96-bit division by 62, two limbs.
-        while hi != 0 || lo != 0 {
-            let (qh, rh) = hi.quotientAndRemainder(dividingBy: 62)
-            let cur = rh << 32 | lo
-            let (ql, rl) = cur.quotientAndRemainder(dividingBy: 62)
-            hi = qh; lo = ql
-            digits.append(alphabet[Int(rl)])
+        let digits: StaticString = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &tmp) { buf in
+            var k = 24
+            repeat {
+                let (qh, rh) = hi.quotientAndRemainder(dividingBy: 62)
+                let (ql, rl) = (rh << 32 | lo).quotientAndRemainder(dividingBy: 62)
+                hi = qh; lo = ql
+                k -= 1
+                buf[k] = digits.utf8Start[Int(rl)]
+            } while hi != 0 || lo != 0
+            k -= 1
+            buf[k] = UInt8(ascii: "C")
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buf[k...]), as: UTF8.self)
         }
-        if digits.isEmpty { digits.append(alphabet[0]) }
-        out.append(contentsOf: digits.reversed())
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -113,7 +116,7 @@ public struct WireConfiguration: Sendable {
     public var fragmentTimeout: Duration = .seconds(30)
     public var maxDHCPTransactions: Int = 4096
     /// Bytes of each direction's stream given to analyzers before they are cut off.
-    public var maxAnalyzedBytesPerDirection: Int = 1 << 20
+    public var maxAnalyzedBytesPerDirection: Int = 64 << 20
     public var uidSeed: UInt64 = 0x5649_4749_4C00_0001
     /// Keys the flow table's hash so that chosen addresses cannot pile into one bucket.
     /// Output never depends on it.

@@ -1,28 +1,28 @@
 /// Bounds-checked big-endian reads over a borrowed buffer. Every read that would run past
 /// the end returns nil or zero-length, so nothing derived from a packet can trap.
 extension UnsafeRawBufferPointer {
-    @inlinable func u8(_ at: Int) -> UInt8? {
+    @inline(__always) @inlinable func u8(_ at: Int) -> UInt8? {
         at >= 0 && at < count ? self[at] : nil
     }
-    @inlinable func u16(_ at: Int) -> UInt16? {
+    @inline(__always) @inlinable func u16(_ at: Int) -> UInt16? {
         guard at >= 0, at &+ 2 <= count else { return nil }
         return UInt16(self[at]) << 8 | UInt16(self[at &+ 1])
     }
-    @inlinable func u32(_ at: Int) -> UInt32? {
+    @inline(__always) @inlinable func u32(_ at: Int) -> UInt32? {
         guard at >= 0, at &+ 4 <= count else { return nil }
         return UInt32(self[at]) << 24 | UInt32(self[at &+ 1]) << 16 | UInt32(self[at &+ 2]) << 8 | UInt32(self[at &+ 3])
     }
-    @inlinable func u64(_ at: Int) -> UInt64? {
+    @inline(__always) @inlinable func u64(_ at: Int) -> UInt64? {
         guard let h = u32(at), let l = u32(at &+ 4) else { return nil }
         return UInt64(h) << 32 | UInt64(l)
     }
     /// A sub-buffer, clamped to what exists.
-    @inlinable func slice(_ from: Int, _ length: Int) -> UnsafeRawBufferPointer {
+    @inline(__always) @inlinable func slice(_ from: Int, _ length: Int) -> UnsafeRawBufferPointer {
         guard from >= 0, from <= count, length > 0 else { return UnsafeRawBufferPointer(start: baseAddress, count: 0) }
         let n = Swift.min(length, count &- from)
         return UnsafeRawBufferPointer(rebasing: self[from..<(from &+ n)])
     }
-    @inlinable func from(_ offset: Int) -> UnsafeRawBufferPointer { slice(offset, count &- offset) }
+    @inline(__always) @inlinable func from(_ offset: Int) -> UnsafeRawBufferPointer { slice(offset, count &- offset) }
 
     /// Text from bytes, replacing invalid UTF-8; used only when a record is made.
     func string(_ from: Int, _ length: Int) -> String {

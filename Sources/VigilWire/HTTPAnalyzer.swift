@@ -26,19 +26,23 @@ struct HTTPStreamReader {
                 return true
             case .headers, .trailers:
                 let inTrailers: Bool = { if case .trailers = state { return true }; return false }()
+                // Find the blank line that ends the block (state carries across segments),
+                // then copy the whole run at once.
                 var ended = false
-                while i < d.count {
-                    let c = d[i]
-                    i += 1
-                    if !inTrailers { header.append(c) }
+                var j = i
+                while j < d.count {
+                    let c = d[j]
+                    j += 1
                     if c == 10 {
                         if lineLength == 0 { ended = true; break }
                         lineLength = 0
                     } else if c != 13 {
                         lineLength += 1
                     }
-                    if header.count > Self.maxHeader { state = .broken; return false }
                 }
+                if !inTrailers { header.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[i..<j])) }
+                i = j
+                if header.count > Self.maxHeader { state = .broken; return false }
                 guard ended else { continue }
                 lineLength = 0
                 if inTrailers {

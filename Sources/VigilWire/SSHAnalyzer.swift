@@ -31,7 +31,10 @@ final class SSHAnalyzer: StreamAnalyzer {
             var line = buf[consumed..<nl]
             if line.last == 13 { line = line.dropLast() }
             consumed = nl + 1
-            if line.starts(with: Array("SSH-".utf8)) { banner = String(decoding: line, as: UTF8.self) }
+            if line.count >= 4, line[line.startIndex] == 0x53, line[line.startIndex + 1] == 0x53,
+               line[line.startIndex + 2] == 0x48, line[line.startIndex + 3] == 0x2D {  // "SSH-"
+                banner = String(decoding: line, as: UTF8.self)
+            }
             if consumed > 8192 { break }
         }
         if banner != nil {
@@ -71,8 +74,8 @@ final class SSHAnalyzer: StreamAnalyzer {
             guard o + 4 <= p.count else { return nil }
             let n = Int(p[o]) << 24 | Int(p[o + 1]) << 16 | Int(p[o + 2]) << 8 | Int(p[o + 3])
             guard n >= 0, o + 4 + n <= p.count else { return nil }
-            let text = String(decoding: p[(o + 4)..<(o + 4 + n)], as: UTF8.self)
-            lists.append(text.split(separator: ",").map(String.init))
+            let bytes = p[(o + 4)..<(o + 4 + n)]
+            lists.append(bytes.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
             o += 4 + n
         }
         return lists

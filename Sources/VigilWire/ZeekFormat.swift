@@ -78,29 +78,39 @@ public struct ZeekLogFormatter {
     }
 
     static func appendAddress(_ a: IPAddress, to out: inout [UInt8]) {
-        guard a.isV4 else { out.append(contentsOf: a.description.utf8); return }
-        let v = a.v4
-        for k in 0..<4 {
-            if k > 0 { out.append(UInt8(ascii: ".")) }
-            appendDecimal(UInt64(v >> UInt32(24 - 8 * k) & 0xFF), to: &out)
+        var tmp: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &tmp) { buf in
+            let n = a.writeText(into: buf)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
         }
     }
 
+    static let emptyField: [UInt8] = Array("(empty)".utf8)
+
+    /// Per byte: 1 = always escaped in TSV (controls, DEL, backslash); 2 = escaped inside sets (",").
+    static let escapeClass: [UInt8] = (0..<256).map { b in
+        b < 0x20 || b == 0x7F || b == 0x5C ? 1 : (b == 0x2C ? 2 : 0)
+    }
+
+    @inline(__always)
+    static func appendEmpty(to out: inout [UInt8]) { out.append(contentsOf: emptyField) }
+
     static func escape(_ s: String, setSeparator: Bool, to out: inout [UInt8]) {
-        if s == "-" || s == "(empty)" {
-            appendHex(s.utf8.first ?? 0, to: &out)
-            out.append(contentsOf: s.utf8.dropFirst())
-            return
-        }
         var copy = s
         copy.withUTF8 { bytes in
+            // A value that reads as the unset or empty marker is escaped on its first byte.
+            if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes.elementsEqual(emptyField)) {
+                appendHex(bytes[0], to: &out)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[1...]))
+                return
+            }
             // Most values need no escaping: copy them whole.
+            let mask: UInt8 = setSeparator ? 3 : 1
             var clean = true
-            for b in bytes where b < 0x20 || b == 0x7F || b == 0x5C || (setSeparator && b == 0x2C) { clean = false; break }
+            for b in bytes where escapeClass[Int(b)] & mask != 0 { clean = false; break }
             if clean { out.append(contentsOf: bytes); return }
             for b in bytes {
-                if b < 0x20 || b == 0x7F || b == 0x5C || (setSeparator && b == 0x2C) { appendHex(b, to: &out) }
-                else { out.append(b) }
+                if escapeClass[Int(b)] & mask != 0 { appendHex(b, to: &out) } else { out.append(b) }
             }
         }
     }
@@ -180,13 +190,26 @@ public struct ZeekRowWriter {
 
     public mutating func text(_ s: String?) {
         guard let s else { unset(); return }
-        let type = column < columns.count ? columns[column].type : "string"
-        guard begin(set: true) else { return }
-        if style == .json { ZeekLogFormatter.jsonScalar(s, type: type, to: &out); return }
-        if s.isEmpty { out.append(contentsOf: "(empty)".utf8) } else { ZeekLogFormatter.escape(s, setSeparator: false, to: &out) }
+        if style == .json {
+            let type = column < columns.count ? columns[column].type : "string"
+            guard begin(set: true) else { return }
+            ZeekLogFormatter.jsonScalar(s, type: type, to: &out)
+            return
+        }
+        _ = begin(set: true)
+        if s.isEmpty { ZeekLogFormatter.appendEmpty(to: &out) } else { ZeekLogFormatter.escape(s, setSeparator: false, to: &out) }
     }
 
     public mutating func list(_ l: [String]) {
+        if style == .tsv {
+            _ = begin(set: true)
+            if l.isEmpty { ZeekLogFormatter.appendEmpty(to: &out); return }
+            for (i, e) in l.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                ZeekLogFormatter.escape(e, setSeparator: true, to: &out)
+            }
+            return
+        }
         let type = column < columns.count ? columns[column].elementType : "string"
         guard begin(set: true) else { return }
         if style == .json {

@@ -7,7 +7,10 @@ import VigilWire
 enum LogsCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["json", "quiet"])
-        try args.allowOnly(["out", "db", "interface", "filter", "count", "seconds", "max-flows"])
+        try args.allowOnly(["out", "db", "interface", "filter", "count", "seconds", "max-flows", "reader"])
+        guard let reader = CaptureFiles.Reader(rawValue: args.options["reader"] ?? "auto") else {
+            throw VigilError.usage("--reader is auto or libpcap")
+        }
         guard let out = args.options["out"] else { throw VigilError.usage("logs needs --out DIR") }
         let interface = args.options["interface"]
         if args.positional.isEmpty && interface == nil { throw VigilError.usage("logs needs capture files, a Zeek log directory, or --interface") }
@@ -43,7 +46,7 @@ enum LogsCommand {
                     err("vigil: \(source.errorCount - source.errors.count) more unreadable rows in \(path) not shown")
                 }
             } else {
-                do { captures.append(try PcapFileSource(path: path)) } catch let e as VigilError { problems.append(e) }
+                do { captures.append(try CaptureFiles.open(path, reader: reader)) } catch let e as VigilError { problems.append(e) }
             }
         }
         var live: LivePcapSource?

@@ -87,13 +87,14 @@ import VigilWire
         #expect(connKeys(split) == connKeys(whole))
     }
 
-    @Test func truncatedFileKeepsWhatCameBeforeAndNamesTheOffset() throws {
+    @Test(arguments: [CaptureFiles.Reader.auto, .libpcap])
+    func truncatedFileKeepsWhatCameBeforeAndNamesTheOffset(reader: CaptureFiles.Reader) throws {
         let dir = try tempDir()
         let src = try synthCapture(dir, sessions: 200)
         let data = try Data(contentsOf: URL(fileURLWithPath: src))
         let cut = dir.appendingPathComponent("cut.pcap").path
         try data.prefix(data.count / 2 + 7).write(to: URL(fileURLWithPath: cut))
-        let d = decode([cut])
+        let d = decode([cut], reader: reader)
         #expect(d.failures.count == 1)
         let e = try #require(d.failures.first)
         #expect(e.file == cut && (e.offset ?? 0) > 24)
@@ -102,16 +103,18 @@ import VigilWire
         #expect(d.conns.count > 50)
     }
 
-    @Test func wrongMagicIsRefusedWithFileAndOffset() throws {
+    @Test(arguments: [CaptureFiles.Reader.auto, .libpcap])
+    func wrongMagicIsRefusedWithFileAndOffset(reader: CaptureFiles.Reader) throws {
         let dir = try tempDir()
         let p = dir.appendingPathComponent("not.pcap").path
         try Data("this is not a capture at all, just text\n".utf8).write(to: URL(fileURLWithPath: p))
-        let d = decode([p])
+        let d = decode([p], reader: reader)
         let e = try #require(d.failures.first)
         #expect(e.isBadInput && e.file == p && e.offset == 0)
     }
 
-    @Test func absurdRecordLengthStopsThatFileOnly() throws {
+    @Test(arguments: [CaptureFiles.Reader.auto, .libpcap])
+    func absurdRecordLengthStopsThatFileOnly(reader: CaptureFiles.Reader) throws {
         let dir = try tempDir()
         let src = try synthCapture(dir, sessions: 100)
         var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: src)))
@@ -122,7 +125,7 @@ import VigilWire
         let bad = dir.appendingPathComponent("bad.pcap").path
         try Data(b).write(to: URL(fileURLWithPath: bad))
         let good = try synthCapture(dir, sessions: 50, seed: 5, name: "good.pcap")
-        let d = decode([bad, good])
+        let d = decode([bad, good], reader: reader)
         #expect(d.failures.count == 1 && d.failures.first?.file == bad)
         #expect(d.failures.first?.offset == Int64(o), "the offset of the bad record header")
         #expect(d.stats.packets == 50 + decode([good]).stats.packets)
@@ -145,6 +148,29 @@ import VigilWire
         #expect(d.stats.packets == 3000)
         #expect(d.stats.decoded + d.stats.skipped == 3000, "every packet is decoded or counted as skipped")
         #expect(d.stats.skipped > 1000)
+    }
+
+    @Test func mappedReaderAndLibpcapAgree() throws {
+        let dir = try tempDir()
+        let src = try synthCapture(dir, sessions: 300)
+        for (micro, big) in [(false, false), (true, false), (true, true), (false, true)] {
+            var p = src
+            if micro || big {
+                p = dir.appendingPathComponent("v-\(micro)-\(big).pcap").path
+                try rewrite(src, to: p, micro: micro, bigEndian: big)
+            }
+            #expect(try CaptureFiles.open(p) is MappedPcapSource)
+            let a = decode([p]), b = decode([p], reader: .libpcap)
+            #expect(a.stats == b.stats)
+            #expect(a.observations == b.observations)
+        }
+        var files = [src]
+        if haveDatasets { files += captureFiles().filter { !$0.hasSuffix(".gz") && !$0.hasSuffix(".pcapng") } }
+        for f in files {
+            let a = decode([f]), b = decode([f], reader: .libpcap)
+            #expect(a.stats == b.stats, "\(f)")
+            #expect(a.observations == b.observations, "\(f)")
+        }
     }
 
     @Test(.enabled(if: haveDatasets, skipDatasets))

@@ -57,11 +57,11 @@ struct Decoded {
 }
 
 /// Decodes capture files the way `vigil logs` does.
-func decode(_ paths: [String]) -> Decoded {
+func decode(_ paths: [String], reader: CaptureFiles.Reader = .auto) -> Decoded {
     var d = Decoded()
     var sources: [PacketSource] = []
     for p in paths {
-        do { sources.append(try PcapFileSource(path: p)) } catch let e as VigilError { d.failures.append(e) } catch {}
+        do { sources.append(try CaptureFiles.open(p, reader: reader)) } catch let e as VigilError { d.failures.append(e) } catch {}
     }
     let engine = PacketEngine()
     let merged = MergedPacketSource(sources)

@@ -82,6 +82,13 @@ import VigilCore
         }
         #expect(IPAddress("2001:0db8:0000:0000:0001:0000:0000:0001")?.description == "2001:db8::1:0:0:1")
         #expect(IPAddress("::ffff:1.2.3.4")?.description == "1.2.3.4")
+        // RFC 5952 canonical text: longest zero run compressed (the first when tied), no single-group "::".
+        for (text, canonical) in [("::", "::"), ("::1", "::1"), ("1::", "1::"), ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+                                  ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"), ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),
+                                  ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"), ("FE80::1CF4:44D2:904A:14F7", "fe80::1cf4:44d2:904a:14f7"),
+                                  ("255.255.255.255", "255.255.255.255"), ("0.0.0.0", "0.0.0.0")] {
+            #expect(IPAddress(text)?.description == canonical, "\(text)")
+        }
         for bad in ["1.2.3", "1.2.3.256", ":::", "1::2::3", "g::1", "", "12345::"] {
             #expect(IPAddress(bad) == nil, "\(bad)")
         }
