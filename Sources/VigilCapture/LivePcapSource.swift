@@ -1,4 +1,5 @@
 import CPcap
+import Foundation
 import Synchronization
 import VigilCore
 import VigilWire
@@ -12,14 +13,15 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
     private let handle: OpaquePointer
     private let stopped = Atomic<Bool>(false)
     public let limit: UInt64?
-    public let until: Timestamp?
+    /// When to stop, on the machine's monotonic clock (a live source may read the clock).
+    private let deadline: ContinuousClock.Instant?
     public private(set) var packets: UInt64 = 0
 
     public init(interface: String, filter: String?, snaplen: Int32 = 65535, promiscuous: Bool = true,
-                bufferBytes: Int32 = 32 << 20, limit: UInt64? = nil, seconds: Int64? = nil, now: Timestamp) throws {
+                bufferBytes: Int32 = 32 << 20, limit: UInt64? = nil, seconds: Int64? = nil) throws {
         name = interface
         self.limit = limit
-        until = seconds.map { now + .seconds($0) }
+        deadline = seconds.map { ContinuousClock.now.advanced(by: .seconds($0)) }
         var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &err) else {
             throw VigilError.io("cannot open interface: \(String(cString: err))", file: interface)
@@ -55,7 +57,13 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
             pcap_close(h)
             throw VigilError.unsupported("link-layer type \(linkType) is not decoded", file: interface)
         }
+        // Non-blocking reads and our own poll() timeout: a quiet link must not block the
+        // loop (libpcap's read timeout does not fire when no packet ever arrives).
+        pcap_setnonblock(h, 1, &err)
+        fd = pcap_get_selectable_fd(h)
     }
+
+    private var fd: Int32 = -1
 
     deinit { pcap_close(handle) }
 
@@ -71,16 +79,20 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp)? {
         while !stopped.load(ordering: .relaxed) {
             if let limit, packets >= limit { return nil }
+            if let deadline, ContinuousClock.now >= deadline { return nil }
             var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
             var data: UnsafePointer<UInt8>? = nil
             let r = pcap_next_ex(handle, &header, &data)
             if r == 1, let h = header?.pointee, let d = data {
                 packets &+= 1
                 let ts = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec))
-                if let until, ts > until { return nil }
                 return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts)
             }
-            if r == 0 { continue }
+            if r == 0 {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&p, 1, 100)
+                continue
+            }
             if r == -2 { return nil }
             throw VigilError.io("capture failed: \(String(cString: pcap_geterr(handle)))", file: name)
         }

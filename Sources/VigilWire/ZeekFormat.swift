@@ -87,10 +87,6 @@ public struct ZeekLogFormatter {
 
     static let emptyField: [UInt8] = Array("(empty)".utf8)
 
-    /// Per byte: 1 = always escaped in TSV (controls, DEL, backslash); 2 = escaped inside sets (",").
-    static let escapeClass: [UInt8] = (0..<256).map { b in
-        b < 0x20 || b == 0x7F || b == 0x5C ? 1 : (b == 0x2C ? 2 : 0)
-    }
 
     @inline(__always)
     static func appendEmpty(to out: inout [UInt8]) { out.append(contentsOf: emptyField) }
@@ -99,18 +95,19 @@ public struct ZeekLogFormatter {
         var copy = s
         copy.withUTF8 { bytes in
             // A value that reads as the unset or empty marker is escaped on its first byte.
-            if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes.elementsEqual(emptyField)) {
+            if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes[0] == 0x28 && bytes.elementsEqual(emptyField)) {
                 appendHex(bytes[0], to: &out)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[1...]))
                 return
             }
             // Most values need no escaping: copy them whole.
-            let mask: UInt8 = setSeparator ? 3 : 1
+            // Controls, DEL and backslash always; the set separator inside sets.
+            let sep: UInt8 = setSeparator ? 0x2C : 0x5C
             var clean = true
-            for b in bytes where escapeClass[Int(b)] & mask != 0 { clean = false; break }
+            for b in bytes where b < 0x20 || b == 0x7F || b == 0x5C || b == sep { clean = false; break }
             if clean { out.append(contentsOf: bytes); return }
             for b in bytes {
-                if escapeClass[Int(b)] & mask != 0 { appendHex(b, to: &out) } else { out.append(b) }
+                if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { appendHex(b, to: &out) } else { out.append(b) }
             }
         }
     }

@@ -55,8 +55,7 @@ enum LogsCommand {
         if let interface {
             let count = try args.options["count"].map { _ in UInt64(try args.int("count", default: 0)) }
             let seconds = try args.options["seconds"].map { _ in Int64(try args.int("seconds", default: 0)) }
-            let l = try LivePcapSource(interface: interface, filter: args.options["filter"], limit: count, seconds: seconds,
-                                       now: Timestamp(seconds: Int64(Date().timeIntervalSince1970)))
+            let l = try LivePcapSource(interface: interface, filter: args.options["filter"], limit: count, seconds: seconds)
             captures.append(l)
             live = l
             let sig = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
