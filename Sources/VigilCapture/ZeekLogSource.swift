@@ -22,8 +22,9 @@ final class GzipLineReader {
 
     deinit { gzclose(file) }
 
-    /// Calls `body` with each line (without "\n" or "\r\n").
-    func forEachLine(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+    /// Calls `body` with the next line (without "\n" or "\r\n"); false at the end.
+    func nextLine(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        line.removeAll(keepingCapacity: true)
         while true {
             if start == end {
                 if eof { break }
@@ -31,36 +32,149 @@ final class GzipLineReader {
                 if n < 0 {
                     var errnum: Int32 = 0
                     let msg = String(cString: gzerror(file, &errnum))
+                    eof = true
                     throw VigilError.badInput("decompression failed after line \(lineNumber): \(msg)", file: path, line: lineNumber + 1)
                 }
-                if n == 0 { eof = true; if line.isEmpty { break } else { lineNumber += 1; try emit(body); break } }
+                if n == 0 { eof = true; break }
                 start = 0; end = Int(n)
             }
             if let nl = buffer[start..<end].firstIndex(of: 10) {
                 line.append(contentsOf: buffer[start..<nl])
                 start = nl + 1
-                lineNumber += 1
-                try emit(body)
-            } else {
-                line.append(contentsOf: buffer[start..<end])
-                start = end
-                if line.count > 16 << 20 {
-                    throw VigilError.badInput("line longer than 16 MiB", file: path, line: lineNumber + 1)
+                try finishLine(body)
+                return true
+            }
+            line.append(contentsOf: buffer[start..<end])
+            start = end
+            if line.count > 16 << 20 {
+                eof = true
+                throw VigilError.badInput("line longer than 16 MiB", file: path, line: lineNumber + 1)
+            }
+        }
+        if line.isEmpty { return false }
+        try finishLine(body)
+        return true
+    }
+
+    private func finishLine(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        lineNumber += 1
+        if line.last == 13 { line.removeLast() }
+        try line.withUnsafeBytes { try body($0) }
+    }
+}
+
+/// One log file as a stream of records, with a small reorder buffer: Zeek writes a row when
+/// its connection ends, so `ts` (the start) is only roughly in order within a file.
+final class ZeekRecordStream {
+    let file: String
+    let kind: ObservationKind
+    private let reader: GzipLineReader
+    private var tsv: ZeekTSVParser
+    private var json: Bool?
+    private var heap = ObservationHeap()
+    private var exhausted = false
+    let window: Int
+    private(set) var rows = 0
+    private let onError: (VigilError) -> Void
+
+    init(file: String, kind: ObservationKind, window: Int, onError: @escaping (VigilError) -> Void) throws {
+        self.file = file
+        self.kind = kind
+        self.window = max(1, window)
+        self.onError = onError
+        reader = try GzipLineReader(path: file)
+        tsv = ZeekTSVParser(file: file)
+    }
+
+    /// The earliest buffered record's time (the buffer is refilled from the file first).
+    func peekTime() -> Timestamp? {
+        fill()
+        return heap.minTime
+    }
+
+    func pop() -> Observation? {
+        fill()
+        return heap.popMin()
+    }
+
+    private func fill() {
+        while !exhausted && heap.count < window {
+            do {
+                let more = try reader.nextLine { line in
+                    guard !line.isEmpty else { return }
+                    if json == nil { json = line[0] == UInt8(ascii: "{") }
+                    let number = reader.lineNumber
+                    do {
+                        let row: ZeekRow
+                        if json == true {
+                            row = try ZeekLogSource.jsonRow(line, file: file, line: number)
+                        } else {
+                            guard case .row(let r) = try tsv.parse(line, number: number) else { return }
+                            row = r
+                        }
+                        heap.push(try ZeekLogSource.observation(kind, row))
+                        rows += 1
+                    } catch let e as VigilError {
+                        onError(e)
+                    }
                 }
+                if !more { exhausted = true }
+            } catch let e as VigilError {
+                onError(e)  // a broken file ends early; what was read is kept
+                exhausted = true
+            } catch {
+                exhausted = true
             }
         }
     }
+}
 
-    private func emit(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
-        if line.last == 13 { line.removeLast() }
-        try line.withUnsafeBytes { try body($0, lineNumber) }
-        line.removeAll(keepingCapacity: true)
+/// A min-heap of observations by `ts`, ties kept in arrival order.
+struct ObservationHeap {
+    private var items: [(Timestamp, UInt64, Observation)] = []
+    private var order: UInt64 = 0
+    var count: Int { items.count }
+    var minTime: Timestamp? { items.first?.0 }
+
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        items[a].0 != items[b].0 ? items[a].0 < items[b].0 : items[a].1 < items[b].1
+    }
+
+    mutating func push(_ o: Observation) {
+        order &+= 1
+        items.append((o.ts, order, o))
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if less(i, p) { items.swapAt(i, p); i = p } else { break }
+        }
+    }
+
+    mutating func popMin() -> Observation? {
+        guard !items.isEmpty else { return nil }
+        let top = items[0].2
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && less(l, m) { m = l }
+                if r < items.count && less(r, m) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
     }
 }
 
 /// A directory of Zeek logs (TSV or JSON; conn, dns, http, ssl, ssh, dhcp), as Zeek's log
 /// archive leaves it: rotated (`conn.23:00:00-00:00:00.log.gz`), gzipped, nested by day.
-/// Logs of one rotation period are merged and given out in `ts` order.
+/// The files of one rotation period are merged and given out in `ts` order, streaming:
+/// memory is bounded by the reorder window, not by the size of the logs.
 public final class ZeekLogSource {
     public let root: String
     /// Rows that could not be read: file, line and field. The rest of the file goes on.
@@ -69,6 +183,8 @@ public final class ZeekLogSource {
     public private(set) var rows = 0
     public private(set) var skippedFiles: [String] = []
     public let maxErrorsKept = 100
+    /// Records held per file to put rows back in `ts` order.
+    public var reorderWindow = 10_000
 
     public init(root: String) { self.root = root }
 
@@ -79,7 +195,17 @@ public final class ZeekLogSource {
         return ObservationKind(rawValue: stem)
     }
 
-    /// All log files below `root`, grouped by rotation period (same directory and suffix).
+    /// The rotation period a file belongs to: its directory and whatever the name carries
+    /// between the kind and ".log" (`.23:00:00-00:00:00`), so that conn, dns, http … of one
+    /// hour merge, and `conn.log.labeled` goes with `dns.log`.
+    static func period(_ path: String, kind: ObservationKind) -> String {
+        let name = (path as NSString).lastPathComponent
+        var rest = Substring(name.dropFirst(kind.rawValue.count))
+        if let r = rest.range(of: ".log") { rest = rest[..<r.lowerBound] }
+        return (path as NSString).deletingLastPathComponent + "/" + rest
+    }
+
+    /// All log files below `root`, grouped by rotation period, periods in name order.
     func groups() throws -> [[(String, ObservationKind)]] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -98,50 +224,32 @@ public final class ZeekLogSource {
                 if name.contains(".log") { skippedFiles.append(f) }
                 continue
             }
-            let dir = (f as NSString).deletingLastPathComponent
-            let suffix = name.dropFirst(k.rawValue.count)
-            byGroup[dir + "/" + suffix, default: []].append((f, k))
+            byGroup[Self.period(f, kind: k), default: []].append((f, k))
         }
         return byGroup.keys.sorted().map { byGroup[$0] ?? [] }
     }
 
-    /// Calls `body` with every record, one rotation period at a time, in `ts` order within it.
+    /// Calls `body` with every record, one rotation period at a time, merged across the
+    /// period's files in `ts` order (within the reorder window).
     public func forEach(_ body: (Observation) throws -> Void) throws {
         for group in try groups() {
-            var batch: [Observation] = []
-            for (file, kind) in group { try read(file, kind: kind, into: &batch) }
-            // Stable by ts: the sort keeps file order for equal times.
-            let ordered = batch.enumerated().sorted { a, b in
-                a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset
-            }
-            for (_, o) in ordered { try body(o) }
-        }
-    }
-
-    func read(_ file: String, kind: ObservationKind, into out: inout [Observation]) throws {
-        let reader = try GzipLineReader(path: file)
-        var tsv = ZeekTSVParser(file: file)
-        var json: Bool? = nil
-        do {
-            try reader.forEachLine { line, number in
-                guard !line.isEmpty else { return }
-                if json == nil { json = line[0] == UInt8(ascii: "{") }
+            var streams: [ZeekRecordStream] = []
+            for (file, kind) in group {
                 do {
-                    let row: ZeekRow
-                    if json == true {
-                        row = try Self.jsonRow(line, file: file, line: number)
-                    } else {
-                        guard case .row(let r) = try tsv.parse(line, number: number) else { return }
-                        row = r
-                    }
-                    out.append(try Self.observation(kind, row))
-                    rows += 1
-                } catch let e as VigilError {
-                    record(e)
-                }
+                    streams.append(try ZeekRecordStream(file: file, kind: kind, window: reorderWindow) { [unowned self] e in self.record(e) })
+                } catch let e as VigilError { record(e) }
             }
-        } catch let e as VigilError {
-            record(e)  // a broken file ends early; what was read is kept
+            while true {
+                var best = -1
+                var bestTS = Timestamp.zero
+                for (i, s) in streams.enumerated() {
+                    guard let t = s.peekTime() else { continue }
+                    if best < 0 || t < bestTS { best = i; bestTS = t }
+                }
+                guard best >= 0, let o = streams[best].pop() else { break }
+                try body(o)
+            }
+            rows += streams.reduce(0) { $0 + $1.rows }
         }
     }
 

@@ -176,6 +176,8 @@ final class HTTPAnalyzer: StreamAnalyzer {
     private var depth: UInt32 = 0
     private var lastTime = Timestamp.zero
     private var pendingRequestAt: Timestamp?
+    private var flushed: [HTTPRecord] = []
+    static let maxPending = 64
 
     override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
         lastTime = time
@@ -183,6 +185,10 @@ final class HTTPAnalyzer: StreamAnalyzer {
             if pendingRequestAt == nil, case .headers = request.state, request.header.isEmpty { pendingRequestAt = time }
             let ok = request.consume(data) { event in self.requestEvent(event, at: time, flow: flow) }
             if !ok { out.parseErrors += 1 }
+            if !flushed.isEmpty {
+                for r in flushed { out.observations.append(.http(r)) }
+                flushed.removeAll()
+            }
         } else {
             let ok = response.consume(data) { event in self.responseEvent(event, flow: flow, into: &out) }
             if !ok { out.parseErrors += 1 }
@@ -205,6 +211,9 @@ final class HTTPAnalyzer: StreamAnalyzer {
             r.referrer = head.value("referer")
             r.origin = head.value("origin")
             pending.append(r)
+            // A client pipelining without answers cannot grow this without bound: the oldest
+            // unanswered request is logged as it is.
+            if pending.count > Self.maxPending { flushed.append(pending.removeFirst()) }
             if r.method == "CONNECT" { return .tunnel }
             return Self.framing(head, isResponse: false, requestMethod: nil)
         case .bodyDone(let n):

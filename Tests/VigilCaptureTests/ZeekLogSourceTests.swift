@@ -105,6 +105,25 @@ import VigilWire
         #expect(s.errors.allSatisfy { $0.file?.hasSuffix("conn.log") == true })
     }
 
+    @Test func kindsOfOnePeriodMergeInTimeOrderWithinTheWindow() throws {
+        let dir = try tempDir()
+        let header = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n"
+        // Rows written when connections end: start times jumbled within blocks of 50.
+        var conn = header, dns = header.replacingOccurrences(of: "\tproto", with: "\tproto\tquery").replacingOccurrences(of: "\tenum", with: "\tenum\tstring")
+        for block in 0..<40 {
+            for k in (0..<50).reversed() { conn += "\(block * 100 + k * 2).0\tC\(block)x\(k)\t10.0.0.1\t1\t10.0.0.2\t80\ttcp\n" }
+            for k in 0..<50 { dns += "\(block * 100 + k * 2 + 1).0\tD\(block)x\(k)\t10.0.0.1\t1\t10.0.0.53\t53\tudp\tq.example\n" }
+        }
+        try conn.write(to: dir.appendingPathComponent("conn.log.labeled"), atomically: true, encoding: .utf8)
+        try dns.write(to: dir.appendingPathComponent("dns.log"), atomically: true, encoding: .utf8)
+        let s = ZeekLogSource(root: dir.path)
+        s.reorderWindow = 64
+        var times: [Timestamp] = []
+        try s.forEach { times.append($0.ts) }
+        #expect(times.count == 4000)
+        #expect(times == times.sorted(), "conn and dns of one directory interleave in ts order")
+    }
+
     @Test func brokenGzipKeepsEarlierRows() throws {
         let dir = try tempDir()
         var lines = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n"

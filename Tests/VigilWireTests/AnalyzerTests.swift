@@ -61,6 +61,13 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(whole.map(\.responseBodyLength) == drip.map(\.responseBodyLength))
     }
 
+    @Test func pipelinedRequestsWithoutAnswersStayBounded() {
+        let many = (0..<500).map { _ in (fromClient: true, bytes: bytes("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")) }
+        let obs = runTCP(many)
+        #expect(obs.http.count == 500, "every request is logged, answered or not")
+        #expect(obs.http.allSatisfy { $0.statusCode == nil })
+    }
+
     @Test func foundByContentOnAnyPort() {
         let obs = runTCP(Array(exchanges[0..<2]), server: 31337)
         #expect(obs.http.count == 1 && obs.conns[0].service == ["http"])
