@@ -76,7 +76,7 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
         return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
     }
 
-    public func next() throws -> (UnsafeRawBufferPointer, Timestamp)? {
+    public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
         while !stopped.load(ordering: .relaxed) {
             if let limit, packets >= limit { return nil }
             if let deadline, ContinuousClock.now >= deadline { return nil }
@@ -86,7 +86,7 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
             if r == 1, let h = header?.pointee, let d = data {
                 packets &+= 1
                 let ts = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec))
-                return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts)
+                return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts, linkType)
             }
             if r == 0 {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

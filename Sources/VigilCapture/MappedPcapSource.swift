@@ -67,7 +67,7 @@ public final class MappedPcapSource: PacketSource {
         return swapped ? v.byteSwapped : v
     }
 
-    public func next() throws -> (UnsafeRawBufferPointer, Timestamp)? {
+    public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
         let o = offset
         if o >= size { return nil }
         guard o + 16 <= size else {
@@ -86,7 +86,7 @@ public final class MappedPcapSource: PacketSource {
         offset = o + 16 + caplen
         packets &+= 1
         let ts = Timestamp(seconds: Int64(sec), nanoseconds: nanosecond ? Int64(frac) : Int64(frac) &* 1000)
-        return (UnsafeRawBufferPointer(start: base + o + 16, count: caplen), ts)
+        return (UnsafeRawBufferPointer(start: base + o + 16, count: caplen), ts, linkType)
     }
 }
 
@@ -98,6 +98,7 @@ public enum CaptureFiles {
         if reader == .auto {
             let (gzip, magic) = PcapFileSource.sniff(path)
             if !gzip && MappedPcapSource.accepts(magic) { return try MappedPcapSource(path: path) }
+            if !gzip && magic == 0x0A0D_0D0A { return try MappedPcapngSource(path: path) }
         }
         return try PcapFileSource(path: path)
     }

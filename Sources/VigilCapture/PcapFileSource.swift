@@ -7,8 +7,9 @@ import VigilWire
 public protocol PacketSource: AnyObject {
     var name: String { get }
     var linkType: LinkType { get }
-    /// The next packet, valid until the following call; nil at the end.
-    func next() throws -> (UnsafeRawBufferPointer, Timestamp)?
+    /// The link type of the first interface (a pcapng file may have more).
+    /// The next packet and its link type, valid until the following call; nil at the end.
+    func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)?
 }
 
 /// A pcap or pcapng file, plain or gzip-compressed, read by libpcap with nanosecond
@@ -71,7 +72,7 @@ public final class PcapFileSource: PacketSource {
     /// for pcap; for pcapng, where libpcap's stream position is after the block it refused.
     public var offset: Int64 { isPcapng ? Int64(vigil_pcap_offset(handle)) : nextRecord }
 
-    public func next() throws -> (UnsafeRawBufferPointer, Timestamp)? {
+    public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
         if finished { return nil }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
@@ -82,7 +83,7 @@ public final class PcapFileSource: PacketSource {
             packets &+= 1
             nextRecord &+= 16 &+ Int64(h.caplen)
             let ts = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec))
-            return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts)
+            return (UnsafeRawBufferPointer(start: d, count: Int(h.caplen)), ts, linkType)
         case -2:
             finished = true
             return nil
@@ -99,7 +100,7 @@ public final class PcapFileSource: PacketSource {
 public final class MergedPacketSource {
     public struct Failure: Sendable { public var error: VigilError }
     private var sources: [PacketSource]
-    private var heads: [(UnsafeRawBufferPointer, Timestamp)?]
+    private var heads: [(UnsafeRawBufferPointer, Timestamp, LinkType)?]
     public private(set) var failures: [VigilError] = []
 
     public init(_ sources: [PacketSource]) {
@@ -123,10 +124,10 @@ public final class MergedPacketSource {
     public func forEach(_ body: (UnsafeRawBufferPointer, Timestamp, LinkType) -> Void) {
         if sources.count == 1 {
             // One source: no merging to do.
-            let s = sources[0], link = s.linkType
+            let s = sources[0]
             guard var h = heads[0] else { return }
             while true {
-                body(h.0, h.1, link)
+                body(h.0, h.1, h.2)
                 do {
                     guard let n = try s.next() else { return }
                     h = n
@@ -139,8 +140,8 @@ public final class MergedPacketSource {
                 guard let h = heads[i] else { continue }
                 if best < 0 || h.1 < heads[best]!.1 { best = i }
             }
-            guard best >= 0, let (buf, ts) = heads[best] else { return }
-            body(buf, ts, sources[best].linkType)
+            guard best >= 0, let (buf, ts, link) = heads[best] else { return }
+            body(buf, ts, link)
             advance(best)
         }
     }

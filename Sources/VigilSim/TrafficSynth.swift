@@ -361,7 +361,13 @@ struct PacketHeap {
 /// SplitMix64 with helpers for uniform draws.
 struct SplitMixRNG {
     var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
+    /// The seed is mixed first, so that nearby seeds give unrelated traffic.
+    init(seed: UInt64) {
+        var z = seed &+ 0x5DEE_CE66_D1CE_4E5B
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        state = z ^ (z >> 31)
+    }
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

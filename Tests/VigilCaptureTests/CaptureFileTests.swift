@@ -70,6 +70,48 @@ import VigilWire
         #expect(d.stats.packets == decode([a]).stats.packets + decode([b]).stats.packets)
     }
 
+    @Test func pcapngWithInterfacesOfDifferentLinkTypesReads() throws {
+        let dir = try tempDir()
+        let a = try synthCapture(dir, sessions: 80, seed: 3, name: "eth.pcap")
+        let b0 = try synthCapture(dir, sessions: 80, seed: 4, name: "b0.pcap")
+        let raw = dir.appendingPathComponent("raw.pcap").path
+        try run("editcap", ["-T", "rawip", "-C", "14", b0, raw])   // strip Ethernet: raw IP frames
+        let mixed = dir.appendingPathComponent("mixed.pcapng").path
+        try run("mergecap", ["-F", "pcapng", "-I", "none", "-w", mixed, a, raw])
+        let info = try run("capinfos", ["-I", mixed]).out
+        #expect(info.contains("Number of interfaces in file: 2") && info.contains("Raw IP"), "\(info.prefix(500))")
+        #expect(try CaptureFiles.open(mixed) is MappedPcapngSource)
+        let d = decode([mixed])
+        let ea = decode([a]), eb = decode([raw])
+        #expect(d.failures.isEmpty, "\(d.failures)")
+        #expect(d.stats.packets == ea.stats.packets + eb.stats.packets)
+        // Each frame decodes with its own interface's link type (VLAN-tagged frames stripped of
+        // only 14 bytes by editcap are malformed as raw IP, in the mixed file and alone alike).
+        #expect(d.stats.decoded == ea.stats.decoded + eb.stats.decoded)
+        #expect(d.stats.skippedMalformed == eb.stats.skippedMalformed && d.stats.skippedUnknownLink == 0)
+        // libpcap refuses such a file; it says where.
+        let l = decode([mixed], reader: .libpcap)
+        #expect(l.failures.first?.description.contains("different from the type of the first interface") == true)
+    }
+
+    @Test func mappedPcapngAgreesWithLibpcap() throws {
+        let dir = try tempDir()
+        let src = try synthCapture(dir, sessions: 300)
+        let ng = dir.appendingPathComponent("s.pcapng").path
+        try run("editcap", ["-F", "pcapng", src, ng])
+        let a = decode([ng]), b = decode([ng], reader: .libpcap)
+        #expect(a.failures.isEmpty && b.failures.isEmpty)
+        #expect(a.stats == b.stats && a.observations == b.observations)
+        #expect(a.observations == decode([src]).observations, "pcapng and pcap of the same packets agree")
+        // Truncated in the middle of a block: what came before is kept, the offset is named.
+        let data = try Data(contentsOf: URL(fileURLWithPath: ng))
+        let cut = dir.appendingPathComponent("cut.pcapng").path
+        try data.prefix(data.count / 2 + 3).write(to: URL(fileURLWithPath: cut))
+        let c = decode([cut])
+        #expect(c.failures.count == 1 && c.failures.first?.file == cut && (c.failures.first?.offset ?? 0) > 0)
+        #expect(c.stats.packets > 1000)
+    }
+
     @Test func severalFilesMergeInTimeOrder() throws {
         let dir = try tempDir()
         let src = try synthCapture(dir, sessions: 200)
@@ -79,7 +121,7 @@ import VigilWire
             let r = try PcapFileSource(path: src)
             let we = try PcapWriter(path: even), wo = try PcapWriter(path: odd)
             var n = 0
-            while let (buf, ts) = try r.next() { (n % 2 == 0 ? we : wo).write(buf, at: ts); n += 1 }
+            while let (buf, ts, _) = try r.next() { (n % 2 == 0 ? we : wo).write(buf, at: ts); n += 1 }
             we.close(); wo.close()
         }
         let whole = decode([src]), split = decode([odd, even])

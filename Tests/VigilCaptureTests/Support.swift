@@ -13,7 +13,7 @@ let skipDatasets: Comment = "../shared/datasets is absent: the shared captures a
 /// A fresh temporary directory for one test.
 func tempDir(_ name: String = #function) throws -> URL {
     let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vigil-tests-\(getpid())")
-        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber })
+        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber } + "-" + UUID().uuidString.prefix(8))
     try? FileManager.default.removeItem(at: base)
     try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
     return base
