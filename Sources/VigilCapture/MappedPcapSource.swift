@@ -56,6 +56,19 @@ public final class MappedPcapSource: PacketSource {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 
+    /// Pages already read are handed back, so resident memory stays small however large the
+    /// file (the kernel keeps them in its page cache).
+    @exclusivity(unchecked) private var released = 0
+    static let releaseStep = 64 << 20
+
+    private func releaseBehind(_ current: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let upTo = current / page * page
+        guard upTo > released else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
+        released = upTo
+    }
+
     /// Whether `path` is a classic pcap this reader takes (by its first four bytes).
     static func accepts(_ magic: UInt32) -> Bool {
         // `magic` as read big-endian from the file.
@@ -85,6 +98,7 @@ public final class MappedPcapSource: PacketSource {
         }
         offset = o + 16 + caplen
         packets &+= 1
+        if offset - released >= Self.releaseStep { releaseBehind(o) }
         let ts = Timestamp(seconds: Int64(sec), nanoseconds: nanosecond ? Int64(frac) : Int64(frac) &* 1000)
         return (UnsafeRawBufferPointer(start: base + o + 16, count: caplen), ts, linkType)
     }

@@ -72,7 +72,16 @@ public final class MappedPcapngSource: PacketSource {
         if let first = interfaces.first { linkType = first.link }
     }
 
+    /// Pages already read are handed back (see `MappedPcapSource`).
+    @exclusivity(unchecked) private var released = 0
+
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
+        if offset - released >= MappedPcapSource.releaseStep {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let upTo = offset / page * page
+            madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
+            released = upTo
+        }
         while offset < size {
             if let p = try block(stopAtPacket: false) { return p }
         }

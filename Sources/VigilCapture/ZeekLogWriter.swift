@@ -52,12 +52,12 @@ public final class ZeekLogWriter: ObservationSink {
     }
 
     private func write<R: ZeekLoggable>(_ r: R, kind: ObservationKind, ts: Timestamp) throws {
-        let extraKeys = Set(r.extra.keys)
-        if let f = files[kind], r.extra.isEmpty || extraKeys.isSubset(of: f.extras) {
+        if let f = files[kind], r.extra.isEmpty || r.extra.keys.allSatisfy({ f.extras.contains($0) }) {
             f.formatter.append(r, to: &f.buffer)
             if ts > f.lastTime { f.lastTime = ts }
             if f.buffer.count >= 1 << 16 { try flush(f) }
         } else {
+            let extraKeys = Set(r.extra.keys)
             var part = 1
             if let old = files[kind] {
                 part = old.part + 1

@@ -488,8 +488,10 @@ struct FlowEngine {
         let proto = IPProtocol(rawValue: f.key.proto)
         let duration = f.last - f.start
         var services: [String] = []
-        for (k, name) in AnalyzerRegistry.serviceNames.enumerated() where f.services & (UInt16(1) << UInt16(k)) != 0 {
-            services.append(name)
+        if f.services != 0 {
+            for (k, name) in AnalyzerRegistry.serviceNames.enumerated() where f.services & (UInt16(1) << UInt16(k)) != 0 {
+                services.append(name)
+            }
         }
         let isTCP = proto == .tcp
         let origBytes = isTCP ? UInt64(max(0, f.orig.highEnd)) : f.orig.payloadBytes
