@@ -9,6 +9,7 @@ import VigilWire
 public final class MappedPcapSource: PacketSource {
     public let name: String
     public let linkType: LinkType
+    private let file: MappedFile
     private let base: UnsafeRawPointer
     private let size: Int
     private let swapped: Bool
@@ -21,20 +22,9 @@ public final class MappedPcapSource: PacketSource {
 
     public init(path: String) throws {
         name = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw VigilError.io("cannot open: \(String(cString: strerror(errno)))", file: path) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw VigilError.io("cannot stat: \(String(cString: strerror(errno)))", file: path) }
-        size = Int(st.st_size)
-        guard size >= 24 else {
-            throw VigilError.badInput("not a readable pcap capture: \(size) bytes is shorter than the 24-byte file header", file: path, offset: 0)
-        }
-        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw VigilError.io("cannot map: \(String(cString: strerror(errno)))", file: path)
-        }
-        madvise(m, size, MADV_SEQUENTIAL)
-        base = UnsafeRawPointer(m)
+        file = try MappedFile(path: path, minimum: 24, format: "pcap")
+        base = file.base
+        size = file.size
         let magic = base.loadUnaligned(as: UInt32.self)
         switch magic {
         case 0xA1B2_C3D4: swapped = false; nanosecond = false
@@ -42,31 +32,14 @@ public final class MappedPcapSource: PacketSource {
         case 0xD4C3_B2A1: swapped = true; nanosecond = false
         case 0x4D3C_B2A1: swapped = true; nanosecond = true
         default:
-            munmap(m, size)
             throw VigilError.badInput("not a pcap capture (magic 0x\(String(magic, radix: 16)))", file: path, offset: 0)
         }
         let rawLink = base.loadUnaligned(fromByteOffset: 20, as: UInt32.self)
         let link = (swapped ? rawLink.byteSwapped : rawLink) & 0x03FF_FFFF
         linkType = LinkType(rawValue: Int32(link))
         if !linkType.isSupported {
-            munmap(m, size)
             throw VigilError.unsupported("link-layer type \(linkType) is not decoded", file: path)
         }
-    }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
-
-    /// Pages already read are handed back, so resident memory stays small however large the
-    /// file (the kernel keeps them in its page cache).
-    @exclusivity(unchecked) private var released = 0
-    static let releaseStep = 64 << 20
-
-    private func releaseBehind(_ current: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let upTo = current / page * page
-        guard upTo > released else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
-        released = upTo
     }
 
     /// Whether `path` is a classic pcap this reader takes (by its first four bytes).
@@ -98,7 +71,7 @@ public final class MappedPcapSource: PacketSource {
         }
         offset = o + 16 + caplen
         packets &+= 1
-        if offset - released >= Self.releaseStep { releaseBehind(o) }
+        file.consumed(upTo: o)
         let ts = Timestamp(seconds: Int64(sec), nanoseconds: nanosecond ? Int64(frac) : Int64(frac) &* 1000)
         return (UnsafeRawBufferPointer(start: base + o + 16, count: caplen), ts, linkType)
     }

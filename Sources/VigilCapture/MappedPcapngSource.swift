@@ -8,6 +8,7 @@ import VigilWire
 /// whose interfaces differ in link type; this reader does not.
 public final class MappedPcapngSource: PacketSource {
     public let name: String
+    private let file: MappedFile
     private let base: UnsafeRawPointer
     private let size: Int
     @exclusivity(unchecked) private var offset = 0
@@ -26,30 +27,12 @@ public final class MappedPcapngSource: PacketSource {
 
     public init(path: String) throws {
         name = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw VigilError.io("cannot open: \(String(cString: strerror(errno)))", file: path) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw VigilError.io("cannot stat: \(String(cString: strerror(errno)))", file: path) }
-        size = Int(st.st_size)
-        guard size >= 28 else {
-            throw VigilError.badInput("not a readable pcapng capture: \(size) bytes is shorter than a section header", file: path, offset: 0)
-        }
-        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-            throw VigilError.io("cannot map: \(String(cString: strerror(errno)))", file: path)
-        }
-        madvise(m, size, MADV_SEQUENTIAL)
-        base = UnsafeRawPointer(m)
+        file = try MappedFile(path: path, minimum: 28, format: "pcapng")
+        base = file.base
+        size = file.size
         // Read blocks up to the first interface so that `linkType` is known.
-        do {
-            try readMetadata()
-        } catch {
-            munmap(m, size)
-            throw error
-        }
+        try readMetadata()
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 
     @inline(__always) private func u32(_ at: Int) -> UInt32 {
         let v = base.loadUnaligned(fromByteOffset: at, as: UInt32.self)
@@ -72,16 +55,8 @@ public final class MappedPcapngSource: PacketSource {
         if let first = interfaces.first { linkType = first.link }
     }
 
-    /// Pages already read are handed back (see `MappedPcapSource`).
-    @exclusivity(unchecked) private var released = 0
-
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
-        if offset - released >= MappedPcapSource.releaseStep {
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let upTo = offset / page * page
-            madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
-            released = upTo
-        }
+        file.consumed(upTo: offset)
         while offset < size {
             if let p = try block(stopAtPacket: false) { return p }
         }

@@ -71,7 +71,7 @@ final class ZeekRecordStream {
     private let reader: GzipLineReader
     private var tsv: ZeekTSVParser
     private var json: Bool?
-    private var heap = ObservationHeap()
+    private var heap = MinHeap<Timestamp, Observation>()
     private var exhausted = false
     let window: Int
     private(set) var rows = 0
@@ -89,7 +89,7 @@ final class ZeekRecordStream {
     /// The earliest buffered record's time (the buffer is refilled from the file first).
     func peekTime() -> Timestamp? {
         fill()
-        return heap.minTime
+        return heap.minKey
     }
 
     func pop() -> Observation? {
@@ -112,7 +112,8 @@ final class ZeekRecordStream {
                             guard case .row(let r) = try tsv.parse(line, number: number) else { return }
                             row = r
                         }
-                        heap.push(try ZeekLogSource.observation(kind, row))
+                        let o = try ZeekLogSource.observation(kind, row)
+                        heap.push(o, key: o.ts)
                         rows += 1
                     } catch let e as VigilError {
                         onError(e)
@@ -126,48 +127,6 @@ final class ZeekRecordStream {
                 exhausted = true
             }
         }
-    }
-}
-
-/// A min-heap of observations by `ts`, ties kept in arrival order.
-struct ObservationHeap {
-    private var items: [(Timestamp, UInt64, Observation)] = []
-    private var order: UInt64 = 0
-    var count: Int { items.count }
-    var minTime: Timestamp? { items.first?.0 }
-
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        items[a].0 != items[b].0 ? items[a].0 < items[b].0 : items[a].1 < items[b].1
-    }
-
-    mutating func push(_ o: Observation) {
-        order &+= 1
-        items.append((o.ts, order, o))
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if less(i, p) { items.swapAt(i, p); i = p } else { break }
-        }
-    }
-
-    mutating func popMin() -> Observation? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0].2
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && less(l, m) { m = l }
-                if r < items.count && less(r, m) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
 

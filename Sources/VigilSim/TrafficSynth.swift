@@ -25,8 +25,8 @@ public struct SynthConfiguration: Sendable {
 public final class TrafficSynth {
     public let configuration: SynthConfiguration
     private var rng: SplitMixRNG
-    private var heap = PacketHeap()
-    private var order: UInt64 = 0
+    /// Frames of the sessions in flight, by time (ties in the order they were made).
+    private var heap = MinHeap<Timestamp, [UInt8]>()
     private var builder = PacketBuilder()
     public private(set) var packets = 0
     public private(set) var bytes = 0
@@ -68,21 +68,20 @@ public final class TrafficSynth {
         for _ in 0..<configuration.sessions {
             let gap = Int64(Double(configuration.meanGap.nanoseconds) * -log1pNeg(rng.unit()))
             t = t + Duration(nanoseconds: max(1000, gap))
-            while let top = heap.peek, top.ts < t { let p = heap.pop(); send(p, emit) }
+            while let top = heap.minKey, top < t { send(top, heap.popMin() ?? [], emit) }
             makeSession(at: t)
         }
-        while heap.peek != nil { let p = heap.pop(); send(p, emit) }
+        while let top = heap.minKey { send(top, heap.popMin() ?? [], emit) }
     }
 
-    private func send(_ p: PacketHeap.Item, _ emit: (Timestamp, UnsafeRawBufferPointer) -> Void) {
+    private func send(_ ts: Timestamp, _ frame: [UInt8], _ emit: (Timestamp, UnsafeRawBufferPointer) -> Void) {
         packets += 1
-        bytes += p.frame.count
-        p.frame.withUnsafeBytes { emit(p.ts, $0) }
+        bytes += frame.count
+        frame.withUnsafeBytes { emit(ts, $0) }
     }
 
     private func push(_ ts: Timestamp) {
-        order &+= 1
-        heap.push(.init(ts: ts, order: order, frame: builder.bytes))
+        heap.push(builder.bytes, key: ts)
     }
 
     private func log1pNeg(_ u: Double) -> Double {
@@ -318,43 +317,6 @@ public final class TrafficSynth {
                 t = t + Duration(nanoseconds: Int64(1 << k) * 1_000_000_000)
             }
         }
-    }
-}
-
-/// A min-heap of frames by (time, insertion order).
-struct PacketHeap {
-    struct Item { var ts: Timestamp; var order: UInt64; var frame: [UInt8] }
-    private var items: [Item] = []
-    var peek: Item? { items.first }
-
-    private func less(_ a: Item, _ b: Item) -> Bool { a.ts != b.ts ? a.ts < b.ts : a.order < b.order }
-
-    mutating func push(_ x: Item) {
-        items.append(x)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if less(items[i], items[p]) { items.swapAt(i, p); i = p } else { break }
-        }
-    }
-
-    mutating func pop() -> Item {
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && less(items[l], items[m]) { m = l }
-                if r < items.count && less(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
 

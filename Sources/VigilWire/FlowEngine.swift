@@ -262,14 +262,7 @@ struct FlowEngine {
         let (i, fromOrig, _) = lookup(p, sp: p.srcPort, dp: p.dstPort, at: ts) {
             !Self.likelyServer(p.srcPort, p.dstPort)
         }
-        table[i].last = ts
-        withSide(i, fromOrig) { s in
-            s.packets &+= 1
-            s.ipBytes &+= UInt64(p.ipLength)
-            s.payloadBytes &+= UInt64(p.payloadLength)
-            s.state = .established
-            if s.mac == 0 && p.hasMAC { s.mac = p.srcMAC }
-        }
+        countDatagram(i, fromOrig: fromOrig, p, payload: p.payloadLength, at: ts)
         if p.payloadLength > 0 {
             addHistory(i, 100, fromOrig: fromOrig)
             deliver(i, buf.slice(p.payloadOffset, p.payloadLength), fromOrig: fromOrig, at: ts)
@@ -281,28 +274,28 @@ struct FlowEngine {
         let type = UInt16(p.icmpType)
         let counterpart = Self.icmpCounterpart(type: p.icmpType, code: p.icmpCode, v6: p.proto == .icmp6)
         let (i, fromOrig, _) = lookup(p, sp: type, dp: counterpart, at: ts) { true }
-        table[i].last = ts
-        withSide(i, fromOrig) { s in
-            s.packets &+= 1
-            s.ipBytes &+= UInt64(p.ipLength)
-            s.payloadBytes &+= UInt64(max(0, p.payloadLength - 4))
-            s.state = .established
-            if s.mac == 0 && p.hasMAC { s.mac = p.srcMAC }
-        }
+        // Zeek counts ICMP bytes after the 8-byte header (4 of which the decoder already took).
+        countDatagram(i, fromOrig: fromOrig, p, payload: max(0, p.payloadLength - 4), at: ts)
         table.touch(i, list: .datagram)
     }
 
     private mutating func handleOther(_ p: DecodedPacket, at ts: Timestamp) {
         let (i, fromOrig, _) = lookup(p, sp: 0, dp: 0, at: ts) { true }
+        countDatagram(i, fromOrig: fromOrig, p, payload: p.payloadLength, at: ts)
+        table.touch(i, list: .datagram)
+    }
+
+    /// Counts one packet of a connectionless flow (UDP, ICMP, other IP protocols).
+    @inline(__always)
+    private mutating func countDatagram(_ i: Int32, fromOrig: Bool, _ p: DecodedPacket, payload: Int, at ts: Timestamp) {
         table[i].last = ts
         withSide(i, fromOrig) { s in
             s.packets &+= 1
             s.ipBytes &+= UInt64(p.ipLength)
-            s.payloadBytes &+= UInt64(p.payloadLength)
+            s.payloadBytes &+= UInt64(payload)
             s.state = .established
             if s.mac == 0 && p.hasMAC { s.mac = p.srcMAC }
         }
-        table.touch(i, list: .datagram)
     }
 
     /// Zeek's ICMP "counterpart": request and reply types pair up into one connection;

@@ -1,0 +1,44 @@
+import Foundation
+import VigilCore
+
+/// A read-only file mapped into memory for sequential reading, as the capture readers use
+/// it. Pages already read can be handed back so that resident memory stays small however
+/// large the file (the kernel keeps them in its page cache).
+final class MappedFile {
+    let path: String
+    let base: UnsafeRawPointer
+    let size: Int
+    @exclusivity(unchecked) private var released = 0
+    static let releaseStep = 64 << 20
+
+    /// Maps `path`; `minimum` is the smallest size that can hold the format's header.
+    init(path: String, minimum: Int, format: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw VigilError.io("cannot open: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw VigilError.io("cannot stat: \(String(cString: strerror(errno)))", file: path) }
+        size = Int(st.st_size)
+        guard size >= minimum else {
+            throw VigilError.badInput("not a readable \(format) capture: \(size) bytes is shorter than its \(minimum)-byte header", file: path, offset: 0)
+        }
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
+            throw VigilError.io("cannot map: \(String(cString: strerror(errno)))", file: path)
+        }
+        madvise(m, size, MADV_SEQUENTIAL)
+        base = UnsafeRawPointer(m)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    /// Hands back the pages before `offset` once another step has been read.
+    @inline(__always)
+    func consumed(upTo offset: Int) {
+        guard offset - released >= Self.releaseStep else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let upTo = offset / page * page
+        madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
+        released = upTo
+    }
+}
