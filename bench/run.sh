@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packet-to-metadata speed: vigil beside the libpcap read floor and flow exporters, on the
 # same generated capture, in one run. Each tool runs pinned to one core, best of $RUNS.
-#   SESSIONS=110000 (>= 100k connections)  BULK_SHARE=0.01  BULK_BYTES=300000  RUNS=3
+#   SESSIONS=110000 (>= 100k connections)  BULK_SHARE=0.01  BULK_BYTES=300000  RUNS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=bench/work
@@ -10,7 +10,7 @@ bin=$(swift build -c release --show-bin-path)
 vigil="$bin/vigil"
 [ -x "$vigil" ] || { echo "build first: swift build -c release"; exit 1; }
 sessions=${SESSIONS:-110000}
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 cap="$work/bench-$sessions.pcap"
 if [ ! -f "$cap" ]; then
   "$vigil" synth --sessions "$sessions" --bulk-share "${BULK_SHARE:-0.01}" --bulk-bytes "${BULK_BYTES:-300000}" --out "$cap"
