@@ -87,13 +87,10 @@ struct History {
     }
 
     var string: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(Int(count))
-        for i in 0..<Int(count) {
-            let word = i >> 3 == 0 ? bytes.0 : (i >> 3 == 1 ? bytes.1 : bytes.2)
-            out.append(UInt8(truncatingIfNeeded: word >> UInt64((i & 7) * 8)))
+        var copy = bytes
+        return withUnsafeBytes(of: &copy) { raw in
+            String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<Int(count)]), as: UTF8.self)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

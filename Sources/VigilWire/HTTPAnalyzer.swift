@@ -107,40 +107,46 @@ struct HTTPStreamReader {
 struct HTTPHead {
     var first: [String] = []
     var fields: [(String, String)] = []
-    static let wanted: [[UInt8]] = ["host", "user-agent", "referer", "origin", "content-length",
-                                    "transfer-encoding", "content-type"].map { Array($0.utf8) }
+    static let wanted: [[UInt8]] = wantedNames.map { Array($0.utf8) }
 
     init?(_ block: [UInt8]) {
-        var lines: [ArraySlice<UInt8>] = []
+        var first = true
         var start = 0
-        for i in block.indices where block[i] == 10 {
-            var end = i
-            if end > start && block[end - 1] == 13 { end -= 1 }
-            if end > start { lines.append(block[start..<end]) }
-            start = i + 1
-        }
-        if start < block.count { lines.append(block[start...]) }
-        guard let line = lines.first else { return nil }
-        // Request or status line: up to three words, the last keeps its spaces.
-        var words: [String] = []
-        var w = line.startIndex
-        while w < line.endIndex && words.count < 2 {
-            guard let sp = line[w...].firstIndex(of: 32) else { break }
-            if sp > w { words.append(String(decoding: line[w..<sp], as: UTF8.self)) }
-            w = sp + 1
-        }
-        if w < line.endIndex { words.append(String(decoding: line[w...], as: UTF8.self)) }
-        first = words
-        for l in lines.dropFirst() {
-            guard let colon = l.firstIndex(of: 58) else { continue }
-            let name = l[l.startIndex..<colon]
-            guard let k = Self.wanted.firstIndex(where: { Self.equalsIgnoringCase(name, $0) }) else { continue }
-            var v = l[(colon + 1)...]
+        let n = block.count
+        while start < n {
+            var end = start
+            while end < n && block[end] != 10 { end += 1 }
+            var stop = end
+            if stop > start && block[stop - 1] == 13 { stop -= 1 }
+            defer { start = end + 1 }
+            if stop <= start { continue }
+            let line = block[start..<stop]
+            if first {
+                first = false
+                // Request or status line: up to three words, the last keeps its spaces.
+                var w = line.startIndex
+                while w < line.endIndex && self.first.count < 2 {
+                    guard let sp = line[w...].firstIndex(of: 32) else { break }
+                    if sp > w { self.first.append(String(decoding: line[w..<sp], as: UTF8.self)) }
+                    w = sp + 1
+                }
+                if w < line.endIndex { self.first.append(String(decoding: line[w...], as: UTF8.self)) }
+                continue
+            }
+            guard let colon = line.firstIndex(of: 58) else { continue }
+            let name = line[line.startIndex..<colon]
+            // Only the few fields Vigil logs become strings.
+            guard name.count >= 4 && name.count <= 17,
+                  let k = Self.wanted.firstIndex(where: { Self.equalsIgnoringCase(name, $0) }) else { continue }
+            var v = line[(colon + 1)...]
             while let f = v.first, f == 32 || f == 9 { v = v.dropFirst() }
             while let e = v.last, e == 32 || e == 9 { v = v.dropLast() }
-            fields.append((String(decoding: Self.wanted[k], as: UTF8.self), String(decoding: v, as: UTF8.self)))
+            fields.append((Self.wantedNames[k], String(decoding: v, as: UTF8.self)))
         }
+        if first { return nil }
     }
+
+    static let wantedNames = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
 
     static func equalsIgnoringCase(_ a: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {
         guard a.count == lower.count else { return false }

@@ -92,21 +92,6 @@ struct TLSHello {
 
 /// JA4 and JA4S TLS fingerprints (FoxIO's specification).
 public enum JA4 {
-    static func versionCode(_ v: UInt16) -> String {
-        switch v {
-        case 0x0304: "13"
-        case 0x0303: "12"
-        case 0x0302: "11"
-        case 0x0301: "10"
-        case 0x0300: "s3"
-        case 0x0002: "s2"
-        case 0xFEFF: "d1"
-        case 0xFEFD: "d2"
-        case 0xFEFC: "d3"
-        default: "00"
-        }
-    }
-
     static func alpnCode(_ first: [UInt8]?) -> String {
         guard let a = first, let f = a.first, let l = a.last else { return "00" }
         func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
@@ -144,34 +129,82 @@ public enum JA4 {
         }
     }
 
-    static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : String(min(n, 99)) }
+    /// Appends a count as two digits, capped at 99.
+    @inline(__always) static func appendTwoDigits(_ n: Int, to out: inout [UInt8]) {
+        let v = min(n, 99)
+        out.append(UInt8(48 + v / 10)); out.append(UInt8(48 + v % 10))
+    }
 
-    static func client(_ h: TLSHello, transport: Character = "t") -> String {
-        let ciphers = h.ciphers.filter { !TLSHello.isGREASE($0) }
-        let exts = h.extensions.filter { !TLSHello.isGREASE($0) }
-        let a = "\(transport)\(versionCode(h.version))\(h.serverName != nil ? "d" : "i")"
-            + twoDigits(ciphers.count) + twoDigits(exts.count) + alpnCode(h.alpn.first)
+    static func appendASCII(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    static func versionBytes(_ v: UInt16) -> StaticString {
+        switch v {
+        case 0x0304: "13"
+        case 0x0303: "12"
+        case 0x0302: "11"
+        case 0x0301: "10"
+        case 0x0300: "s3"
+        case 0x0002: "s2"
+        case 0xFEFF: "d1"
+        case 0xFEFD: "d2"
+        case 0xFEFC: "d3"
+        default: "00"
+        }
+    }
+
+    static func client(_ h: TLSHello, transport: UInt8 = UInt8(ascii: "t")) -> String {
+        var ciphers: [UInt16] = []
+        ciphers.reserveCapacity(h.ciphers.count)
+        for c in h.ciphers where !TLSHello.isGREASE(c) { ciphers.append(c) }
+        var exts: [UInt16] = []
+        exts.reserveCapacity(h.extensions.count)
+        var extCount = 0
+        for e in h.extensions where !TLSHello.isGREASE(e) {
+            extCount += 1
+            if e != 0 && e != 16 { exts.append(e) }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(40)
+        out.append(transport)
+        appendASCII(versionBytes(h.version), to: &out)
+        out.append(h.serverName != nil ? UInt8(ascii: "d") : UInt8(ascii: "i"))
+        appendTwoDigits(ciphers.count, to: &out)
+        appendTwoDigits(extCount, to: &out)
+        out.append(contentsOf: alpnCode(h.alpn.first).utf8)
+        out.append(UInt8(ascii: "_"))
         var text: [UInt8] = []
         text.reserveCapacity(5 * max(ciphers.count, exts.count + h.signatureAlgorithms.count) + 8)
-        appendHexList(ciphers.sorted(), to: &text)
-        let b = ciphers.isEmpty ? "000000000000" : hash12(bytes: text)
+        ciphers.sort()
+        appendHexList(ciphers, to: &text)
+        out.append(contentsOf: (ciphers.isEmpty ? "000000000000" : hash12(bytes: text)).utf8)
+        out.append(UInt8(ascii: "_"))
         text.removeAll(keepingCapacity: true)
-        appendHexList(exts.filter { $0 != 0 && $0 != 16 }.sorted(), to: &text)
+        exts.sort()
+        appendHexList(exts, to: &text)
         if !h.signatureAlgorithms.isEmpty {
             text.append(UInt8(ascii: "_"))
             appendHexList(h.signatureAlgorithms, to: &text)
         }
-        let c = exts.isEmpty ? "000000000000" : hash12(bytes: text)
-        return "\(a)_\(b)_\(c)"
+        out.append(contentsOf: (extCount == 0 ? "000000000000" : hash12(bytes: text)).utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func server(_ h: TLSHello, transport: Character = "t") -> String {
-        let exts = h.extensions
-        let a = "\(transport)\(versionCode(h.version))" + twoDigits(exts.count) + alpnCode(h.alpn.first)
+    static func server(_ h: TLSHello, transport: UInt8 = UInt8(ascii: "t")) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        out.append(transport)
+        appendASCII(versionBytes(h.version), to: &out)
+        appendTwoDigits(h.extensions.count, to: &out)
+        out.append(contentsOf: alpnCode(h.alpn.first).utf8)
+        out.append(UInt8(ascii: "_"))
+        appendHexList([h.ciphers.first ?? 0], to: &out)
+        out.append(UInt8(ascii: "_"))
         var text: [UInt8] = []
-        appendHexList(exts, to: &text)
-        let c = exts.isEmpty ? "000000000000" : hash12(bytes: text)
-        return "\(a)_\(hex4(h.ciphers.first ?? 0))_\(c)"
+        appendHexList(h.extensions, to: &text)
+        out.append(contentsOf: (h.extensions.isEmpty ? "000000000000" : hash12(bytes: text)).utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
