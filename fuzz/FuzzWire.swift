@@ -1,5 +1,6 @@
 // libFuzzer target for the sans-I/O decoders: link/IP/transport decoding, fragment
-// reassembly, the flow table, every application analyzer, and the Zeek TSV parser.
+// reassembly, the flow table, every application analyzer, the pcap and pcapng file parsers,
+// and the Zeek TSV parser.
 // Built by fuzz/run.sh with `swiftc -sanitize=fuzzer,address`.
 import VigilCore
 import VigilWire
@@ -26,6 +27,15 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         o += 2 + n
     }
     engine.finish()
+    // The same bytes as a whole pcap or pcapng file.
+    let files = PacketEngine(configuration: c)
+    if var pcap = try? PcapParser(input) {
+        while let (packet, ts, link) = try? pcap.next() { files.process(packet, link: link, at: ts) }
+    }
+    if var ng = try? PcapngParser(input) {
+        while let (packet, ts, link) = try? ng.next() { files.process(packet, link: link, at: ts) }
+    }
+    files.finish()
     // The same bytes as lines of a Zeek log.
     var parser = ZeekTSVParser(file: "fuzz")
     var line = 0

@@ -24,6 +24,11 @@ if [ -z "$(ls -A "$b/corpus")" ]; then
   [ -x "$vigil" ] || vigil=$(swift build --show-bin-path)/vigil
   "$vigil" synth --sessions 200 --bulk-bytes 3000 --out "$b/seed.pcap" 2>/dev/null
   python3 fuzz/seeds.py "$b/seed.pcap" "$b/corpus"
+  # Whole small capture files, for the pcap and pcapng parsers.
+  head -c 4096 "$b/seed.pcap" > "$b/corpus/file-pcap"
+  if command -v editcap >/dev/null; then
+    editcap -F pcapng -r "$b/seed.pcap" "$b/seed.pcapng" 1-12 && head -c 4096 "$b/seed.pcapng" > "$b/corpus/file-pcapng"
+  fi
 fi
 echo "fuzzing the decoders for ${seconds}s"
 "$b/fuzz-wire" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \

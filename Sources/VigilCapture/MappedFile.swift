@@ -11,8 +11,8 @@ final class MappedFile {
     @exclusivity(unchecked) private var released = 0
     static let releaseStep = 64 << 20
 
-    /// Maps `path`; `minimum` is the smallest size that can hold the format's header.
-    init(path: String, minimum: Int, format: String) throws {
+    /// Maps `path` (an empty file maps to an empty buffer).
+    init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw VigilError.io("cannot open: \(String(cString: strerror(errno)))", file: path) }
@@ -20,8 +20,8 @@ final class MappedFile {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw VigilError.io("cannot stat: \(String(cString: strerror(errno)))", file: path) }
         size = Int(st.st_size)
-        guard size >= minimum else {
-            throw VigilError.badInput("not a readable \(format) capture: \(size) bytes is shorter than its \(minimum)-byte header", file: path, offset: 0)
+        guard size > 0 else {
+            throw VigilError.badInput("not a readable capture: the file is empty", file: path, offset: 0)
         }
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
             throw VigilError.io("cannot map: \(String(cString: strerror(errno)))", file: path)
@@ -31,6 +31,9 @@ final class MappedFile {
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    /// The whole file; valid as long as this object lives.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
     /// Hands back the pages before `offset` once another step has been read.
     @inline(__always)
