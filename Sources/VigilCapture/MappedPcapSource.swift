@@ -2,19 +2,19 @@ import Foundation
 import VigilCore
 import VigilWire
 
-/// Uncompressed pcap files, mapped into memory and read by `PcapParser`: no copy and no
-/// system call per packet. pcapng goes to `MappedPcapngSource`; gzip, `--reader libpcap` and
-/// live capture go through libpcap. `CaptureFiles.open` picks the reader.
-public final class MappedPcapSource: PacketSource {
+/// An uncompressed capture file mapped into memory and read by a sans-I/O parser: no copy
+/// and no system call per packet. gzip, `--reader libpcap` and live capture go through
+/// libpcap. `CaptureFiles.open` picks the reader.
+public final class MappedCaptureSource<Parser: CaptureParser>: PacketSource {
     public let name: String
     public let linkType: LinkType
     private let file: MappedFile
-    @exclusivity(unchecked) private var parser: PcapParser
+    @exclusivity(unchecked) private var parser: Parser
 
     public init(path: String) throws {
         name = path
         file = try MappedFile(path: path)
-        do { parser = try PcapParser(file.bytes) } catch { throw error.vigil(file: path) }
+        do { parser = try Parser(file.bytes) } catch { throw error.vigil(file: path) }
         linkType = parser.linkType
     }
 
@@ -29,31 +29,10 @@ public final class MappedPcapSource: PacketSource {
     }
 }
 
-/// Uncompressed pcapng files, mapped into memory and read by `PcapngParser`: several
-/// interfaces, also of different link types (which libpcap refuses).
-public final class MappedPcapngSource: PacketSource {
-    public let name: String
-    public let linkType: LinkType
-    private let file: MappedFile
-    @exclusivity(unchecked) private var parser: PcapngParser
-
-    public init(path: String) throws {
-        name = path
-        file = try MappedFile(path: path)
-        do { parser = try PcapngParser(file.bytes) } catch { throw error.vigil(file: path) }
-        linkType = parser.linkType
-    }
-
-    public var packets: UInt64 { parser.packets }
-
-    public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
-        do {
-            let p = try parser.next()
-            file.consumed(upTo: parser.position)
-            return p
-        } catch { throw error.vigil(file: name) }
-    }
-}
+/// Classic pcap, every layout libpcap writes.
+public typealias MappedPcapSource = MappedCaptureSource<PcapParser>
+/// pcapng, also with interfaces of different link types (which libpcap refuses).
+public typealias MappedPcapngSource = MappedCaptureSource<PcapngParser>
 
 extension CaptureFormatError {
     func vigil(file: String) -> VigilError {

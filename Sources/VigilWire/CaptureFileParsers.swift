@@ -10,10 +10,22 @@ public struct CaptureFormatError: Error, Sendable {
     }
 }
 
+/// A parser of a whole capture file held in memory.
+public protocol CaptureParser {
+    init(_ buffer: UnsafeRawBufferPointer) throws(CaptureFormatError)
+    /// The first interface's link type.
+    var linkType: LinkType { get }
+    /// Where the next record starts.
+    var position: Int { get }
+    var packets: UInt64 { get }
+    /// The next packet and its link type; nil at the end.
+    mutating func next() throws(CaptureFormatError) -> (UnsafeRawBufferPointer, Timestamp, LinkType)?
+}
+
 /// Classic pcap records from a buffer holding the whole file (sans-I/O: the caller maps or
 /// reads the file). Micro- and nanosecond magic, either byte order. Packets point into the
 /// buffer; nothing is copied.
-public struct PcapParser {
+public struct PcapParser: CaptureParser {
     public let linkType: LinkType
     private let buffer: UnsafeRawBufferPointer
     private let swapped: Bool
@@ -80,7 +92,7 @@ public struct PcapParser {
 /// pcapng blocks from a buffer holding the whole file: sections in either byte order, any
 /// number of interfaces of any supported link types, per-interface timestamp resolution and
 /// offset, enhanced, simple and obsolete packet blocks; other blocks are skipped.
-public struct PcapngParser {
+public struct PcapngParser: CaptureParser {
     private let buffer: UnsafeRawBufferPointer
     private var swapped = false
     public private(set) var position = 0
