@@ -144,10 +144,10 @@ final class DNSAnalyzer: StreamAnalyzer {
         var ts: Timestamp
         var message: DNSMessage
     }
-    private var pending: [UInt16: Pending] = [:]
+    @exclusivity(unchecked) private var pending: [UInt16: Pending] = [:]
     private let overTCP: Bool
-    private var buffers: ([UInt8], [UInt8]) = ([], [])
-    private var broken = (false, false)
+    @exclusivity(unchecked) private var buffers: ([UInt8], [UInt8]) = ([], [])
+    @exclusivity(unchecked) private var broken = (false, false)
 
     init(overTCP: Bool) { self.overTCP = overTCP }
 

@@ -175,14 +175,14 @@ final class HTTPAnalyzer: StreamAnalyzer {
         },
         make: { HTTPAnalyzer() })
 
-    private var request = HTTPStreamReader()
-    private var response = HTTPStreamReader()
-    private var pending: [HTTPRecord] = []       // requests waiting for their response
-    private var responding: HTTPRecord?          // response headers seen, body in progress
-    private var depth: UInt32 = 0
-    private var lastTime = Timestamp.zero
-    private var pendingRequestAt: Timestamp?
-    private var flushed: [HTTPRecord] = []
+    @exclusivity(unchecked) private var request = HTTPStreamReader()
+    @exclusivity(unchecked) private var response = HTTPStreamReader()
+    @exclusivity(unchecked) private var pending: [HTTPRecord] = []       // requests waiting for their response
+    @exclusivity(unchecked) private var responding: HTTPRecord?          // response headers seen, body in progress
+    @exclusivity(unchecked) private var depth: UInt32 = 0
+    @exclusivity(unchecked) private var lastTime = Timestamp.zero
+    @exclusivity(unchecked) private var pendingRequestAt: Timestamp?
+    @exclusivity(unchecked) private var flushed: [HTTPRecord] = []
     static let maxPending = 64
 
     override func feed(_ data: UnsafeRawBufferPointer, fromOrig: Bool, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {

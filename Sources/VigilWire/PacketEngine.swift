@@ -4,7 +4,9 @@ import VigilCore
 /// application analyzers found by content. Sans-I/O and single-threaded; one per capture
 /// stream. After each `process` call, drain `output`.
 public final class PacketEngine {
-    private var core: FlowEngine
+    /// One engine serves one capture stream on one thread (the class is not Sendable), so the
+    /// per-packet access needs no dynamic exclusivity check.
+    @exclusivity(unchecked) private var core: FlowEngine
 
     public init(configuration: WireConfiguration = WireConfiguration()) {
         core = FlowEngine(configuration: configuration)

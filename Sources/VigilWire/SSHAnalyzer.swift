@@ -8,12 +8,12 @@ final class SSHAnalyzer: StreamAnalyzer {
         detect: { p, _, _, _ in p.starts(with: "SSH-") },
         make: { SSHAnalyzer() })
 
-    private var buffers: ([UInt8], [UInt8]) = ([], [])
-    private var banners: (String?, String?) = (nil, nil)
-    private var kex: ([[String]]?, [[String]]?) = (nil, nil)
-    private var firstSeen: Timestamp?
-    private var logged = false
-    private var stopped = (false, false)
+    @exclusivity(unchecked) private var buffers: ([UInt8], [UInt8]) = ([], [])
+    @exclusivity(unchecked) private var banners: (String?, String?) = (nil, nil)
+    @exclusivity(unchecked) private var kex: ([[String]]?, [[String]]?) = (nil, nil)
+    @exclusivity(unchecked) private var firstSeen: Timestamp?
+    @exclusivity(unchecked) private var logged = false
+    @exclusivity(unchecked) private var stopped = (false, false)
 
     override var isDone: Bool { logged }
 

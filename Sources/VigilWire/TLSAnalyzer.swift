@@ -219,16 +219,16 @@ final class TLSAnalyzer: StreamAnalyzer {
         },
         make: { TLSAnalyzer() })
 
-    private var records: ([UInt8], [UInt8]) = ([], [])      // pending record bytes per direction
-    private var handshake: ([UInt8], [UInt8]) = ([], [])    // handshake message bytes per direction
-    private var clientHello: TLSHello?
-    private var serverHello: TLSHello?
-    private var firstSeen: Timestamp?
-    private var appData = (false, false)
-    private var alert = false
-    private var logged = false
-    private var stopped = (false, false)
-    private var skip = (0, 0)
+    @exclusivity(unchecked) private var records: ([UInt8], [UInt8]) = ([], [])      // pending record bytes per direction
+    @exclusivity(unchecked) private var handshake: ([UInt8], [UInt8]) = ([], [])    // handshake message bytes per direction
+    @exclusivity(unchecked) private var clientHello: TLSHello?
+    @exclusivity(unchecked) private var serverHello: TLSHello?
+    @exclusivity(unchecked) private var firstSeen: Timestamp?
+    @exclusivity(unchecked) private var appData = (false, false)
+    @exclusivity(unchecked) private var alert = false
+    @exclusivity(unchecked) private var logged = false
+    @exclusivity(unchecked) private var stopped = (false, false)
+    @exclusivity(unchecked) private var skip = (0, 0)
 
     override var isDone: Bool { logged }
 
