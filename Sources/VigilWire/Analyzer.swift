@@ -18,8 +18,20 @@ public struct AnalyzerOutput {
 /// State shared by analyzers across connections (DHCP transactions span several flows).
 public final class SharedAnalyzerState {
     var dhcp: DHCPAggregator
+    /// Fingerprints of hellos already seen: a client sends the same lists every time, so the
+    /// hashing is done once per distinct hello (bounded; emptied when full).
+    var fingerprints: [JA4.Key: String] = [:]
+    static let maxFingerprints = 4096
     init(configuration: WireConfiguration) {
         dhcp = DHCPAggregator(capacity: configuration.maxDHCPTransactions)
+    }
+
+    func fingerprint(_ key: JA4.Key, _ make: () -> String) -> String {
+        if let f = fingerprints[key] { return f }
+        if fingerprints.count >= Self.maxFingerprints { fingerprints.removeAll(keepingCapacity: true) }
+        let f = make()
+        fingerprints[key] = f
+        return f
     }
 }
 

@@ -92,6 +92,26 @@ struct TLSHello {
 
 /// JA4 and JA4S TLS fingerprints (FoxIO's specification).
 public enum JA4 {
+    /// Everything a fingerprint depends on.
+    struct Key: Hashable {
+        var server: Bool
+        var version: UInt16
+        var sni: Bool
+        var ciphers: [UInt16]
+        var extensions: [UInt16]
+        var signatures: [UInt16]
+        var alpn: [UInt8]
+        init(_ h: TLSHello, server: Bool) {
+            self.server = server
+            version = h.version
+            sni = h.serverName != nil
+            ciphers = server ? Array(h.ciphers.prefix(1)) : h.ciphers
+            extensions = h.extensions
+            signatures = server ? [] : h.signatureAlgorithms
+            alpn = h.alpn.first ?? []
+        }
+    }
+
     static func alpnCode(_ first: [UInt8]?) -> String {
         guard let a = first, let f = a.first, let l = a.last else { return "00" }
         func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
@@ -315,7 +335,7 @@ final class TLSAnalyzer: StreamAnalyzer {
             r.cipher = s.ciphers.first.map(TLSNames.cipher)
             if let g = s.keyShareGroup { r.curve = TLSNames.group(g) }
             if let a = s.alpn.first { r.nextProtocol = String(decoding: a, as: UTF8.self) }
-            r.ja4s = JA4.server(s)
+            r.ja4s = out.shared.fingerprint(JA4.Key(s, server: true)) { JA4.server(s) }
             if let c = clientHello {
                 r.resumed = (!s.sessionID.isEmpty && s.sessionID == c.sessionID && s.version != 0x0304)
                     || s.extensions.contains(41)
@@ -326,7 +346,7 @@ final class TLSAnalyzer: StreamAnalyzer {
         }
         if let c = clientHello {
             r.serverName = c.serverName
-            r.ja4 = JA4.client(c)
+            r.ja4 = out.shared.fingerprint(JA4.Key(c, server: false)) { JA4.client(c) }
             r.clientALPN = c.alpn.map { String(decoding: $0, as: UTF8.self) }
         }
         r.established = established

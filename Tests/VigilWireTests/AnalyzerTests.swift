@@ -99,6 +99,27 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(drip.first?.ja4 == t.first?.ja4 && drip.first?.serverName == "www.example.org")
     }
 
+    @Test func repeatedHellosGetTheirOwnFingerprints() {
+        let w = Wire()
+        let hellos = [Payloads.clientHelloForTests(sni: "a.example"), Payloads.clientHelloForTests(sni: nil),
+                      Payloads.clientHelloForTests(sni: "b.example")]
+        for (k, hello) in hellos.enumerated() {
+            var c = clientEP
+            c.port = UInt16(40000 + k)
+            var t = TCPTalk(c, serverEP)
+            w.feed(t.frame(fromClient: true, flags: F.syn))
+            w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
+            w.feed(t.frame(fromClient: true, flags: F.ack))
+            w.feed(t.frame(fromClient: true, flags: F.ack, payload: hello))
+            w.feed(t.frame(fromClient: false, flags: F.ack, payload: Payloads.serverHelloForTests()))
+        }
+        let t = w.finish().tls
+        #expect(t.count == 3)
+        #expect(t.map { $0.ja4?.prefix(4) } == ["t13d", "t13i", "t13d"])
+        #expect(t[0].ja4 == t[2].ja4 && t[0].ja4 != t[1].ja4, "same lists, same fingerprint; no SNI differs")
+        #expect(t.allSatisfy { $0.ja4s == t[0].ja4s })
+    }
+
     @Test func malformedHelloIsCountedNotTrapped() {
         var hello = Payloads.clientHelloForTests(sni: "x.example")
         hello[43] = 0xFF  // session id length now absurd
