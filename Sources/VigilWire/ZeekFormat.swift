@@ -37,20 +37,24 @@ public struct ZeekLogFormatter {
         return "\(date)-\(time)"
     }
 
+    /// Scratch space rows are written into, reused across rows.
+    private let scratch = ScratchBuffer()
+
     /// Appends one record as a line.
     public func append<R: ZeekLoggable>(_ record: R, to out: inout [UInt8]) {
-        var w = ZeekRowWriter(style: style, columns: columns, extra: record.extra, out: out)
-        out = []  // the writer owns the buffer while it appends (no copy)
+        var w = ZeekRowWriter(style: style, columns: columns, extra: record.extra,
+                              out: ByteSink(base: scratch.base, capacity: scratch.capacity))
         if style == .json { w.out.append(UInt8(ascii: "{")) }
         record.writeZeek(&w)
         while w.column < columns.count { w.fromExtra() }
         if style == .json { w.out.append(UInt8(ascii: "}")) }
         w.out.append(10)
-        out = w.out
+        scratch.adopt(w.out)
+        out.append(contentsOf: UnsafeBufferPointer(start: w.out.base, count: w.out.count))
     }
 
     @inline(__always)
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+    static func appendDecimal(_ value: UInt64, to out: inout ByteSink) {
         if value < 10 { out.append(UInt8(truncatingIfNeeded: value) &+ 48); return }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch on the stack
         var n = value
@@ -62,7 +66,7 @@ public struct ZeekLogFormatter {
     }
 
     /// Seconds with six decimals from nanoseconds, rounded to the microsecond (Zeek's %.6f).
-    static func appendFixed6(_ nanos: Int64, to out: inout [UInt8]) {
+    static func appendFixed6(_ nanos: Int64, to out: inout ByteSink) {
         var n = nanos
         if n < 0 { out.append(UInt8(ascii: "-")); n = -n }
         let micros = UInt64((n + 500) / 1000)
@@ -77,7 +81,7 @@ public struct ZeekLogFormatter {
         }
     }
 
-    static func appendAddress(_ a: IPAddress, to out: inout [UInt8]) {
+    static func appendAddress(_ a: IPAddress, to out: inout ByteSink) {
         var tmp: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &tmp) { buf in
             let n = a.writeText(into: buf)
@@ -89,15 +93,15 @@ public struct ZeekLogFormatter {
 
 
     @inline(__always)
-    static func appendEmpty(to out: inout [UInt8]) { out.append(contentsOf: emptyField) }
+    static func appendEmpty(to out: inout ByteSink) { emptyField.withUnsafeBytes { out.append(contentsOf: $0) } }
 
-    static func escape(_ s: String, setSeparator: Bool, to out: inout [UInt8]) {
+    static func escape(_ s: String, setSeparator: Bool, to out: inout ByteSink) {
         var copy = s
         copy.withUTF8 { bytes in
             // A value that reads as the unset or empty marker is escaped on its first byte.
             if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes[0] == 0x28 && bytes.elementsEqual(emptyField)) {
                 appendHex(bytes[0], to: &out)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[1...]))
+                out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[1...])))
                 return
             }
             // Most values need no escaping: copy them whole.
@@ -105,14 +109,14 @@ public struct ZeekLogFormatter {
             let sep: UInt8 = setSeparator ? 0x2C : 0x5C
             var clean = true
             for b in bytes where b < 0x20 || b == 0x7F || b == 0x5C || b == sep { clean = false; break }
-            if clean { out.append(contentsOf: bytes); return }
+            if clean { out.append(contentsOf: UnsafeRawBufferPointer(bytes)); return }
             for b in bytes {
                 if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { appendHex(b, to: &out) } else { out.append(b) }
             }
         }
     }
 
-    static func appendHex(_ b: UInt8, to out: inout [UInt8]) {
+    static func appendHex(_ b: UInt8, to out: inout ByteSink) {
         let digits: StaticString = "0123456789abcdef"
         out.append(0x5C); out.append(0x78)
         out.append(digits.utf8Start[Int(b >> 4)]); out.append(digits.utf8Start[Int(b & 15)])
@@ -125,7 +129,7 @@ public struct ZeekLogFormatter {
         }
     }
 
-    static func jsonScalar(_ s: String, type: String, to out: inout [UInt8]) {
+    static func jsonScalar(_ s: String, type: String, to out: inout ByteSink) {
         if isNumeric(type), !s.isEmpty, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x65 || $0 == 0x2B }) {
             out.append(contentsOf: s.utf8)
         } else if type == "bool", s == "T" || s == "F" {
@@ -135,7 +139,7 @@ public struct ZeekLogFormatter {
         }
     }
 
-    static func jsonString(_ s: String, to out: inout [UInt8]) {
+    static func jsonString(_ s: String, to out: inout ByteSink) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
@@ -160,7 +164,7 @@ public struct ZeekRowWriter {
     let style: ZeekLogFormatter.Style
     let columns: [ZeekColumn]
     let extra: ExtraFields
-    var out: [UInt8]
+    var out: ByteSink
     var column = 0
     var wrote = false
 
@@ -389,4 +393,76 @@ public struct ZeekTSVParser {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// A growable byte buffer written through a raw pointer: one capacity check per write and no
+/// copy-on-write checks, for the row writer. Its memory belongs to a `ScratchBuffer`.
+public struct ByteSink {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+    private(set) var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        let size = max(needed, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        fresh.update(from: base, count: count)
+        // The first block is the scratch buffer's (it frees it when it adopts the new one);
+        // blocks this sink allocated itself are freed here.
+        if grown { base.deallocate() }
+        base = fresh
+        capacity = size
+        grown = true
+    }
+    private(set) var grown = false
+
+    @inline(__always) mutating func append(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func append(contentsOf bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append(contentsOf: $0) }
+    }
+
+    mutating func append(contentsOf s: String.UTF8View) {
+        for b in s { append(b) }
+    }
+}
+
+/// The memory behind a `ByteSink`, kept across rows.
+final class ScratchBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var capacity: Int
+
+    init(capacity: Int = 4096) {
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    /// Takes over a sink's memory if it grew beyond this buffer.
+    func adopt(_ sink: ByteSink) {
+        guard sink.grown, sink.base != base else { return }
+        base.deallocate()
+        base = sink.base
+        capacity = sink.capacity
+    }
+
+    deinit { base.deallocate() }
 }

@@ -29,6 +29,29 @@ import VigilCore
         #expect(back.ts == r.ts)
     }
 
+    @Test func longValuesAreWrittenWhole() throws {
+        var r = HTTPRecord(ts: Timestamp(seconds: 9), uid: "Cl", id: id)
+        r.userAgent = String(repeating: "A\u{01}b", count: 40_000)   // 120 kB, grows the row buffer several times
+        r.uri = "/" + String(repeating: "x", count: 5000)
+        let back = try roundTrip(r)
+        #expect(back.userAgent == r.userAgent && back.uri == r.uri)
+        // One formatter, a long row then a short one: the grown row buffer is reused.
+        var small = HTTPRecord(ts: Timestamp(seconds: 10), uid: "Cs", id: id)
+        small.method = "GET"
+        let f = ZeekLogFormatter(HTTPRecord.self, style: .tsv)
+        var out = Array(f.header(openedAt: small.ts).utf8)
+        f.append(r, to: &out)
+        f.append(small, to: &out)
+        f.append(r, to: &out)
+        var p = ZeekTSVParser(file: "http.log")
+        var rows: [HTTPRecord] = []
+        for (n, line) in out.split(separator: 10).enumerated() {
+            try Array(line).withUnsafeBytes { if case .row(let x) = try p.parse($0, number: n + 1) { rows.append(try HTTPRecord(zeek: x)) } }
+        }
+        #expect(rows.map(\.uid) == ["Cl", "Cs", "Cl"])
+        #expect(rows[1].method == "GET" && rows[1].userAgent == nil && rows[2].userAgent == r.userAgent)
+    }
+
     @Test func unknownFieldsAreKept() throws {
         var r = HTTPRecord(ts: Timestamp(seconds: 5), uid: "Cx", id: id)
         r.extra = ["_node_name": "worker-1", "label": "Malicious"]
