@@ -17,16 +17,16 @@ public struct ConnRecord: Hashable, Sendable, Codable {
     public var respPackets: UInt64?
     public var respIPBytes: UInt64?
     public var tunnelParents: [String]
-    public var origMAC: String?
-    public var respMAC: String?
+    public var origMAC: MACAddress?
+    public var respMAC: MACAddress?
     public var extra: ExtraFields
 
     public init(ts: Timestamp, uid: String, id: ConnectionID, service: [String] = [], duration: Duration? = nil,
                 origBytes: UInt64? = nil, respBytes: UInt64? = nil, connState: String? = nil,
                 localOrig: Bool? = nil, localResp: Bool? = nil, missedBytes: UInt64? = nil, history: String? = nil,
                 origPackets: UInt64? = nil, origIPBytes: UInt64? = nil, respPackets: UInt64? = nil,
-                respIPBytes: UInt64? = nil, tunnelParents: [String] = [], origMAC: String? = nil,
-                respMAC: String? = nil, extra: ExtraFields = [:]) {
+                respIPBytes: UInt64? = nil, tunnelParents: [String] = [], origMAC: MACAddress? = nil,
+                respMAC: MACAddress? = nil, extra: ExtraFields = [:]) {
         self.ts = ts; self.uid = uid; self.id = id; self.service = service; self.duration = duration
         self.origBytes = origBytes; self.respBytes = respBytes; self.connState = connState
         self.localOrig = localOrig; self.localResp = localResp; self.missedBytes = missedBytes
@@ -165,7 +165,7 @@ public struct DHCPRecord: Hashable, Sendable, Codable {
     public var uids: [String]
     public var clientAddr: IPAddress?
     public var serverAddr: IPAddress?
-    public var mac: String?
+    public var mac: MACAddress?
     public var hostName: String?
     public var clientFQDN: String?
     public var domain: String?
@@ -177,7 +177,7 @@ public struct DHCPRecord: Hashable, Sendable, Codable {
     public var extra: ExtraFields
 
     public init(ts: Timestamp, uids: [String], clientAddr: IPAddress? = nil, serverAddr: IPAddress? = nil,
-                mac: String? = nil, hostName: String? = nil, clientFQDN: String? = nil, domain: String? = nil,
+                mac: MACAddress? = nil, hostName: String? = nil, clientFQDN: String? = nil, domain: String? = nil,
                 requestedAddr: IPAddress? = nil, assignedAddr: IPAddress? = nil, leaseTime: Duration? = nil,
                 msgTypes: [String] = [], duration: Duration? = nil, extra: ExtraFields = [:]) {
         self.ts = ts; self.uids = uids; self.clientAddr = clientAddr; self.serverAddr = serverAddr

@@ -19,7 +19,7 @@ extension ConnRecord: ZeekLoggable {
         w.fixed(duration?.nanoseconds); w.count(origBytes); w.count(respBytes); w.text(connState)
         w.bool(localOrig); w.bool(localResp); w.count(missedBytes); w.text(history)
         w.count(origPackets); w.count(origIPBytes); w.count(respPackets); w.count(respIPBytes)
-        w.list(tunnelParents); w.text(origMAC); w.text(respMAC)
+        w.list(tunnelParents); w.mac(origMAC); w.mac(respMAC)
     }
 
     public init(zeek r: ZeekRow) throws {
@@ -39,8 +39,8 @@ extension ConnRecord: ZeekLoggable {
         respPackets = try r.count("resp_pkts")
         respIPBytes = try r.count("resp_ip_bytes")
         tunnelParents = r.list("tunnel_parents")
-        origMAC = r.text("orig_l2_addr")
-        respMAC = r.text("resp_l2_addr")
+        origMAC = try r.mac("orig_l2_addr")
+        respMAC = try r.mac("resp_l2_addr")
         extra = r.extras(excluding: Self.modeledColumns)
     }
 }
@@ -210,7 +210,7 @@ extension DHCPRecord: ZeekLoggable {
     ]
 
     public func writeZeek(_ w: inout ZeekRowWriter) {
-        w.time(ts); w.list(uids); w.addr(clientAddr); w.addr(serverAddr); w.text(mac); w.text(hostName)
+        w.time(ts); w.list(uids); w.addr(clientAddr); w.addr(serverAddr); w.mac(mac); w.text(hostName)
         w.text(clientFQDN); w.text(domain); w.addr(requestedAddr); w.addr(assignedAddr); w.fixed(leaseTime?.nanoseconds)
         w.fromExtra(); w.fromExtra(); w.list(msgTypes); w.fixed(duration?.nanoseconds)
     }
@@ -218,7 +218,7 @@ extension DHCPRecord: ZeekLoggable {
     public init(zeek r: ZeekRow) throws {
         self.init(ts: try r.time("ts"), uids: r.list("uids"))
         clientAddr = try r.optionalAddr("client_addr"); serverAddr = try r.optionalAddr("server_addr")
-        mac = r.text("mac"); hostName = r.text("host_name"); clientFQDN = r.text("client_fqdn")
+        mac = try r.mac("mac"); hostName = r.text("host_name"); clientFQDN = r.text("client_fqdn")
         domain = r.text("domain"); requestedAddr = try r.optionalAddr("requested_addr")
         assignedAddr = try r.optionalAddr("assigned_addr"); leaseTime = try r.interval("lease_time")
         msgTypes = r.list("msg_types"); duration = try r.interval("duration")

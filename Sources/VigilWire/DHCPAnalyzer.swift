@@ -64,7 +64,7 @@ struct DHCPAggregator {
         if open[key] == nil, open.count >= capacity, let oldest = last.min(by: { $0.value < $1.value })?.key {
             flush(oldest, into: &out)
         }
-        var r = open[key] ?? DHCPRecord(ts: time, uids: [], mac: FlowEngine.mac(m.mac))
+        var r = open[key] ?? DHCPRecord(ts: time, uids: [], mac: MACAddress(m.mac))
         let uid = flow.uid
         if !r.uids.contains(uid) { r.uids.append(uid) }
         if m.type < DHCPMessage.typeNames.count { r.msgTypes.append(DHCPMessage.typeNames[Int(m.type)]) }

@@ -107,7 +107,9 @@ struct FlowEngine {
             stats.flowsEvicted &+= 1
         }
         stats.flowsCreated &+= 1
-        let uid = (rng.next(), UInt32(truncatingIfNeeded: rng.next()))
+        // 80 random bits: "C" and at most 14 base-62 digits, short enough to be stored inline
+        // in a Swift string (no allocation per record), with collisions still out of reach.
+        let uid = (rng.next() & 0xFFFF_FFFF_FFFF, UInt32(truncatingIfNeeded: rng.next()))
         let flow = Flow(key: key, origIsA: senderIsOrig ? srcIsA : !srcIsA,
                         origPort: senderIsOrig ? sp : dp, respPort: senderIsOrig ? dp : sp,
                         uid: uid, start: ts, last: ts)
@@ -502,22 +504,8 @@ struct FlowEngine {
             history: f.history.count == 0 ? nil : f.history.string,
             origPackets: f.orig.packets, origIPBytes: f.orig.ipBytes,
             respPackets: f.resp.packets, respIPBytes: f.resp.ipBytes,
-            origMAC: f.orig.mac == 0 ? nil : Self.mac(f.orig.mac),
-            respMAC: f.resp.mac == 0 ? nil : Self.mac(f.resp.mac))
-    }
-
-    static func mac(_ v: UInt64) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 17) { out in
-            var k = 0
-            for byte in 0..<6 {
-                let b = Int(truncatingIfNeeded: v >> UInt64(40 - 8 * byte)) & 0xFF
-                if byte > 0 { out[k] = UInt8(ascii: ":"); k += 1 }
-                out[k] = digits.utf8Start[b >> 4]; out[k + 1] = digits.utf8Start[b & 15]
-                k += 2
-            }
-            return k
-        }
+            origMAC: f.orig.mac == 0 ? nil : MACAddress(f.orig.mac),
+            respMAC: f.resp.mac == 0 ? nil : MACAddress(f.resp.mac))
     }
 
     /// Zeek's `conn_state`, from both endpoints' final states.

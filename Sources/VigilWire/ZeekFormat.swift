@@ -265,6 +265,19 @@ public struct ZeekRowWriter {
         if style == .json { out.append(UInt8(ascii: "\"")) }
     }
 
+    public mutating func mac(_ m: MACAddress?) {
+        guard let m else { unset(); return }
+        guard begin(set: true) else { return }
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+        out.reserve(17)
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &tmp) { buf in
+            let n = m.writeText(into: buf)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+        }
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
     /// A column the record type does not model: its value, if any, came in with the record.
     public mutating func fromExtra() {
         guard column < columns.count, !extra.isEmpty, let x = extra[columns[column].name] else { unset(); return }

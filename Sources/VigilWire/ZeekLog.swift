@@ -94,6 +94,12 @@ public struct ZeekRow: Sendable {
         return a
     }
 
+    func mac(_ f: String) throws -> MACAddress? {
+        guard let s = text(f) else { return nil }
+        guard let m = MACAddress(s) else { throw fail(f, "not a MAC address: \(s.prefix(40))") }
+        return m
+    }
+
     func bool(_ f: String) throws -> Bool? {
         guard let s = text(f) else { return nil }
         switch s {

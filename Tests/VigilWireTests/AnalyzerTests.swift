@@ -205,7 +205,7 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         }
         let d = w.finish().dhcp
         #expect(d.count == 1)
-        #expect(d.first?.hostName == "printer-3" && d.first?.mac == "02:00:00:00:00:42")
+        #expect(d.first?.hostName == "printer-3" && d.first?.mac?.description == "02:00:00:00:00:42")
         #expect(d.first?.assignedAddr == IPAddress("10.0.0.42") && d.first?.msgTypes == ["DISCOVER", "OFFER", "REQUEST", "ACK"])
         #expect(d.first?.leaseTime == .seconds(86400))
     }
