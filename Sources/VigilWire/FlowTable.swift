@@ -260,12 +260,12 @@ struct FlowTable {
 
     /// The least recently active flow over all lists (the one to evict under pressure).
     func coldest() -> Int32? {
-        var best: Int32? = nil
+        var best: Int32 = -1
         for l in [TimeoutClass.short, .datagram, .tcp] {
             let h = head(l)
-            if h >= 0, best == nil || flows[Int(h)].last < flows[Int(best!)].last { best = h }
+            if h >= 0, best < 0 || flows[Int(h)].last < flows[Int(best)].last { best = h }
         }
-        return best
+        return best >= 0 ? best : nil
     }
 
     private mutating func setHead(_ l: TimeoutClass, _ v: Int32) {

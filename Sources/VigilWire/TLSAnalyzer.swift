@@ -127,7 +127,8 @@ public enum JA4 {
         var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &digest) { d in
             bytes.withUnsafeBufferPointer { src in
-                _ = crypto_hash_sha256(d.baseAddress!.assumingMemoryBound(to: UInt8.self), src.baseAddress, UInt64(src.count))
+                guard let out = d.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+                _ = crypto_hash_sha256(out, src.baseAddress, UInt64(src.count))
             }
         }
         return withUnsafeBytes(of: &digest) { d in
@@ -340,9 +341,6 @@ final class TLSAnalyzer: StreamAnalyzer {
                 r.resumed = (!s.sessionID.isEmpty && s.sessionID == c.sessionID && s.version != 0x0304)
                     || s.extensions.contains(41)
             }
-        } else if let c = clientHello {
-            r.version = nil
-            _ = c
         }
         if let c = clientHello {
             r.serverName = c.serverName
