@@ -106,7 +106,7 @@ struct HTTPStreamReader {
 /// Works on the bytes; only the fields it keeps become strings.
 struct HTTPHead {
     var first: [String] = []
-    var fields: [(String, String)] = []
+    var fields: [(Int, String)] = []
     static let wanted: [[UInt8]] = wantedNames.map { Array($0.utf8) }
 
     init?(_ block: [UInt8]) {
@@ -141,12 +141,14 @@ struct HTTPHead {
             var v = line[(colon + 1)...]
             while let f = v.first, f == 32 || f == 9 { v = v.dropFirst() }
             while let e = v.last, e == 32 || e == 9 { v = v.dropLast() }
-            fields.append((Self.wantedNames[k], String(decoding: v, as: UTF8.self)))
+            fields.append((k, String(decoding: v, as: UTF8.self)))
         }
         if first { return nil }
     }
 
+    /// The header fields kept, in the order of `Field`.
     static let wantedNames = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
+    enum Field: Int { case host, userAgent, referer, origin, contentLength, transferEncoding, contentType }
 
     static func equalsIgnoringCase(_ a: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {
         guard a.count == lower.count else { return false }
@@ -159,7 +161,7 @@ struct HTTPHead {
         return true
     }
 
-    func value(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
+    func value(_ f: Field) -> String? { fields.first { $0.0 == f.rawValue }?.1 }
 }
 
 /// HTTP/1.x found by content (a request method or a status line at a stream's start).
@@ -212,10 +214,10 @@ final class HTTPAnalyzer: StreamAnalyzer {
             r.method = head.first[0]
             r.uri = head.first[1]
             if head.first.count > 2, head.first[2].hasPrefix("HTTP/") { r.version = String(head.first[2].dropFirst(5)) }
-            r.host = head.value("host")
-            r.userAgent = head.value("user-agent")
-            r.referrer = head.value("referer")
-            r.origin = head.value("origin")
+            r.host = head.value(.host)
+            r.userAgent = head.value(.userAgent)
+            r.referrer = head.value(.referer)
+            r.origin = head.value(.origin)
             pending.append(r)
             // A client pipelining without answers cannot grow this without bound: the oldest
             // unanswered request is logged as it is.
@@ -234,21 +236,25 @@ final class HTTPAnalyzer: StreamAnalyzer {
             guard let head = HTTPHead(block), head.first.count >= 2, head.first[0].hasPrefix("HTTP/") else { return .broken }
             let code = UInt16(head.first[1]) ?? 0
             if (100..<200).contains(code) && code != 101 { return .body(0) }  // interim; the real one follows
-            var r = pending.isEmpty ? HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth + 1) : pending.removeFirst()
-            if pending.isEmpty && r.method == nil { depth += 1 }
-            r.statusCode = code
-            r.statusMessage = head.first.count > 2 ? head.first[2] : nil
-            r.contentType = head.value("content-type")
-            if r.version == nil { r.version = String(head.first[0].dropFirst(5)) }
-            responding = r
+            if pending.isEmpty {
+                depth += 1
+                responding = HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth)
+            } else {
+                responding = pending.removeFirst()
+            }
+            // Fill the one copy in place.
+            responding?.statusCode = code
+            responding?.statusMessage = head.first.count > 2 ? head.first[2] : nil
+            responding?.contentType = head.value(.contentType)
+            if responding?.version == nil { responding?.version = String(head.first[0].dropFirst(5)) }
+            let method = responding?.method
             if code == 101 { return .tunnel }
-            if r.method == "CONNECT" && (200..<300).contains(code) { return .tunnel }
-            return Self.framing(head, isResponse: true, requestMethod: r.method, status: code)
+            if method == "CONNECT" && (200..<300).contains(code) { return .tunnel }
+            return Self.framing(head, isResponse: true, requestMethod: method, status: code)
         case .bodyDone(let n):
-            if var r = responding {
-                r.responseBodyLength = n
-                out.observations.append(.http(r))
-                responding = nil
+            if responding != nil {
+                responding?.responseBodyLength = n
+                if let r = responding.take() { out.observations.append(.http(r)) }
             }
             return nil
         }
@@ -256,8 +262,8 @@ final class HTTPAnalyzer: StreamAnalyzer {
 
     static func framing(_ head: HTTPHead, isResponse: Bool, requestMethod: String?, status: UInt16 = 0) -> HTTPStreamReader.State {
         if isResponse && (requestMethod == "HEAD" || status == 204 || status == 304) { return .body(0) }
-        if let te = head.value("transfer-encoding"), te.lowercased().contains("chunked") { return .chunkSize }
-        if let cl = head.value("content-length"), let n = UInt64(cl) { return .body(n) }
+        if let te = head.value(.transferEncoding), te.lowercased().contains("chunked") { return .chunkSize }
+        if let cl = head.value(.contentLength), let n = UInt64(cl) { return .body(n) }
         return isResponse ? .untilClose : .body(0)
     }
 
