@@ -1,8 +1,9 @@
 import VigilCore
 
-/// Reassembles fragmented IPv4 and IPv6 datagrams, bounded in count and age.
-/// Overlapping fragments keep the first bytes seen (as most stacks do); a datagram is given
-/// up when it is older than `timeout` or when `capacity` others are pending.
+/// Reassembles fragmented IPv4 and IPv6 datagrams, bounded in count, bytes and age.
+/// Overlapping fragments keep the first bytes seen (as most stacks do). A datagram is given
+/// up when it is older than `timeout`, when it arrives in more than `maxFragments` pieces, or
+/// (oldest first) when `capacity` datagrams or `maxBytes` bytes are pending.
 struct FragmentReassembler {
     struct Key: Hashable {
         var src: IPAddress, dst: IPAddress, id: UInt32, proto: UInt8, version: UInt8
@@ -17,36 +18,45 @@ struct FragmentReassembler {
 
     let capacity: Int
     let timeout: Duration
+    let maxBytes: Int
+    static let maxFragments = 64
     private var pending: [Key: Pending] = [:]
-    private var order: [Key] = []   // arrival order, for eviction; compacted lazily
+    private var order: [Key] = []   // arrival order, for eviction and expiry
+    private var head = 0            // order[..<head] are done with
+    private var bytes = 0
     private(set) var evicted: UInt64 = 0
     private(set) var expired: UInt64 = 0
 
-    init(capacity: Int, timeout: Duration) {
-        self.capacity = capacity
+    init(capacity: Int, timeout: Duration, maxBytes: Int = 16 << 20) {
+        self.capacity = max(1, capacity)
         self.timeout = timeout
+        self.maxBytes = max(65_536, maxBytes)
     }
 
     /// Adds a fragment; returns the whole datagram's transport bytes when it is complete.
-    mutating func add(_ p: DecodedPacket, bytes: UnsafeRawBufferPointer, at now: Timestamp) -> (DecodedPacket, [UInt8])? {
+    mutating func add(_ p: DecodedPacket, bytes packet: UnsafeRawBufferPointer, at now: Timestamp) -> (DecodedPacket, [UInt8])? {
         expire(now)
         let key = Key(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto.rawValue, version: p.ipVersion)
-        let frag = bytes.slice(p.payloadOffset, p.payloadLength)
+        let frag = packet.slice(p.payloadOffset, p.payloadLength)
         let start = p.fragmentOffset
         let end = start + frag.count
         guard end <= 65_535 + 8 else { return nil }
         if pending[key] == nil {
-            if pending.count >= capacity, let oldest = order.first(where: { pending[$0] != nil }) {
-                pending[oldest] = nil
-                evicted += 1
-            }
+            while pending.count >= capacity || bytes + end > maxBytes, evictOldest() {}
             pending[key] = Pending(first: now, data: [], headerCopy: p)
             order.append(key)
-            if order.count > capacity * 4 { order.removeAll { pending[$0] == nil } }
+            compact()
         }
-        guard var entry = pending[key] else { return nil }
-        pending[key] = nil  // keep the entry uniquely referenced while it is edited
-        if entry.data.count < end { entry.data.append(contentsOf: repeatElement(0, count: end - entry.data.count)) }
+        guard var entry = pending.removeValue(forKey: key) else { return nil }  // edited uniquely
+        if entry.have.count >= Self.maxFragments {
+            bytes -= entry.data.count
+            evicted += 1
+            return nil  // a datagram in too many pieces is dropped, not kept growing
+        }
+        if entry.data.count < end {
+            bytes += end - entry.data.count
+            entry.data.append(contentsOf: repeatElement(0, count: end - entry.data.count))
+        }
         // Copy only bytes not yet covered (first wins).
         entry.data.withUnsafeMutableBytes { dst in
             var i = start
@@ -62,6 +72,7 @@ struct FragmentReassembler {
         if start == 0 { entry.headerCopy = p }
         if !p.moreFragments { entry.totalLength = end }
         if let total = entry.totalLength, Self.covers(entry.have, total) {
+            bytes -= entry.data.count
             var header = entry.headerCopy
             header.isFragment = false
             header.ipLength = (p.l4Offset - p.ipOffset) + total
@@ -80,16 +91,40 @@ struct FragmentReassembler {
         return reach >= total
     }
 
+    /// Drops the oldest pending datagram; false when none is left.
+    private mutating func evictOldest() -> Bool {
+        while head < order.count {
+            let k = order[head]
+            head += 1
+            if let e = pending.removeValue(forKey: k) {
+                bytes -= e.data.count
+                evicted += 1
+                return true
+            }
+        }
+        return false
+    }
+
     private mutating func expire(_ now: Timestamp) {
-        while let k = order.first {
-            guard let e = pending[k] else { order.removeFirst(); continue }
-            if now - e.first > timeout {
-                pending[k] = nil
-                order.removeFirst()
-                expired += 1
-            } else { break }
+        while head < order.count {
+            let k = order[head]
+            guard let e = pending[k] else { head += 1; continue }
+            guard now - e.first > timeout else { break }
+            pending[k] = nil
+            bytes -= e.data.count
+            head += 1
+            expired += 1
+        }
+        compact()
+    }
+
+    private mutating func compact() {
+        if head > 1024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
         }
     }
 
     var pendingCount: Int { pending.count }
+    var pendingBytes: Int { bytes }
 }

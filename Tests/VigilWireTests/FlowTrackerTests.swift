@@ -159,6 +159,33 @@ import VigilSim
         #expect(c.count == 5000, "every evicted connection is still logged")
     }
 
+    @Test func fragmentFloodStaysBounded() {
+        var r = FragmentReassembler(capacity: 100, timeout: .seconds(30), maxBytes: 1 << 20)
+        var b = PacketBuilder()
+        let dst = PacketBuilder.Endpoint(mac: 2, ip: IPAddress("192.0.2.1")!, port: 4500)
+        let datagram = PacketBuilder.udpDatagram(clientEP, dst, payload: [UInt8](repeating: 7, count: 20_000))
+        var t = Timestamp(seconds: 1)
+        for ident in 0..<600 {
+            // Only the last piece of each datagram: none can complete.
+            b.ipv4Fragment(clientEP, dst, ident: UInt16(ident), datagram: datagram, offset: 19_000, length: 1008, more: false)
+            var p = DecodedPacket()
+            _ = b.bytes.withUnsafeBytes { PacketDecoder.decode($0, link: .ethernet, into: &p) }
+            t = t + .milliseconds(1)
+            _ = b.bytes.withUnsafeBytes { r.add(p, bytes: $0, at: t) }
+            #expect(r.pendingCount <= 100 && r.pendingBytes <= 1 << 20)
+        }
+        #expect(r.evicted >= 500, "the byte budget (about 50 datagrams of 20 kB) evicts the oldest")
+        // Many tiny overlapping pieces of one datagram are refused past the limit.
+        var tiny = FragmentReassembler(capacity: 100, timeout: .seconds(30))
+        for k in 0..<500 {
+            b.ipv4Fragment(clientEP, dst, ident: 9, datagram: datagram, offset: (k % 50) * 8, length: 8, more: true)
+            var p = DecodedPacket()
+            _ = b.bytes.withUnsafeBytes { PacketDecoder.decode($0, link: .ethernet, into: &p) }
+            _ = b.bytes.withUnsafeBytes { tiny.add(p, bytes: $0, at: t) }
+        }
+        #expect(tiny.pendingCount <= 1 && tiny.evicted >= 1)
+    }
+
     @Test func reassemblesIPv4Fragments() {
         let w = Wire()
         let dst = PacketBuilder.Endpoint(mac: 2, ip: IPAddress("192.0.2.1")!, port: 4500)
