@@ -34,17 +34,4 @@ public struct DecodeStats: Hashable, Sendable, Codable {
     public var skipped: UInt64 {
         skippedUnknownLink + skippedNonIP + skippedTruncated + skippedMalformed
     }
-
-    public static func += (a: inout DecodeStats, b: DecodeStats) {
-        a.packets += b.packets; a.bytes += b.bytes; a.decoded += b.decoded; a.ipv4 += b.ipv4
-        a.ipv6 += b.ipv6; a.arp += b.arp; a.tcp += b.tcp; a.udp += b.udp; a.icmp += b.icmp
-        a.otherIP += b.otherIP; a.fragments += b.fragments; a.reassembled += b.reassembled
-        a.skippedUnknownLink += b.skippedUnknownLink; a.skippedNonIP += b.skippedNonIP
-        a.skippedTruncated += b.skippedTruncated; a.skippedMalformed += b.skippedMalformed
-        a.skippedFragmentsIncomplete += b.skippedFragmentsIncomplete; a.flowsCreated += b.flowsCreated
-        a.flowsEvicted += b.flowsEvicted; a.fragmentsEvicted += b.fragmentsEvicted
-        a.appParseErrors += b.appParseErrors; a.dnsRecords += b.dnsRecords; a.httpRecords += b.httpRecords
-        a.tlsRecords += b.tlsRecords; a.sshRecords += b.sshRecords; a.dhcpRecords += b.dhcpRecords
-        a.connRecords += b.connRecords
-    }
 }
