@@ -98,7 +98,6 @@ public final class PcapFileSource: PacketSource {
 /// Several sources merged into one stream in timestamp order (a k-way merge on each
 /// source's next packet).
 public final class MergedPacketSource {
-    public struct Failure: Sendable { public var error: VigilError }
     private var sources: [PacketSource]
     private var heads: [(UnsafeRawBufferPointer, Timestamp, LinkType)?]
     public private(set) var failures: [VigilError] = []

@@ -24,7 +24,7 @@ public struct SynthConfiguration: Sendable {
 /// the sessions in flight.
 public final class TrafficSynth {
     public let configuration: SynthConfiguration
-    private var rng: SplitMixRNG
+    private var rng: SplitMix64
     /// Frames of the sessions in flight, by time (ties in the order they were made).
     private var heap = MinHeap<Timestamp, [UInt8]>()
     private var builder = PacketBuilder()
@@ -34,7 +34,7 @@ public final class TrafficSynth {
 
     public init(_ configuration: SynthConfiguration) {
         self.configuration = configuration
-        rng = SplitMixRNG(seed: configuration.seed)
+        rng = SplitMix64(mixing: configuration.seed)
     }
 
     struct Host {
@@ -318,26 +318,4 @@ public final class TrafficSynth {
             }
         }
     }
-}
-
-/// SplitMix64 with helpers for uniform draws.
-struct SplitMixRNG {
-    var state: UInt64
-    /// The seed is mixed first, so that nearby seeds give unrelated traffic.
-    init(seed: UInt64) {
-        var z = seed &+ 0x5DEE_CE66_D1CE_4E5B
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        state = z ^ (z >> 31)
-    }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func int(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    mutating func u32() -> UInt32 { UInt32(truncatingIfNeeded: next()) }
 }

@@ -103,19 +103,6 @@ public enum ZeekUID {
     }
 }
 
-/// A small deterministic generator (SplitMix64): uids are reproducible for a given seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// How the wire stage behaves. Defaults follow Zeek's.
 public struct WireConfiguration: Sendable {
     public var maxFlows: Int = 1_000_000

@@ -164,14 +164,14 @@ struct FlowEngine {
         if isNew && syn && ack { table[i].flipped = true; table[i].history.append(UInt8(ascii: "^")) }
         table[i].last = ts
         let payload = p.payloadLength
+        // Counters and sequence space, in one access to this side.
+        var deliverFrom = -1, deliverLen = 0, gap = false, retrans = false
+        var retransmits: UInt32 = 0, gaps: UInt32 = 0
         withSide(i, fromOrig) { s in
             s.packets &+= 1
             s.ipBytes &+= UInt64(p.ipLength)
             if s.mac == 0 && p.hasMAC { s.mac = p.srcMAC }
-        }
-        // Sequence space.
-        var deliverFrom = -1, deliverLen = 0, gap = false, retrans = false
-        withSide(i, fromOrig) { s in
+            defer { retransmits = s.retransmits; gaps = s.gaps }
             if syn {
                 if !s.sawSyn {
                     s.sawSyn = true; s.seqInit = true; s.seqBase = p.seq &+ 1
@@ -211,8 +211,8 @@ struct FlowEngine {
         if rst { addHistory(i, 114, fromOrig: fromOrig) }                  // r
         if payload > 0 { addHistory(i, 100, fromOrig: fromOrig) }          // d
         else if ack && !syn && !fin && !rst { addHistory(i, 97, fromOrig: fromOrig) } // a
-        if retrans { addCountedHistory(i, 116, fromOrig: fromOrig, count: side(i, fromOrig).retransmits) }
-        if gap { addCountedHistory(i, 103, fromOrig: fromOrig, count: side(i, fromOrig).gaps) }
+        if retrans { addCountedHistory(i, 116, fromOrig: fromOrig, count: retransmits) }
+        if gap { addCountedHistory(i, 103, fromOrig: fromOrig, count: gaps) }
         if p.window == 0 && !syn && !rst && !fin {
             let n = withSide(i, fromOrig) { s -> UInt32 in s.zeroWindows &+= 1; return s.zeroWindows }
             addCountedHistory(i, 119, fromOrig: fromOrig, count: n)
@@ -351,8 +351,6 @@ struct FlowEngine {
         orig ? body(&table[i].orig) : body(&table[i].resp)
     }
 
-    @inline(__always)
-    private func side(_ i: Int32, _ orig: Bool) -> FlowSide { orig ? table[i].orig : table[i].resp }
 
     // MARK: - Applications
 
@@ -367,8 +365,12 @@ struct FlowEngine {
         let state = table[i].appState
         if state == 2 { return }
         let limit = configuration.maxAnalyzedBytesPerDirection
-        if side(i, fromOrig).analyzedBytes >= limit { return }
-        withSide(i, fromOrig) { $0.analyzedBytes &+= data.count }
+        let within = withSide(i, fromOrig) { s -> Bool in
+            guard s.analyzedBytes < limit else { return false }
+            s.analyzedBytes &+= data.count
+            return true
+        }
+        if !within { return }
         if state == 0 {
             let key = UndecidedKey(flow: i, fromOrig: fromOrig)
             if let held = undecided[key] {

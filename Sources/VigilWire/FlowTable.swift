@@ -1,7 +1,7 @@
 import VigilCore
 
 /// A direction-independent flow key: the lower endpoint first.
-struct FlowKey: Hashable {
+struct FlowKey: Equatable {
     var a: IPAddress
     var b: IPAddress
     var ports: UInt32   // aPort << 16 | bPort
@@ -95,8 +95,8 @@ struct History {
 }
 
 /// Which timeout list a flow is on.
-enum TimeoutClass: Int {
-    case short = 0, datagram = 1, tcp = 2
+enum TimeoutClass {
+    case short, datagram, tcp
 }
 
 /// One connection in the table.

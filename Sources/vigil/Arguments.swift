@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 /// A small flag parser: `--name value`, `--flag`, and positional arguments.
@@ -35,11 +36,5 @@ struct Arguments {
 
     func allowOnly(_ names: Set<String>) throws {
         for k in options.keys where !names.contains(k) { throw VigilError.usage("unknown option --\(k)") }
-    }
-}
-
-extension String {
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
     }
 }

@@ -10,9 +10,7 @@ func runTCP(_ exchanges: [(fromClient: Bool, bytes: [UInt8])], server: UInt16 = 
     var s = serverEP
     s.port = server
     var t = TCPTalk(clientEP, s)
-    w.feed(t.frame(fromClient: true, flags: F.syn))
-    w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-    w.feed(t.frame(fromClient: true, flags: F.ack))
+    t.handshake(w)
     for (fromClient, bytes) in exchanges {
         var off = 0
         while off < bytes.count {
@@ -21,9 +19,7 @@ func runTCP(_ exchanges: [(fromClient: Bool, bytes: [UInt8])], server: UInt16 = 
             off += n
         }
     }
-    w.feed(t.frame(fromClient: true, flags: F.fin | F.ack))
-    w.feed(t.frame(fromClient: false, flags: F.fin | F.ack))
-    w.feed(t.frame(fromClient: true, flags: F.ack))
+    t.close(w)
     return w.finish()
 }
 
@@ -107,9 +103,7 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
             var c = clientEP
             c.port = UInt16(40000 + k)
             var t = TCPTalk(c, serverEP)
-            w.feed(t.frame(fromClient: true, flags: F.syn))
-            w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-            w.feed(t.frame(fromClient: true, flags: F.ack))
+            t.handshake(w)
             w.feed(t.frame(fromClient: true, flags: F.ack, payload: hello))
             w.feed(t.frame(fromClient: false, flags: F.ack, payload: Payloads.serverHelloForTests()))
         }

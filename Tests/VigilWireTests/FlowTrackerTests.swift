@@ -7,14 +7,10 @@ import VigilSim
     @Test func completeConnectionIsSFWithZeekCounts() {
         let w = Wire()
         var t = TCPTalk()
-        w.feed(t.frame(fromClient: true, flags: F.syn))
-        w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-        w.feed(t.frame(fromClient: true, flags: F.ack))
+        t.handshake(w)
         w.feed(t.frame(fromClient: true, flags: F.ack | F.psh, payload: Array(repeating: 1, count: 100)))
         w.feed(t.frame(fromClient: false, flags: F.ack | F.psh, payload: Array(repeating: 2, count: 300)))
-        w.feed(t.frame(fromClient: true, flags: F.fin | F.ack))
-        w.feed(t.frame(fromClient: false, flags: F.fin | F.ack))
-        w.feed(t.frame(fromClient: true, flags: F.ack))
+        t.close(w)
         let c = w.finish().conns
         #expect(c.count == 1)
         let r = c[0]
@@ -50,9 +46,7 @@ import VigilSim
     @Test func responderResetAfterDataIsRSTR() {
         let w = Wire()
         var t = TCPTalk()
-        w.feed(t.frame(fromClient: true, flags: F.syn))
-        w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-        w.feed(t.frame(fromClient: true, flags: F.ack))
+        t.handshake(w)
         w.feed(t.frame(fromClient: true, flags: F.ack, payload: [1, 2, 3]))
         w.feed(t.frame(fromClient: false, flags: F.rst))
         #expect(w.finish().conns[0].connState == "RSTR")
@@ -80,9 +74,7 @@ import VigilSim
     @Test func retransmissionCountsOnceInBytes() {
         let w = Wire()
         var t = TCPTalk()
-        w.feed(t.frame(fromClient: true, flags: F.syn))
-        w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-        w.feed(t.frame(fromClient: true, flags: F.ack))
+        t.handshake(w)
         let seq = t.cseq
         w.feed(t.frame(fromClient: true, flags: F.ack, payload: Array(repeating: 1, count: 50)))
         t.cseq = seq
@@ -95,9 +87,7 @@ import VigilSim
     @Test func gapIsMissedBytes() {
         let w = Wire()
         var t = TCPTalk()
-        w.feed(t.frame(fromClient: true, flags: F.syn))
-        w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-        w.feed(t.frame(fromClient: true, flags: F.ack))
+        t.handshake(w)
         _ = t.frame(fromClient: true, flags: F.ack, payload: Array(repeating: 1, count: 70))  // lost
         w.feed(t.frame(fromClient: true, flags: F.ack, payload: Array(repeating: 1, count: 30)))
         let r = w.finish().conns[0]
@@ -108,12 +98,8 @@ import VigilSim
         let w = Wire()
         var t = TCPTalk()
         for _ in 0..<2 {
-            w.feed(t.frame(fromClient: true, flags: F.syn))
-            w.feed(t.frame(fromClient: false, flags: F.syn | F.ack))
-            w.feed(t.frame(fromClient: true, flags: F.ack))
-            w.feed(t.frame(fromClient: true, flags: F.fin | F.ack))
-            w.feed(t.frame(fromClient: false, flags: F.fin | F.ack))
-            w.feed(t.frame(fromClient: true, flags: F.ack))
+            t.handshake(w)
+            t.close(w)
             t.cseq &+= 100_000
         }
         let c = w.finish().conns

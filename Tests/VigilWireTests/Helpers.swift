@@ -58,6 +58,20 @@ struct TCPTalk {
         if fromClient { cseq &+= adv } else { sseq &+= adv }
         return b.bytes
     }
+
+    /// SYN, SYN-ACK, ACK into `w`.
+    mutating func handshake(_ w: Wire) {
+        w.feed(frame(fromClient: true, flags: F.syn))
+        w.feed(frame(fromClient: false, flags: F.syn | F.ack))
+        w.feed(frame(fromClient: true, flags: F.ack))
+    }
+
+    /// FIN-ACK each way and the last ACK into `w`.
+    mutating func close(_ w: Wire) {
+        w.feed(frame(fromClient: true, flags: F.fin | F.ack))
+        w.feed(frame(fromClient: false, flags: F.fin | F.ack))
+        w.feed(frame(fromClient: true, flags: F.ack))
+    }
 }
 
 func udpFrame(_ a: PacketBuilder.Endpoint, _ b: PacketBuilder.Endpoint, _ payload: [UInt8], vlan: UInt16? = nil) -> [UInt8] {
