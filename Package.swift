@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
         .target(name: "VigilWire", dependencies: ["VigilCore", "CSodium"], swiftSettings: release),
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
+        .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
@@ -30,7 +31,7 @@ let package = Package(
         // The command line.
         .executableTarget(
             name: "vigil",
-            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture", "VigilStore"],
+            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilCapture", "VigilStore"],
             swiftSettings: release),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"], exclude: ["Golden"]),

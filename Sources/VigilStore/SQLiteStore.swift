@@ -7,7 +7,7 @@ import VigilCore
 /// clear error, never reset.
 public final class SQLiteStore: ObservationSink {
     public static let applicationID: Int32 = 0x5647_494C  // "VGIL"
-    public static let schemaVersion: Int32 = 1
+    public static let schemaVersion: Int32 = 2
     public let path: String
     private let db: OpaquePointer
     private var insert: OpaquePointer?
@@ -114,6 +114,20 @@ public final class SQLiteStore: ObservationSink {
           stats TEXT NOT NULL,
           first_ts INTEGER,
           last_ts INTEGER);
+        CREATE TABLE IF NOT EXISTS breaches(
+          id TEXT NOT NULL,
+          run INTEGER,
+          model TEXT NOT NULL,
+          device TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          score REAL NOT NULL,
+          body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS breaches_device ON breaches(device, ts);
+        CREATE INDEX IF NOT EXISTS breaches_score ON breaches(score);
+        CREATE TABLE IF NOT EXISTS learner_state(
+          name TEXT PRIMARY KEY,
+          saved_at INTEGER NOT NULL,
+          data BLOB NOT NULL);
         PRAGMA user_version=\(Self.schemaVersion);
         COMMIT;
         """)
@@ -184,6 +198,79 @@ public final class SQLiteStore: ObservationSink {
         if let last { sqlite3_bind_int64(st, 5, last.nanoseconds) } else { sqlite3_bind_null(st, 5) }
         guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert run") }
     }
+
+    // MARK: - Breaches and learner state
+
+    /// Stores breaches (as JSON bodies, with the columns an API filters on) in one transaction.
+    public func saveBreaches(_ breaches: [Breach], run: Int64?) throws {
+        try commit()
+        try exec("BEGIN")
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT INTO breaches(id, run, model, device, ts, score, body) VALUES(?,?,?,?,?,?,?)", -1, &st, nil) == SQLITE_OK, let st else {
+            try? exec("ROLLBACK")
+            throw error("prepare breach insert")
+        }
+        defer { sqlite3_finalize(st) }
+        for b in breaches {
+            sqlite3_reset(st)
+            bind(st, 1, b.id)
+            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            bind(st, 3, b.model)
+            bind(st, 4, b.device)
+            sqlite3_bind_int64(st, 5, b.time.nanoseconds)
+            sqlite3_bind_double(st, 6, b.score)
+            bind(st, 7, String(decoding: try encoder.encode(b), as: UTF8.self))
+            guard sqlite3_step(st) == SQLITE_DONE else { try? exec("ROLLBACK"); throw error("insert breach") }
+        }
+        try exec("COMMIT")
+    }
+
+    public func breaches(minScore: Double = 0) throws -> [Breach] {
+        try commit()
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "SELECT body FROM breaches WHERE score >= ? ORDER BY rowid", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare select breaches") }
+        defer { sqlite3_finalize(st) }
+        sqlite3_bind_double(st, 1, minScore)
+        var out: [Breach] = []
+        let decoder = JSONDecoder()
+        while sqlite3_step(st) == SQLITE_ROW {
+            guard let p = sqlite3_column_blob(st, 0) else { continue }
+            let data = Data(bytes: p, count: Int(sqlite3_column_bytes(st, 0)))
+            do { out.append(try decoder.decode(Breach.self, from: data)) } catch {
+                throw VigilError.corruptStore("a breach row does not decode: \(error)", file: path)
+            }
+        }
+        return out
+    }
+
+    /// Saves a named state blob (the learner's snapshot), replacing the previous one atomically.
+    public func saveState(_ name: String, _ data: Data, at t: Timestamp) throws {
+        try commit()
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO learner_state(name, saved_at, data) VALUES(?,?,?)", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare state") }
+        defer { sqlite3_finalize(st) }
+        bind(st, 1, name)
+        sqlite3_bind_int64(st, 2, t.nanoseconds)
+        _ = data.withUnsafeBytes { sqlite3_bind_blob(st, 3, $0.baseAddress, Int32($0.count), vigil_sqlite_transient()) }
+        guard sqlite3_step(st) == SQLITE_DONE else { throw error("save state") }
+    }
+
+    public func loadState(_ name: String) throws -> Data? {
+        try commit()
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "SELECT data FROM learner_state WHERE name = ?", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare state read") }
+        defer { sqlite3_finalize(st) }
+        bind(st, 1, name)
+        let rc = sqlite3_step(st)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw error("read state") }
+        let n = Int(sqlite3_column_bytes(st, 0))
+        guard let p = sqlite3_column_blob(st, 0) else { return Data() }
+        return Data(bytes: p, count: n)
+    }
+
+    /// The id of the last recorded run.
+    public func lastRunID() throws -> Int64 { try scalarInt("SELECT max(id) FROM runs") }
 
     // MARK: - Reading
 

@@ -18,37 +18,10 @@ enum LogsCommand {
         let store = try args.options["db"].map { try SQLiteStore(path: $0) }
         var sinks: [any ObservationSink] = [writer]
         if let store { sinks.append(store) }
-        var problems: [VigilError] = []
-        var first: Timestamp?, last: Timestamp?
-        var stats = DecodeStats()
-        var zeekRows = 0
         var configuration = WireConfiguration()
         configuration.maxFlows = try args.int("max-flows", default: configuration.maxFlows)
         let started = DispatchTime.now().uptimeNanoseconds
         var sinkError: Error?
-
-        func emit(_ o: Observation) {
-            guard sinkError == nil else { return }
-            if first == nil { first = o.ts }
-            last = o.ts
-            do { for i in sinks.indices { try sinks[i].consume(o) } } catch { sinkError = error }
-        }
-
-        // Inputs: Zeek log directories (or .log files) and captures.
-        var captures: [PacketSource] = []
-        for path in args.positional {
-            if isZeekInput(path) {
-                let source = ZeekLogSource(root: path)
-                try source.forEach { emit($0) }
-                zeekRows += source.rows
-                problems += source.errors
-                if source.errorCount > source.errors.count {
-                    err("vigil: \(source.errorCount - source.errors.count) more unreadable rows in \(path) not shown")
-                }
-            } else {
-                do { captures.append(try CaptureFiles.open(path, reader: reader)) } catch let e as VigilError { problems.append(e) }
-            }
-        }
         var live: LivePcapSource?
         var interrupt: DispatchSourceSignal?   // lives as long as this run
         defer { interrupt?.cancel() }
@@ -56,7 +29,6 @@ enum LogsCommand {
             let count = try args.options["count"].map { _ in UInt64(try args.int("count", default: 0)) }
             let seconds = try args.options["seconds"].map { _ in Int64(try args.int("seconds", default: 0)) }
             let l = try LivePcapSource(interface: interface, filter: args.options["filter"], limit: count, seconds: seconds)
-            captures.append(l)
             live = l
             let sig = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
             signal(SIGINT, SIG_IGN)
@@ -64,22 +36,13 @@ enum LogsCommand {
             sig.resume()
             interrupt = sig
         }
-        if !captures.isEmpty {
-            let engine = PacketEngine(configuration: configuration)
-            let merged = MergedPacketSource(captures)
-            merged.forEach { buf, ts, link in
-                engine.process(buf, link: link, at: ts)
-                if !engine.output.isEmpty {
-                    for o in engine.output { emit(o) }
-                    engine.output.removeAll(keepingCapacity: true)
-                }
-            }
-            engine.finish()
-            for o in engine.output { emit(o) }
-            engine.output.removeAll()
-            stats = engine.stats
-            problems += merged.failures
+        var inputs = ObservationInputs()
+        inputs.read(args.positional, reader: reader, wire: configuration, extra: live.map { [$0] } ?? []) { o in
+            guard sinkError == nil else { return }
+            do { for i in sinks.indices { try sinks[i].consume(o) } } catch { sinkError = error }
         }
+        let problems = inputs.problems, stats = inputs.stats, zeekRows = inputs.zeekRows
+        let first = inputs.first, last = inputs.last
         if let sinkError { throw sinkError }
         try writer.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -97,13 +60,6 @@ enum LogsCommand {
         }
         for p in problems { err("vigil: \(p)") }
         return problems.isEmpty ? 0 : 3
-    }
-
-    static func isZeekInput(_ path: String) -> Bool {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { return true }
-        let name = (path as NSString).lastPathComponent
-        return ZeekLogSourceKind.isLogName(name)
     }
 
     static func report(stats s: DecodeStats, zeekRows: Int, written: [ObservationKind: Int], seconds: Double, out: String) {

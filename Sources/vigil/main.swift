@@ -1,6 +1,7 @@
 import Foundation
 import VigilCapture
 import VigilCore
+import VigilLearn
 import VigilSim
 import VigilStore
 import VigilWire
@@ -13,6 +14,11 @@ usage: vigil <command> [options]
         directory of Zeek logs into Zeek-layout conn/dns/http/ssl/ssh/dhcp logs.
   logs --interface IF [--filter BPF] [--count N] [--seconds S] --out DIR [--json]
         The same from a live interface (needs root or CAP_NET_RAW).
+  analyze INPUT... [--db FILE] [--json FILE] [--baseline DAYS] [--local CIDR,...]
+        [--utc-offset H] [--top N] [--budget B] [--fresh]
+        Learn every device's pattern of life from captures or Zeek logs and report
+        model breaches (0-100, with reasons). With --db, the baseline is saved and the
+        next run continues from it.
   synth --out FILE.pcap [--sessions N] [--seed S] [--bulk-bytes B] [--clients N]
         Generate a capture of realistic mixed traffic (DNS, TLS, HTTP, SSH, DHCP, ...).
   version
@@ -29,6 +35,7 @@ func main() -> Int32 {
         switch args[1] {
         case "logs": return try LogsCommand.run(args.dropFirst(2))
         case "synth": return try SynthCommand.run(args.dropFirst(2))
+        case "analyze": return try AnalyzeCommand.run(args.dropFirst(2))
         case "version", "--version": print("vigil 0.1.0"); return 0
         case "help", "--help", "-h": print(usage); return 0
         default: err("vigil: unknown command '\(args[1])'\n\n" + usage); return 1

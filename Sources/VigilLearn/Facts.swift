@@ -1,0 +1,68 @@
+import VigilCore
+
+/// What the learner knows about one connection before any model looks at it: which side is
+/// the network's own device, which way it went, whether it failed, and the peer's name.
+public struct ConnFacts: Sendable {
+    public let record: ConnRecord
+    /// The device the connection belongs to: the local originator, else the local responder.
+    public let device: IPAddress
+    public let peer: IPAddress
+    /// The device started it (it may still be internal).
+    public let deviceIsOrig: Bool
+    /// Both ends are local.
+    public let isInternal: Bool
+    /// The other end is local too and the device is the responder.
+    public let peerIsLocal: Bool
+    /// No answer, refused, or reset before any data.
+    public let failed: Bool
+    public let sentBytes: Double
+    public let receivedBytes: Double
+    /// A name for the peer from DNS answers, SNI or HTTP Host seen on this network.
+    public let peerName: String?
+    /// Local hour of week, 0 = Monday 00:00.
+    public let hourOfWeek: Int
+
+    public var respPort: UInt16 { record.id.respPort }
+    public var proto: IPProtocol { record.id.proto }
+    public var ts: Timestamp { record.ts }
+    /// The peer as an endpoint key: its zone when named, else its address.
+    public var peerKey: String { peerName.flatMap(Domains.zone) ?? peer.description }
+
+    init(record r: ConnRecord, device: IPAddress, peer: IPAddress, deviceIsOrig: Bool, isInternal: Bool,
+         peerName: String?, utcOffsetHours: Int) {
+        self.record = r; self.device = device; self.peer = peer; self.deviceIsOrig = deviceIsOrig
+        self.isInternal = isInternal; self.peerIsLocal = isInternal
+        let state = r.connState ?? ""
+        let data = (r.origBytes ?? 0) + (r.respBytes ?? 0)
+        switch state {
+        case "S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR": failed = true
+        case "OTH": failed = data == 0 && r.id.proto == .tcp
+        default: failed = r.id.proto == .tcp && data == 0 && (state == "RSTO" || state == "RSTR")
+        }
+        let ob = Double(r.origBytes ?? 0), rb = Double(r.respBytes ?? 0)
+        sentBytes = deviceIsOrig ? ob : rb
+        receivedBytes = deviceIsOrig ? rb : ob
+        self.peerName = peerName
+        hourOfWeek = LearnClock.hourOfWeek(r.ts, offsetHours: utcOffsetHours)
+    }
+}
+
+public enum LearnClock {
+    /// Hour of week in local time, Monday 00:00 = 0 (1970-01-01 was a Thursday).
+    public static func hourOfWeek(_ t: Timestamp, offsetHours: Int) -> Int {
+        let h = Int((t.nanoseconds / 1_000_000_000).quotientFloor(3600)) + offsetHours
+        return ((h + 72) % 168 + 168) % 168
+    }
+    public static func hourIndex(_ t: Timestamp) -> Int64 { (t.nanoseconds / 1_000_000_000).quotientFloor(3600) }
+    public static func dayIndex(_ t: Timestamp, offsetHours: Int) -> Int64 {
+        (t.nanoseconds / 1_000_000_000 + Int64(offsetHours) * 3600).quotientFloor(86_400)
+    }
+    public static func isWeekend(hourOfWeek h: Int) -> Bool { h >= 120 }
+}
+
+extension Int64 {
+    func quotientFloor(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import VigilCore
+
+/// What a model fills in when it judges something worth a breach.
+public struct BreachDraft: Sendable {
+    public var reason: String
+    public var first: Timestamp
+    public var last: Timestamp
+    public var endpoints: [String] = []
+    public var peers: [String] = []
+    public var techniques: [String] = []
+    public var facts: [String: Double] = [:]
+    public var scope = BreachScope()
+
+    public init(reason: String, first: Timestamp, last: Timestamp, endpoints: [String] = [], peers: [String] = [],
+                techniques: [String] = [], facts: [String: Double] = [:], scope: BreachScope = BreachScope()) {
+        self.reason = reason; self.first = first; self.last = last; self.endpoints = endpoints; self.peers = peers
+        self.techniques = techniques; self.facts = facts; self.scope = scope
+    }
+}
+
+/// The state every model shares — devices, external endpoints, names, peer groups, the clock,
+/// the calibrators — and the one way a model reports: `judge`.
+public final class LearnContext {
+    public let configuration: LearnConfiguration
+    /// Observation time: the latest record time seen.
+    public internal(set) var now = Timestamp.zero
+    public internal(set) var started: Timestamp?
+    public internal(set) var devices: BoundedTable<IPAddress, DeviceProfile>
+    public internal(set) var endpoints: BoundedTable<String, EndpointProfile>
+    var names: BoundedTable<IPAddress, String>
+    public internal(set) var groups = PeerGroups()
+    var calibrators: [String: Calibrator] = [:]
+    public internal(set) var tests: [String: Int] = [:]
+    var completedDeviceDays = 0.0
+    var day: Int64 = .min
+    var activeToday: Set<IPAddress> = []
+    var reported: BoundedTable<String, ReportMark>
+    var breachSequence = 0
+    var breaches: [Breach] = []
+    public internal(set) var breachesAtOrAbove50 = 0
+    var modelCount = 1
+
+    struct ReportMark: Codable, Sendable { var time: Timestamp; var score: Double; var surprisal: Double; var id: String; var first: Timestamp }
+
+    init(configuration c: LearnConfiguration) {
+        configuration = c
+        devices = BoundedTable(capacity: c.maxDevices)
+        endpoints = BoundedTable(capacity: c.maxEndpoints)
+        names = BoundedTable(capacity: c.maxNames)
+        reported = BoundedTable(capacity: max(1024, c.maxDevices * 4))
+    }
+
+    // MARK: Facts
+
+    public func isLocal(_ ip: IPAddress) -> Bool {
+        configuration.localNetworks.contains { $0.contains(ip) }
+    }
+
+    /// Device-days watched so far, counting today's active devices for the part of today seen.
+    public var deviceDays: Double {
+        let secondsToday = Double((now.nanoseconds / 1_000_000_000) - (day * 86_400 - Int64(configuration.utcOffsetHours) * 3600))
+        let fraction = max(0, min(1, secondsToday / 86_400))
+        return completedDeviceDays + Double(activeToday.count) * fraction
+    }
+
+    /// Still inside the learning period for the network as a whole.
+    public var isLearning: Bool {
+        guard let s = started else { return true }
+        return now - s < configuration.baseline
+    }
+
+    /// The device has been watched for the whole learning period.
+    public func isMature(_ device: IPAddress) -> Bool {
+        guard !isLearning, let p = devices[device] else { return false }
+        return p.age(at: now) >= configuration.baseline
+    }
+
+    public func name(of ip: IPAddress) -> String? { names[ip] }
+
+    public func deviceName(_ ip: IPAddress) -> String? { devices[ip]?.name }
+
+    /// "10.1.0.7 (laptop-3)".
+    public func label(_ ip: IPAddress) -> String {
+        if let n = devices[ip]?.name { return "\(ip) (\(n))" }
+        return ip.description
+    }
+
+    public func endpoint(_ key: String) -> EndpointProfile? { endpoints[key] }
+
+    /// Devices the learner knows now.
+    public var deviceCount: Int { devices.count }
+
+    // MARK: Judging
+
+    /// Records a test whose surprisal is too small to be a breach (keeps calibration honest
+    /// without paying for a score).
+    public func pass(_ model: String, surprisal x: Double) {
+        calibrators[model, default: Calibrator()].record(x)
+        tests[model, default: 0] += 1
+    }
+
+    /// Scores a test; when it is a breach (score at or above the report level, outside the
+    /// learning period where `needsHistory`, and not a repeat within the cooldown) it is
+    /// recorded. Returns the score.
+    @discardableResult
+    public func judge(_ model: String, surprisal x: Double, device: IPAddress, subject: String,
+                      at t: Timestamp, needsHistory: Bool, _ draft: () -> BreachDraft) -> Double {
+        tests[model, default: 0] += 1
+        let budget = configuration.budgetPerDeviceDay / Double(max(1, modelCount))
+        let score = calibrators[model, default: Calibrator()].score(x, deviceDays: deviceDays, budget: budget)
+        if needsHistory && !isMature(device) { return score }
+        let key = "\(model)|\(device)|\(subject)"
+        let open = reported[key].map { t - $0.time < configuration.cooldown } ?? false
+        guard score >= configuration.reportScore || open else { return score }
+        // The same subject again within the cooldown is the same breach: it is updated (same
+        // id) when the evidence grew, and otherwise only keeps the breach open.
+        var id: String? = nil
+        var first = t
+        if let mark = reported[key], t - mark.time < configuration.cooldown {
+            reported.modify(key) { $0.time = max($0.time, t) }
+            guard score > mark.score + 0.5 || x > mark.surprisal * 1.25 else { return score }
+            id = mark.id
+            first = mark.first
+        }
+        let d = draft()
+        let breachID: String
+        if let id { breachID = id } else { breachSequence += 1; breachID = "B\(breachSequence)" }
+        let best = max(score, reported[key]?.score ?? 0)
+        if id == nil, score >= 50 { breachesAtOrAbove50 += 1 }
+        if let id, let old = reported[key], old.score < 50, best >= 50, old.id == id { breachesAtOrAbove50 += 1 }
+        reported.update(key, at: t, make: { ReportMark(time: t, score: best, surprisal: x, id: breachID, first: first) }) {
+            $0 = ReportMark(time: t, score: best, surprisal: max(x, $0.surprisal), id: breachID, first: first)
+        }
+        breaches.append(Breach(
+            id: breachID, model: model, device: device.description, deviceName: devices[device]?.name,
+            time: t, first: min(d.first, first), last: d.last, score: best, surprisal: x, reason: d.reason,
+            endpoints: d.endpoints, peers: d.peers, techniques: d.techniques, facts: d.facts, scope: d.scope))
+        return score
+    }
+}
+
+extension LearnContext {
+    struct Snapshot: Codable {
+        var now: Timestamp
+        var started: Timestamp?
+        var devices: BoundedTable<IPAddress, DeviceProfile>
+        var endpoints: BoundedTable<String, EndpointProfile>
+        var names: BoundedTable<IPAddress, String>
+        var groups: PeerGroups
+        var calibrators: [String: Calibrator]
+        var tests: [String: Int]
+        var completedDeviceDays: Double
+        var day: Int64
+        var activeToday: [IPAddress]
+        var reported: BoundedTable<String, ReportMark>
+        var breachSequence: Int
+        var breachesAtOrAbove50: Int
+    }
+
+    var snapshot: Snapshot {
+        Snapshot(now: now, started: started, devices: devices, endpoints: endpoints, names: names, groups: groups,
+                 calibrators: calibrators, tests: tests, completedDeviceDays: completedDeviceDays, day: day,
+                 activeToday: activeToday.sorted(), reported: reported, breachSequence: breachSequence,
+                 breachesAtOrAbove50: breachesAtOrAbove50)
+    }
+
+    func restore(_ s: Snapshot) {
+        now = s.now; started = s.started; devices = s.devices; endpoints = s.endpoints; names = s.names
+        groups = s.groups; calibrators = s.calibrators; tests = s.tests; completedDeviceDays = s.completedDeviceDays
+        day = s.day; activeToday = Set(s.activeToday); reported = s.reported; breachSequence = s.breachSequence
+        breachesAtOrAbove50 = s.breachesAtOrAbove50
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import VigilCore
+
+/// A self-learning model: one file, one registration in `ModelRegistry.all`. It learns from the
+/// observations it is shown, and reports through `LearnContext.judge`, which scores and
+/// explains. Its state is `Codable` so the learner can be saved and restored.
+public protocol LearningModel: AnyObject {
+    /// Short name used in breaches ("beacon").
+    var name: String { get }
+    /// One sentence on what it finds.
+    var summary: String { get }
+    func conn(_ f: ConnFacts, _ ctx: LearnContext)
+    func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext)
+    /// Called once for every hour of observation time that ends (by local hour index).
+    func hourEnded(_ hour: Int64, _ ctx: LearnContext)
+    /// The end of the input: judge what is still open.
+    func finish(_ ctx: LearnContext)
+    func encodeState(_ e: JSONEncoder) throws -> Data
+    func decodeState(_ d: JSONDecoder, _ data: Data) throws
+}
+
+extension LearningModel {
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {}
+    public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {}
+    public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {}
+    public func finish(_ ctx: LearnContext) {}
+}
+
+/// Every model the learner runs. Adding one is a file plus a line here.
+public enum ModelRegistry {
+    public static func all(_ c: LearnConfiguration) -> [any LearningModel] {
+        [
+            RareEndpointModel(c),
+            NewServiceModel(c),
+            VolumeModel(c),
+            BeaconModel(c),
+            DNSTunnelModel(c),
+            DGAModel(c),
+            ScanModel(c),
+            BruteForceModel(c),
+            LateralMovementModel(c),
+            ExfiltrationModel(c),
+            UnusualTimeModel(c),
+            DeviceOutlierModel(c),
+        ]
+    }
+}
+
+/// The pattern-of-life engine: observations in (in observation-time order, as sources emit
+/// them), breaches out. Pure: no I/O, no wall clock.
+public final class Learner {
+    public let configuration: LearnConfiguration
+    public let context: LearnContext
+    public let models: [any LearningModel]
+    public private(set) var observations = 0
+    /// Connections between two addresses that are both outside the local networks.
+    public private(set) var foreign = 0
+    var hour: Int64 = .min
+
+    public init(configuration: LearnConfiguration = LearnConfiguration()) {
+        self.configuration = configuration
+        context = LearnContext(configuration: configuration)
+        models = ModelRegistry.all(configuration)
+        context.modelCount = models.count
+    }
+
+    /// Breaches found since the last call.
+    public func drainBreaches() -> [Breach] {
+        defer { context.breaches.removeAll(keepingCapacity: true) }
+        return context.breaches
+    }
+
+    public func observe(_ o: Observation) {
+        observations += 1
+        advanceClock(to: o.ts)
+        switch o {
+        case .conn(let r): conn(r)
+        case .dns(let r):
+            for a in r.answers { if let ip = IPAddress(a), let q = r.query { context.names.update(ip, at: r.ts, make: { q }) { $0 = q } } }
+            guard isLocal(r.id.origHost, flag: nil) else { return }
+            touchDevice(r.id.origHost, at: r.ts)
+            for m in models { m.dns(r, device: r.id.origHost, context) }
+        case .tls(let r):
+            if let sni = r.serverName, !sni.isEmpty { context.names.update(r.id.respHost, at: r.ts, make: { sni }) { $0 = sni } }
+        case .http(let r):
+            if let h = r.host, !h.isEmpty, IPAddress(h) == nil {
+                let host = String(h.split(separator: ":").first ?? Substring(h))
+                context.names.update(r.id.respHost, at: r.ts, make: { host }) { $0 = host }
+            }
+        case .ssh:
+            break
+        case .dhcp(let r):
+            guard let ip = r.assignedAddr ?? r.clientAddr, let n = r.hostName ?? r.clientFQDN, !n.isEmpty else { return }
+            touchDevice(ip, at: r.ts)
+            context.devices.modify(ip) { p in p.name = n; if let m = r.mac { p.mac = m } }
+        }
+    }
+
+    /// Ends the input: closes the open hour and lets every model judge what is pending.
+    public func finish() {
+        if hour != .min { for m in models { m.hourEnded(hour, context) } }
+        for m in models { m.finish(context) }
+    }
+
+    func isLocal(_ ip: IPAddress, flag: Bool?) -> Bool {
+        if configuration.trustRecordLocality, let flag { return flag }
+        return context.isLocal(ip)
+    }
+
+    func advanceClock(to t: Timestamp) {
+        if context.started == nil { context.started = t; context.day = LearnClock.dayIndex(t, offsetHours: configuration.utcOffsetHours) }
+        guard t > context.now else { return }
+        context.now = t
+        let h = LearnClock.hourIndex(t)
+        if hour == .min { hour = h }
+        // Hours end in order; a long quiet gap ends at most a week of hours one by one.
+        if h > hour {
+            let from = max(hour, h - 168)
+            for ended in from..<h { for m in models { m.hourEnded(ended, context) } }
+            hour = h
+        }
+        let d = LearnClock.dayIndex(t, offsetHours: configuration.utcOffsetHours)
+        if d > context.day {
+            context.completedDeviceDays += Double(context.activeToday.count)
+            context.activeToday.removeAll(keepingCapacity: true)
+            context.day = d
+            context.groups.recluster(&context.devices)
+        }
+    }
+
+    func touchDevice(_ ip: IPAddress, at t: Timestamp) {
+        let day = context.day
+        if context.activeToday.count < configuration.maxDevices { context.activeToday.insert(ip) }
+        let hourOfDay = Int(((t.nanoseconds / 1_000_000_000 + Int64(configuration.utcOffsetHours) * 3600).quotientFloor(3600)) % 24)
+        context.devices.update(ip, at: t, make: { DeviceProfile(at: t) }) { p in
+            p.lastSeen = max(p.lastSeen, t)
+            p.activeHourMask |= 1 << UInt32((hourOfDay + 24) % 24)
+            if p.lastActiveDay != day { p.lastActiveDay = day; p.activeDays += 1 }
+        }
+    }
+
+    func conn(_ r: ConnRecord) {
+        let o = r.id.origHost, s = r.id.respHost
+        let oLocal = isLocal(o, flag: r.localOrig), sLocal = isLocal(s, flag: r.localResp)
+        guard oLocal || sLocal else { foreign += 1; return }
+        let device = oLocal ? o : s
+        let peer = oLocal ? s : o
+        let bothLocal = oLocal && sLocal
+        let name = context.names[peer]
+        let f = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
+                          peerName: name, utcOffsetHours: configuration.utcOffsetHours)
+        let accepted = !f.failed
+        if oLocal || accepted { touchDevice(device, at: r.ts) }
+        let t = r.ts
+        context.devices.modify(device) { p in
+            if oLocal {
+                p.connsOut += 1
+                p.clientServices.insert(UInt64(r.id.proto.rawValue) << 16 | UInt64(r.id.respPort))
+            } else {
+                p.connsIn += 1
+                if accepted, r.id.proto != .icmp { p.servedPorts.insert(UInt64(r.id.respPort)) }
+            }
+            p.bytesOut += f.sentBytes
+            p.bytesIn += f.receivedBytes
+            if p.mac == nil { p.mac = oLocal ? r.origMAC : r.respMAC }
+        }
+        if bothLocal {
+            // The responder is a device too; it served this connection.
+            if accepted {
+                touchDevice(s, at: t)
+                context.devices.modify(s) { p in
+                    p.connsIn += 1
+                    if r.id.proto != .icmp { p.servedPorts.insert(UInt64(r.id.respPort)) }
+                }
+            }
+        } else if oLocal {
+            let key = f.peerKey
+            let h = Stats.hash(device)
+            context.endpoints.update(key, at: t, make: { EndpointProfile(at: t) }) { e in
+                e.lastSeen = max(e.lastSeen, t)
+                e.conns += 1
+                e.add(device: h)
+            }
+        }
+        for m in models { m.conn(f, context) }
+    }
+}
+
+extension Learner {
+    /// The learner's whole state as one value, for the store.
+    public struct Snapshot: Codable {
+        public var version = 1
+        var context: LearnContext.Snapshot
+        var models: [String: Data]
+        var observations: Int
+        var foreign: Int
+        var hour: Int64
+    }
+
+    public func snapshot() throws -> Data {
+        let e = JSONEncoder()
+        var ms: [String: Data] = [:]
+        for m in models { ms[m.name] = try m.encodeState(e) }
+        let s = Snapshot(context: context.snapshot, models: ms, observations: observations, foreign: foreign, hour: hour)
+        return try e.encode(s)
+    }
+
+    /// Continues from a snapshot taken by `snapshot()`; a model missing from it starts fresh.
+    public func restore(_ data: Data) throws {
+        let d = JSONDecoder()
+        let s: Snapshot
+        do { s = try d.decode(Snapshot.self, from: data) } catch {
+            throw VigilError.corruptStore("the learner snapshot cannot be read: \(error)", file: "learner snapshot")
+        }
+        context.restore(s.context)
+        for m in models { if let md = s.models[m.name] { try m.decodeState(d, md) } }
+        observations = s.observations; foreign = s.foreign; hour = s.hour
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import VigilCore
+
+/// Regular callbacks: a pair (originator, destination IP or name) whose connections come at
+/// regular intervals with similar sizes. Intervals are judged against what unstructured
+/// (Poisson) traffic would give: the share of intervals within the observed spread of the
+/// median is a binomial question, and its tail is the surprisal. Missed beats are folded
+/// back onto the period; bursts of parallel connections count once; sizes, coverage of the
+/// span and Bowley skew temper the result; destinations many devices use are discounted.
+public final class BeaconModel: LearningModel {
+    public let name = "beacon"
+    public let summary = "regular callbacks from one host to one destination (periodic intervals, similar sizes)"
+    static let ring = 64
+    struct Pair: Codable {
+        var device: IPAddress
+        var orig: IPAddress
+        var resp: IPAddress
+        var label: String
+        var endpointKey: String?
+        var count = 0
+        var first: Timestamp
+        var last: Timestamp
+        var starts: [Double] = []
+        var sizes: [Double] = []
+        var judgedAt = 0
+        /// Evidence from earlier, non-overlapping windows of `ring` events: a beacon that stays
+        /// regular for days adds up; a burst of regular retries does not.
+        var pastBits = 0.0
+        var ports: [UInt16] = []
+    }
+    var pairs: BoundedTable<String, Pair>
+    let baseline: Duration
+
+    public init(_ c: LearnConfiguration) { pairs = BoundedTable(capacity: c.maxPairs); baseline = c.baseline }
+
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
+        let r = f.record
+        let orig = r.id.origHost, resp = r.id.respHost
+        // Refused and unanswered attempts are scanning's business, not callbacks.
+        guard !resp.isMulticastOrBroadcast, !f.failed else { return }
+        let label = ctx.name(of: resp).map { "\($0) (\(resp))" } ?? resp.description
+        let key = "\(orig)>\(resp)"
+        let t = r.ts.seconds
+        let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
+        let due = pairs.update(key, at: r.ts, make: {
+            Pair(device: f.device, orig: orig, resp: resp, label: label,
+                 endpointKey: f.deviceIsOrig && !f.isInternal ? f.peerKey : nil, first: r.ts, last: r.ts)
+        }) { p -> Bool in
+            p.count += 1
+            p.label = label
+            p.first = min(p.first, r.ts); p.last = max(p.last, r.ts)
+            p.starts.append(t); p.sizes.append(size)
+            if p.starts.count > BeaconModel.ring { p.starts.removeFirst(); p.sizes.removeFirst() }
+            if p.ports.count < 4, !p.ports.contains(r.id.respPort) { p.ports.append(r.id.respPort) }
+            return p.count == 12 || p.count == 24 || p.count == 48 || p.count % BeaconModel.ring == 0
+        }
+        if due { judge(key, ctx) }
+    }
+
+    public func finish(_ ctx: LearnContext) {
+        var keys: [String] = []
+        pairs.forEach { k, p in if p.count >= 12, p.judgedAt != p.count { keys.append(k) } }
+        for k in keys.sorted() { judge(k, ctx) }
+    }
+
+    /// Regularity of a pair's connections, as surprisal bits against unstructured traffic.
+    struct Regularity { var bits: Double; var period: Double; var mad: Double; var sizeMedian: Double; var coverage: Double; var events: Int }
+
+    static func regularity(_ p: Pair) -> Regularity? {
+        var order = Array(p.starts.indices)
+        order.sort { p.starts[$0] < p.starts[$1] }
+        // Connections starting within half a second of the previous one are one event.
+        var events: [Double] = [], sizes: [Double] = []
+        for i in order {
+            if let last = events.last, p.starts[i] - last < 0.5 { sizes[sizes.count - 1] += p.sizes[i]; continue }
+            events.append(p.starts[i]); sizes.append(p.sizes[i])
+        }
+        guard events.count >= 10 else { return nil }
+        var ints: [Double] = []
+        for i in 1..<events.count { ints.append(events[i] - events[i - 1]) }
+        let m0 = Stats.median(ints)
+        guard m0 > 0 else { return nil }
+        // Fold missed beats back onto the period when they are a minority.
+        let long = ints.filter { $0 > 1.6 * m0 }.count
+        if long * 4 <= ints.count {
+            ints = ints.map { x in x > 1.6 * m0 ? x / (x / m0).rounded() : x }
+        }
+        let sorted = ints.sorted()
+        let q1 = Stats.quantile(sorted, 0.25), q2 = Stats.quantile(sorted, 0.5), q3 = Stats.quantile(sorted, 0.75)
+        let mad = Stats.median(ints.map { abs($0 - q2) })
+        let r = max(0.02, min(1, mad / q2))
+        let w = pow(2, -(1 - r)) - pow(2, -(1 + r))
+        let n = Double(ints.count)
+        var bits = 0.0
+        if w < 0.5 { bits = n * (0.5 * log2(0.5 / w) + 0.5 * log2(0.5 / (1 - w))) }
+        let skew = q3 > q1 ? (q3 + q1 - 2 * q2) / (q3 - q1) : 0
+        bits *= 1 - 0.5 * min(1, abs(skew))
+        let span = events[events.count - 1] - events[0]
+        let sm = Stats.median(sizes)
+        let smad = Stats.median(sizes.map { abs($0 - sm) })
+        let sizeRegular = sm > 0 ? 1 - min(1, smad / sm) : 1
+        bits *= 0.6 + 0.4 * sizeRegular
+        let coverage = span > 0 ? min(1, Double(events.count - 1) * q2 / span) : 1
+        bits *= 0.5 + 0.5 * coverage
+        // Regular retries in a burst are a loop, not a callback: evidence counts in full only
+        // when the window spans an hour or more.
+        bits *= max(0.1, min(1, span / 3600))
+        return Regularity(bits: bits, period: q2, mad: mad, sizeMedian: sm, coverage: coverage, events: events.count)
+    }
+
+    func judge(_ key: String, _ ctx: LearnContext) {
+        guard var p = pairs[key] else { return }
+        p.judgedAt = p.count
+        pairs.modify(key) { $0.judgedAt = p.count }
+        guard let reg = BeaconModel.regularity(p) else { return }
+        let windowFull = p.count % BeaconModel.ring == 0
+        var x = p.pastBits + reg.bits * (windowFull || p.count < BeaconModel.ring ? 1 : Double(p.count % BeaconModel.ring) / Double(BeaconModel.ring))
+        if windowFull { pairs.modify(key) { $0.pastBits += reg.bits } }
+        var users = 1
+        if let ek = p.endpointKey, let e = ctx.endpoint(ek) {
+            users = e.deviceCount
+            if users >= 3 { x *= 3 / Double(users) }   // the whole network polls it
+        }
+        if let s = ctx.started, ctx.now - s >= baseline, p.first - s < baseline, baseline.nanoseconds > 0 {
+            x *= 0.5   // it was already beating while the network was being learned
+        }
+        guard x > 6 else { ctx.pass(name, surprisal: x); return }
+        let span = p.last - p.first
+        ctx.judge(name, surprisal: x, device: p.device, subject: key, at: p.last, needsHistory: false) {
+            let peer = p.device == p.orig ? p.label : p.orig.description
+            let dir = p.device == p.orig ? "to \(p.label)" : "from \(p.orig) to \(p.label)"
+            let ports = p.ports.map(String.init).joined(separator: ",")
+            return BreachDraft(
+                reason: "\(ctx.label(p.device)): \(p.count) connections \(dir) (port \(ports)) at a regular interval of \(Self.period(reg.period)) (median; median deviation \(Self.period(reg.mad))), sizes around \(Bytes.human(reg.sizeMedian)), over \(Self.period(span.seconds)); \(users) device(s) on the network use this destination",
+                first: p.first, last: p.last, endpoints: p.device == p.orig ? [p.endpointKey ?? p.label] : [p.orig.description],
+                peers: p.device == p.orig ? [] : [peer], techniques: ["T1071", "T1573"],
+                facts: ["connections": Double(p.count), "periodSeconds": reg.period, "madSeconds": reg.mad,
+                        "coverage": reg.coverage, "medianBytes": reg.sizeMedian, "devicesUsing": Double(users)],
+                scope: BreachScope(direction: p.device == p.orig ? .outbound : .inbound,
+                                   peers: [p.device == p.orig ? p.resp.description : p.orig.description]))
+        }
+    }
+
+    static func period(_ s: Double) -> String {
+        if s < 120 { return String(format: "%.1f s", s) }
+        if s < 7200 { return String(format: "%.1f min", s / 60) }
+        if s < 172_800 { return String(format: "%.1f h", s / 3600) }
+        return String(format: "%.1f days", s / 86_400)
+    }
+
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(pairs) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws { pairs = try d.decode(BoundedTable<String, Pair>.self, from: data) }
+}

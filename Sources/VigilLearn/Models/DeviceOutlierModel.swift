@@ -1,0 +1,85 @@
+import Foundation
+import VigilCore
+
+/// The general multivariate model: each device-hour is a vector of behaviour — connections,
+/// bytes each way, distinct peers and ports, failed share, DNS lookups — compared with the
+/// device's own learned mean and spread per feature (decayed). The sum of squared upper
+/// z-scores is read as a chi-square; its tail is the surprisal, and the reason names the
+/// features that moved most.
+public final class DeviceOutlierModel: LearningModel {
+    public let name = "device-outlier"
+    public let summary = "a device-hour unlike the device's own history across several features at once"
+    static let features = ["connections", "bytes out", "bytes in", "distinct peers", "distinct ports", "failed share", "DNS lookups"]
+    struct Device: Codable {
+        var conns = 0.0, out = 0.0, inb = 0.0, failed = 0.0, dns = 0.0
+        var peers = HyperLogLog(p: 4)
+        var ports = HyperLogLog(p: 4)
+        var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
+        var hours = 0
+    }
+    var devices: BoundedTable<IPAddress, Device>
+
+    public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices) }
+
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
+        guard f.deviceIsOrig else { return }
+        devices.update(f.device, at: f.ts, make: { Device() }) { d in
+            d.conns += 1; d.out += f.sentBytes; d.inb += f.receivedBytes
+            if f.failed { d.failed += 1 }
+            d.peers.insert(hash: Stats.hash(f.peer))
+            d.ports.insert(hash: UInt64(f.respPort))
+        }
+    }
+
+    public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
+        devices.modify(device) { d in d.dns += 1 }
+    }
+
+    public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
+        let start = Timestamp(seconds: hour * 3600)
+        var judged: [(IPAddress, [Double], Device)] = []
+        devices.mutateAll { ip, d in
+            let v = [log1p(d.conns), log1p(d.out), log1p(d.inb), log1p(d.conns > 0 ? d.peers.estimate : 0),
+                     log1p(d.conns > 0 ? d.ports.estimate : 0), d.conns > 0 ? d.failed / d.conns * 4 : 0, log1p(d.dns)]
+            if d.conns > 0 { judged.append((ip, v, d)) }
+            for i in v.indices { d.learned[i].add(v[i], cap: 336) }
+            d.hours += 1
+            d.conns = 0; d.out = 0; d.inb = 0; d.failed = 0; d.dns = 0
+            d.peers = HyperLogLog(p: 4); d.ports = HyperLogLog(p: 4)
+        }
+        let floors = [0.7, 1.2, 1.2, 0.6, 0.6, 0.5, 0.7]
+        for (ip, v, d) in judged where d.hours >= 24 {
+            var chi = 0.0
+            var moved: [(Int, Double)] = []
+            for i in v.indices {
+                let m = d.learned[i]
+                let z = (v[i] - Double(m.mean)) / max(Double(m.variance).squareRoot(), floors[i])
+                if z > 0 { chi += z * z; moved.append((i, z)) }
+            }
+            let x = ChiSquare.tailBits(chi, dof: v.count)
+            guard x > 6 else { ctx.pass(name, surprisal: x); continue }
+            moved.sort { $0.1 > $1.1 }
+            ctx.judge(name, surprisal: x, device: ip, subject: "hour", at: start + .seconds(3599), needsHistory: true) {
+                let top = moved.prefix(3).map { "\(DeviceOutlierModel.features[$0.0]) \(String(format: "%.1f", $0.1))σ above normal" }
+                return BreachDraft(
+                    reason: "\(ctx.label(ip)) behaved unlike itself in the hour from \(start.iso8601): \(top.joined(separator: ", ")) (\(Int(d.conns)) connections to \(Int(d.peers.estimate.rounded())) peers, \(Bytes.human(d.out)) out, \(Bytes.human(d.inb)) in)",
+                    first: start, last: start + .seconds(3599), techniques: [],
+                    facts: ["chiSquare": chi, "connections": d.conns, "bytesOut": d.out, "bytesIn": d.inb],
+                    scope: BreachScope(direction: .outbound))
+            }
+        }
+    }
+
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(devices) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws { devices = try d.decode(BoundedTable<IPAddress, Device>.self, from: data) }
+}
+
+/// Chi-square upper tail, in bits, via the Wilson-Hilferty cube-root normal approximation.
+public enum ChiSquare {
+    public static func tailBits(_ x: Double, dof k: Int) -> Double {
+        guard x > 0 else { return 0 }
+        let kk = Double(k)
+        let z = (pow(x / kk, 1.0 / 3) - (1 - 2 / (9 * kk))) / (2 / (9 * kk)).squareRoot()
+        return z > 0 ? Stats.normalTailBits(z) : 0
+    }
+}

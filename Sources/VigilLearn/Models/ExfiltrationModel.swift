@@ -1,0 +1,54 @@
+import Foundation
+import VigilCore
+
+/// Exfiltration: a large upload to an endpoint few devices use — per connection, and summed
+/// per device and endpoint over an hour — judged against how much this device uploads per
+/// connection (decayed, in log space) and how rare the endpoint is.
+public final class ExfiltrationModel: LearningModel {
+    public let name = "exfiltration"
+    public let summary = "a large upload to a rare external endpoint"
+    struct Device: Codable {
+        var upload = CompactMoments()
+        var hour: Int64 = .min
+        var sums: [String: Double] = [:]
+        var peers: [String: String] = [:]
+    }
+    var devices: BoundedTable<IPAddress, Device>
+
+    public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices) }
+
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
+        guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast else { return }
+        let key = f.peerKey
+        let hour = LearnClock.hourIndex(f.ts)
+        let (moments, sum) = devices.update(f.device, at: f.ts, make: {
+            var d = Device()
+            for _ in 0..<3 { d.upload.add(log1p(2000), cap: 500) }
+            d.upload.variance = 4
+            return d
+        }) { d -> (CompactMoments, Double) in
+            let m = d.upload
+            if d.hour != hour { d.hour = hour; d.sums = [:]; d.peers = [:] }
+            if d.sums.count < 32 || d.sums[key] != nil { d.sums[key, default: 0] += f.sentBytes; d.peers[key] = f.peer.description }
+            d.upload.add(log1p(f.sentBytes), cap: 500)
+            return (m, d.sums[key] ?? f.sentBytes)
+        }
+        let amount = max(f.sentBytes, sum)
+        guard amount >= 5_000_000 else { return }
+        let users = ctx.endpoint(key)?.deviceCount ?? 1
+        let n = Double(max(ctx.deviceCount, 1))
+        let rarity = users <= 2 ? -log2(min(1, (Double(users) + 0.5) / n * 4)) : 0
+        let x = moments.upperSurprisal(log1p(amount), minStd: 1.2) * 0.7 + rarity
+        guard x > 5, users <= max(2, Int(n * 0.05)) else { ctx.pass(name, surprisal: x); return }
+        ctx.judge(name, surprisal: x, device: f.device, subject: key, at: f.ts, needsHistory: true) {
+            BreachDraft(
+                reason: "\(ctx.label(f.device)) uploaded \(Bytes.human(amount)) to \(key) within the hour (\(Bytes.human(f.sentBytes)) in the last connection, port \(f.respPort)); its uploads are usually about \(Bytes.human(expm1(Double(moments.mean)))) per connection, and \(users) of \(Int(n)) devices use this endpoint",
+                first: f.ts, last: f.ts, endpoints: [key], techniques: ["T1041", "T1567"],
+                facts: ["bytes": amount, "usualBytes": expm1(Double(moments.mean)), "devicesUsing": Double(users)],
+                scope: BreachScope(direction: .outbound, peers: [f.peer.description]))
+        }
+    }
+
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(devices) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws { devices = try d.decode(BoundedTable<IPAddress, Device>.self, from: data) }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import VigilCore
+
+/// A device uses a service (protocol and port, as a client) or starts offering one (as a
+/// server) that it never has, judged against its peer group: a printer's first SSH session
+/// is surprising when no printer uses SSH; a developer laptop's is not.
+public final class NewServiceModel: LearningModel {
+    public let name = "new-service"
+    public let summary = "a device uses or offers a service it and its peer group have not"
+    struct Rates: Codable { var client = NoveltyRate(); var server = NoveltyRate() }
+    struct State: Codable {
+        var devices: BoundedTable<IPAddress, Rates>
+        /// For each service: how many devices of each peer group have used it.
+        var usage: BoundedTable<String, [Int: Int]>
+        var network = Rates()
+    }
+    var s: State
+
+    public init(_ c: LearnConfiguration) {
+        s = State(devices: BoundedTable(capacity: c.maxDevices), usage: BoundedTable(capacity: 50_000))
+    }
+
+    static func serviceKey(_ f: ConnFacts) -> (key: String, label: String)? {
+        let port = f.respPort
+        let svc = f.record.service.first
+        if f.proto == .icmp { return nil }
+        if port >= 49152 && svc == nil { return nil }  // dynamic ports are not a service
+        let key = "\(f.proto)/\(port)"
+        return (key, svc.map { "\($0) (\(key))" } ?? key)
+    }
+
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
+        guard !f.failed, let (key, label) = NewServiceModel.serviceKey(f) else { return }
+        let asServer = !f.deviceIsOrig
+        let device = f.device
+        // An internal connection is also a client use by the originator (device) and a served
+        // service for the responder; the responder side is judged from its own profile.
+        judgeUse(device: device, key: asServer ? "serve:" + key : key, label: label, asServer: asServer, f: f, ctx)
+        if f.isInternal { judgeUse(device: f.peer, key: "serve:" + key, label: label, asServer: true, f: f, ctx) }
+    }
+
+    func judgeUse(device: IPAddress, key: String, label: String, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
+        guard let profile = ctx.devices[device] else { return }
+        let k = UInt64(Stats.hash(key))
+        // Use the device's own sets as memory of what it used; the profile keeps them bounded.
+        let known = seen(device, k)
+        let group = profile.group
+        let before = s.devices.update(device, at: f.ts, make: { Rates() }) { r -> NoveltyRate in
+            let b = asServer ? r.server : r.client
+            if asServer { r.server.record(isNew: !known) } else { r.client.record(isNew: !known) }
+            return b
+        }
+        if asServer { s.network.server.record(isNew: !known) } else { s.network.client.record(isNew: !known) }
+        guard !known else { return }
+        remember(device, k, at: f.ts)
+        let groupCounts = s.usage.update(key, at: f.ts, make: { [:] }) { u -> [Int: Int] in
+            let b = u
+            u[group, default: 0] += 1
+            return b
+        }
+        let inGroup = groupCounts[group] ?? 0
+        let groupSize = max(1, ctx.groups.size(of: group))
+        let everyone = groupCounts.values.reduce(0, +)
+        let net = asServer ? s.network.server : s.network.client
+        let prior = net.probabilityNew(priorNew: 1, priorTrials: 50)
+        let pNew = before.probabilityNew(priorNew: 10 * prior, priorTrials: 10)
+        let pGroup = min(1, (Double(inGroup) + 0.5) / Double(groupSize + 1))
+        let x = -log2(max(pNew, 1e-12)) - log2(pGroup)
+        guard x > 4 else { ctx.pass(name, surprisal: x); return }
+        let role = DeviceRole.describe(profile)
+        ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
+            let verb = asServer ? "started answering on" : "used"
+            let other = asServer ? "from \(f.peer)" : "to \(f.peerName ?? f.peer.description)"
+            return BreachDraft(
+                reason: "\(ctx.label(device)), a \(role), \(verb) \(label) for the first time (\(other)); \(inGroup) of \(groupSize) devices in its peer group and \(everyone) on the network have; it takes up something new in \(Int(before.news)) of \(Int(before.trials)) connections",
+                first: f.ts, last: f.ts, endpoints: f.isInternal ? [] : [f.peerKey], peers: f.isInternal ? [f.peer.description] : [],
+                techniques: asServer ? ["T1543"] : ["T1071"],
+                facts: ["groupUsing": Double(inGroup), "groupSize": Double(groupSize), "networkUsing": Double(everyone), "deviceNewRate": pNew],
+                scope: BreachScope(direction: asServer ? .inbound : .outbound, peers: [f.peer.description], ports: [f.respPort]))
+        }
+    }
+
+    // Services each device has used, kept as hashes in a bounded per-device set.
+    lazy var memory = BoundedTable<IPAddress, BoundedKeySet>(capacity: s.devices.capacity)
+    func seen(_ d: IPAddress, _ k: UInt64) -> Bool { memory[d]?.contains(k) ?? false }
+    func remember(_ d: IPAddress, _ k: UInt64, at t: Timestamp) {
+        memory.update(d, at: t, make: { BoundedKeySet(capacity: 64) }) { $0.insert(k) }
+    }
+
+    struct Saved: Codable { var s: State; var memory: BoundedTable<IPAddress, BoundedKeySet> }
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(Saved(s: s, memory: memory)) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws {
+        let v = try d.decode(Saved.self, from: data); s = v.s; memory = v.memory
+    }
+}

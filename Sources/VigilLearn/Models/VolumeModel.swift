@@ -1,0 +1,101 @@
+import Foundation
+import VigilCore
+
+/// Exponentially weighted mean and variance kept in 32-bit floats, updated once per sample
+/// with weight 1/n up to `cap` samples (so it forgets at a pace of `cap` samples).
+public struct CompactMoments: Codable, Sendable, Hashable {
+    public var n: Float = 0
+    public var mean: Float = 0
+    public var variance: Float = 0
+    public init() {}
+    public mutating func add(_ x: Double, cap: Float) {
+        n = min(n + 1, cap)
+        let a = 1 / n, d = Float(x) - mean
+        mean += a * d
+        variance = (1 - a) * (variance + a * d * d)
+    }
+    public func upperSurprisal(_ x: Double, minStd: Double) -> Double {
+        let s = max(Double(variance).squareRoot(), minStd)
+        let z = (x - Double(mean)) / s
+        return z > 0 ? Stats.normalTailBits(z) : 0
+    }
+}
+
+/// Bytes a device sends and receives in each hour, against what it moves in that hour of the
+/// week (and, while the week is young, that hour of the day). Learned in log space so a
+/// tenfold rise counts the same for a thermostat and a file server.
+public final class VolumeModel: LearningModel {
+    public let name = "volume"
+    public let summary = "outbound or inbound bytes in an hour far above the device's normal for that hour of the week"
+    struct Device: Codable {
+        var sent = 0.0, received = 0.0
+        var peers: [String: Double] = [:]   // top endpoints of the hour by bytes sent
+        var week = [CompactMoments](repeating: CompactMoments(), count: 168 * 2)
+        var day = [CompactMoments](repeating: CompactMoments(), count: 24 * 2)
+    }
+    var devices: BoundedTable<IPAddress, Device>
+    let offset: Int
+
+    public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices); offset = c.utcOffsetHours }
+
+    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
+        devices.update(f.device, at: f.ts, make: { Device() }) { d in
+            d.sent += f.sentBytes
+            d.received += f.receivedBytes
+            if f.sentBytes > 0, !f.isInternal {
+                if d.peers.count < 8 || d.peers[f.peerKey] != nil { d.peers[f.peerKey, default: 0] += f.sentBytes }
+            }
+        }
+        if f.isInternal, f.receivedBytes + f.sentBytes > 0 {
+            devices.update(f.peer, at: f.ts, make: { Device() }) { d in d.sent += f.receivedBytes; d.received += f.sentBytes }
+        }
+    }
+
+    public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
+        let start = Timestamp(seconds: hour * 3600)
+        let how = LearnClock.hourOfWeek(start, offsetHours: offset)
+        let hod = how % 24
+        var judged: [(IPAddress, Device)] = []
+        devices.mutateAll { ip, d in
+            judged.append((ip, d))
+            for (dir, v) in [(0, d.sent), (1, d.received)] {
+                d.week[how * 2 + dir].add(log1p(v), cap: 6)
+                d.day[hod * 2 + dir].add(log1p(v), cap: 14)
+            }
+            d.sent = 0; d.received = 0; d.peers.removeAll(keepingCapacity: true)
+        }
+        for (ip, d) in judged {
+            for (dir, v) in [(0, d.sent), (1, d.received)] where v > 0 {
+                let w = d.week[how * 2 + dir], dd = d.day[hod * 2 + dir]
+                let ref = w.n >= 2 ? w : dd
+                guard ref.n >= 3 || (w.n >= 2) else { continue }
+                guard v >= 2_000_000 else { ctx.pass(name, surprisal: 0); continue }
+                let x = ref.upperSurprisal(log1p(v), minStd: 1.0)
+                guard x > 4 else { ctx.pass(name, surprisal: x); continue }
+                let usual = expm1(Double(ref.mean))
+                let word = dir == 0 ? "sent" : "received"
+                let top = d.peers.sorted { $0.value > $1.value }.prefix(3).map(\.key)
+                ctx.judge(name, surprisal: x, device: ip, subject: "\(word)", at: start + .seconds(3599), needsHistory: true) {
+                    BreachDraft(
+                        reason: "\(ctx.label(ip)) \(word) \(Bytes.human(v)) in the hour from \(start.iso8601); at this hour it usually moves about \(Bytes.human(usual)) (learned over \(Int(ref.n)) hours)\(dir == 0 && !top.isEmpty ? ", mostly to " + top.joined(separator: ", ") : "")",
+                        first: start, last: start + .seconds(3599), endpoints: dir == 0 ? top : [], techniques: dir == 0 ? ["T1048"] : ["T1105"],
+                        facts: ["bytes": v, "usualBytes": usual, "hourOfWeek": Double(how)],
+                        scope: BreachScope(direction: dir == 0 ? .outbound : .inbound))
+                }
+            }
+        }
+    }
+
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(devices) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws { devices = try d.decode(BoundedTable<IPAddress, Device>.self, from: data) }
+}
+
+/// Byte counts for people.
+public enum Bytes {
+    public static func human(_ v: Double) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var x = max(0, v), i = 0
+        while x >= 1000, i < units.count - 1 { x /= 1000; i += 1 }
+        return i == 0 ? "\(Int(x)) B" : String(format: x < 10 ? "%.1f %@" : "%.0f %@", x, units[i])
+    }
+}

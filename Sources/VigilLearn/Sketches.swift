@@ -1,0 +1,171 @@
+import Foundation
+import VigilCore
+
+/// HyperLogLog with 2^p one-byte registers: "how many distinct" in fixed space
+/// (p = 6: 64 bytes, about 13% standard error; p = 8: 256 bytes, about 6.5%).
+public struct HyperLogLog: Hashable, Sendable, Codable {
+    public private(set) var registers: [UInt8]
+    let p: Int
+
+    public init(p: Int = 6) {
+        self.p = max(4, min(12, p))
+        registers = [UInt8](repeating: 0, count: 1 << self.p)
+    }
+
+    public mutating func insert(hash h: UInt64) {
+        let idx = Int(h >> UInt64(64 - p))
+        let rest = h << UInt64(p) | (1 << UInt64(p - 1))
+        let rank = UInt8(rest.leadingZeroBitCount + 1)
+        if rank > registers[idx] { registers[idx] = rank }
+    }
+
+    public var estimate: Double {
+        let m = Double(registers.count)
+        var sum = 0.0, zeros = 0
+        for r in registers { sum += 1 / Double(UInt64(1) << UInt64(r)); if r == 0 { zeros += 1 } }
+        let alpha = m == 16 ? 0.673 : m == 32 ? 0.697 : m == 64 ? 0.709 : 0.7213 / (1 + 1.079 / m)
+        let e = alpha * m * m / sum
+        if e <= 2.5 * m, zeros > 0 { return m * log(m / Double(zeros)) }   // linear counting for small sets
+        return e
+    }
+}
+
+/// Exponentially decayed mean and variance of a value, decaying in observation time with a
+/// half-life, so that what is new today is normal next week.
+public struct DecayedMoments: Hashable, Sendable, Codable {
+    public private(set) var weight: Double = 0
+    public private(set) var mean: Double = 0
+    public private(set) var m2: Double = 0
+    public private(set) var updated: Int64 = 0   // seconds
+
+    public init() {}
+
+    public var variance: Double { weight > 0 ? m2 / weight : 0 }
+    public var std: Double { variance.squareRoot() }
+
+    public mutating func add(_ x: Double, at t: Timestamp, halfLife: Double, weight w: Double = 1) {
+        let now = Int64(t.seconds)
+        if weight > 0, now > updated {
+            let f = pow(0.5, Double(now - updated) / halfLife)
+            weight *= f; m2 *= f
+        }
+        updated = max(updated, now)
+        weight += w
+        let d = x - mean
+        mean += d * w / weight
+        m2 += w * d * (x - mean)
+    }
+
+    /// The weight the moments would have now, after decay.
+    public func weight(at t: Timestamp, halfLife: Double) -> Double {
+        let now = Int64(t.seconds)
+        return now > updated ? weight * pow(0.5, Double(now - updated) / halfLife) : weight
+    }
+
+    /// One-sided surprisal (bits) of `x` being this far above the mean, Gaussian tail, with a
+    /// floor on the spread so a constant history is not infinitely surprised.
+    public func upperSurprisal(_ x: Double, minStd: Double) -> Double {
+        guard weight > 0 else { return 0 }
+        let s = max(std, minStd)
+        let z = (x - mean) / s
+        return z > 0 ? Stats.normalTailBits(z) : 0
+    }
+}
+
+/// How often an entity meets something new of a kind: a Beta-Binomial estimate of the
+/// probability that its next event of that kind is a first, with a prior of `priorNew` news in
+/// `priorTrials` trials (from its peer group or the network).
+public struct NoveltyRate: Hashable, Sendable, Codable {
+    public var trials: Double = 0
+    public var news: Double = 0
+    public init() {}
+
+    public mutating func record(isNew: Bool) {
+        trials += 1
+        if isNew { news += 1 }
+    }
+
+    public func probabilityNew(priorNew: Double, priorTrials: Double) -> Double {
+        (news + priorNew) / (trials + priorTrials)
+    }
+}
+
+/// A small set of 64-bit keys with a fixed capacity; when full the oldest key goes.
+public struct BoundedKeySet: Hashable, Sendable, Codable {
+    public private(set) var keys: [UInt64] = []
+    public let capacity: Int
+    public private(set) var dropped = 0
+    public init(capacity: Int) { self.capacity = capacity }
+    public func contains(_ k: UInt64) -> Bool { keys.contains(k) }
+    public var count: Int { keys.count }
+    /// Inserts; returns true when the key was new.
+    @discardableResult public mutating func insert(_ k: UInt64) -> Bool {
+        if keys.contains(k) { return false }
+        if keys.count >= capacity { keys.removeFirst(); dropped += 1 }
+        keys.append(k)
+        return true
+    }
+}
+
+/// Numbers shared by the models.
+public enum Stats {
+    /// -log2 P(Z >= z) for a standard normal, accurate in the far tail.
+    public static func normalTailBits(_ z: Double) -> Double {
+        let p = 0.5 * erfc(z / 2.squareRoot())
+        return p > 0 ? -log2(p) : z * z / 2 / log(2)
+    }
+
+    /// -log2 P(X >= k) for X ~ Poisson(lambda).
+    public static func poissonTailBits(_ k: Double, lambda: Double) -> Double {
+        let l = max(lambda, 1e-6)
+        guard k > l else { return 0 }
+        // Chernoff bound: P(X >= k) <= exp(-l) (e l / k)^k
+        let lnp = -l + k * (1 + log(l / k))
+        return max(0, -lnp / log(2))
+    }
+
+    /// Shannon entropy (bits per character) of a string's bytes.
+    public static func entropy(_ s: Substring.UTF8View) -> Double {
+        var counts = [Int](repeating: 0, count: 256)
+        var n = 0
+        for b in s { counts[Int(b)] += 1; n += 1 }
+        guard n > 0 else { return 0 }
+        var h = 0.0
+        for c in counts where c > 0 { let p = Double(c) / Double(n); h -= p * log2(p) }
+        return h
+    }
+
+    /// Median of a small array (copied).
+    public static func median(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let s = xs.sorted()
+        let n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+
+    /// Quantile with linear interpolation of a sorted array.
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let pos = q * Double(sorted.count - 1)
+        let lo = Int(pos), hi = min(sorted.count - 1, lo + 1)
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - Double(lo))
+    }
+
+    /// A stable 64-bit hash of text (FNV-1a then SplitMix finalizer), the same in every run.
+    public static func hash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return mix(h)
+    }
+
+    public static func hash(_ ip: IPAddress, _ salt: UInt64 = 0) -> UInt64 {
+        mix(ip.high &* 0x9E37_79B9_7F4A_7C15 ^ mix(ip.low ^ salt))
+    }
+
+    @inline(__always) public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
