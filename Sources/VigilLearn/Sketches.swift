@@ -12,7 +12,8 @@ public struct HyperLogLog: Hashable, Sendable, Codable {
         registers = [UInt8](repeating: 0, count: 1 << self.p)
     }
 
-    public mutating func insert(hash h: UInt64) {
+    public mutating func insert(hash raw: UInt64) {
+        let h = Stats.mix(raw)
         let idx = Int(h >> UInt64(64 - p))
         let rest = h << UInt64(p) | (1 << UInt64(p - 1))
         let rank = UInt8(rest.leadingZeroBitCount + 1)

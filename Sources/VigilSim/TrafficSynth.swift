@@ -22,12 +22,12 @@ public struct SynthConfiguration: Sendable {
 /// chunked), SSH, DHCP, NTP-like UDP, ICMP echo, rejected and unanswered connection attempts,
 /// fragmented UDP, bulk transfers — and emits their frames in time order. Memory holds only
 /// the sessions in flight.
-public final class TrafficSynth {
+public final class TrafficSynth: FrameSink {
     public let configuration: SynthConfiguration
     private var rng: SplitMix64
     /// Frames of the sessions in flight, by time (ties in the order they were made).
     private var heap = MinHeap<Timestamp, [UInt8]>()
-    private var builder = PacketBuilder()
+    var builder = PacketBuilder()
     public private(set) var packets = 0
     public private(set) var bytes = 0
     public private(set) var sessionsByKind: [String: Int] = [:]
@@ -80,7 +80,7 @@ public final class TrafficSynth {
         frame.withUnsafeBytes { emit(ts, $0) }
     }
 
-    private func push(_ ts: Timestamp) {
+    func push(_ ts: Timestamp) {
         heap.push(builder.bytes, key: ts)
     }
 
@@ -228,94 +228,5 @@ public final class TrafficSynth {
         let answers: [UInt32] = nx ? [] : (0..<(1 + rng.int(3))).map { _ in 0xC000_0200 | UInt32(rng.int(250)) }
         builder.udp(server, client, payloadArray: (Payloads.dnsResponse(id: id, name: qname, type: 1, answers: answers, ttl: UInt32(60 + rng.int(3600)), nx: nx)), vlan: vlan)
         push(t + rtt)
-    }
-
-
-    // MARK: - TCP
-
-    struct TCPConversation {
-        var client: PacketBuilder.Endpoint
-        var server: PacketBuilder.Endpoint
-        var t: Timestamp
-        var rtt: Duration
-        var vlan: UInt16?
-        var cseq: UInt32
-        var sseq: UInt32
-        let mss = 1448
-
-        init(client: PacketBuilder.Endpoint, server: PacketBuilder.Endpoint, start: Timestamp, rtt: Duration, vlan: UInt16?, isn: (UInt32, UInt32)) {
-            self.client = client; self.server = server; t = start; self.rtt = rtt; self.vlan = vlan
-            cseq = isn.0; sseq = isn.1
-        }
-
-        var half: Duration { Duration(nanoseconds: rtt.nanoseconds / 2) }
-
-        mutating func segment(_ synth: TrafficSynth, fromClient: Bool, flags: UInt8, payload: ArraySlice<UInt8> = []) {
-            let (a, b) = fromClient ? (client, server) : (server, client)
-            let seq = fromClient ? cseq : sseq
-            let ack = flags & 0x10 != 0 ? (fromClient ? sseq : cseq) : 0
-            let opts: [UInt8] = flags & 0x02 != 0 ? [2, 4, 0x05, 0xB4, 1, 1, 4, 2] : []
-            Array(payload).withUnsafeBytes { p in
-                synth.builder.tcp(a, b, seq: seq, ack: ack, flags: flags, payload: p, vlan: vlan, options: opts)
-            }
-            synth.push(t)
-            var advance = UInt32(payload.count)
-            if flags & 0x03 != 0 { advance &+= 1 }   // SYN and FIN take a sequence number
-            if fromClient { cseq &+= advance } else { sseq &+= advance }
-        }
-
-        mutating func handshake(_ s: TrafficSynth) {
-            segment(s, fromClient: true, flags: 0x02)
-            t = t + half
-            segment(s, fromClient: false, flags: 0x12)
-            t = t + half
-            segment(s, fromClient: true, flags: 0x10)
-        }
-
-        mutating func send(_ data: [UInt8], fromClient: Bool, _ s: TrafficSynth) {
-            t = t + Duration(nanoseconds: 200_000)
-            var off = 0
-            var k = 0
-            while off < data.count {
-                let n = min(mss, data.count - off)
-                segment(s, fromClient: fromClient, flags: 0x18, payload: data[off..<(off + n)])
-                off += n
-                k += 1
-                t = t + Duration(nanoseconds: 50_000)
-                if k % 8 == 0 {
-                    // The receiver acks every few segments.
-                    let at = t
-                    t = t + half
-                    segment(s, fromClient: !fromClient, flags: 0x10)
-                    t = at
-                }
-            }
-            t = t + half
-            segment(s, fromClient: !fromClient, flags: 0x10)
-        }
-
-        mutating func close(_ s: TrafficSynth) {
-            t = t + Duration(nanoseconds: 1_000_000)
-            segment(s, fromClient: true, flags: 0x11)
-            t = t + half
-            segment(s, fromClient: false, flags: 0x11)
-            t = t + half
-            segment(s, fromClient: true, flags: 0x10)
-        }
-
-        mutating func reject(_ s: TrafficSynth) {
-            segment(s, fromClient: true, flags: 0x02)
-            t = t + half
-            segment(s, fromClient: false, flags: 0x14)
-        }
-
-        mutating func unanswered(_ s: TrafficSynth, retries: Int) {
-            let isn = cseq
-            for k in 0...retries {
-                cseq = isn
-                segment(s, fromClient: true, flags: 0x02)
-                t = t + Duration(nanoseconds: Int64(1 << k) * 1_000_000_000)
-            }
-        }
     }
 }

@@ -19,6 +19,10 @@ usage: vigil <command> [options]
         Learn every device's pattern of life from captures or Zeek logs and report
         model breaches (0-100, with reasons). With --db, the baseline is saved and the
         next run continues from it.
+  simulate --out FILE.pcap [--devices N] [--days D] [--attacks LIST|all] [--seed S]
+        Generate an office network's traffic (workdays, servers, printers, IoT, nightly
+        backups, weekends, benign novelty) with optional attacks and a labels file:
+        beacon, exfiltration, scan, bruteforce, lateral, dnstunnel, dga.
   synth --out FILE.pcap [--sessions N] [--seed S] [--bulk-bytes B] [--clients N]
         Generate a capture of realistic mixed traffic (DNS, TLS, HTTP, SSH, DHCP, ...).
   version
@@ -35,6 +39,7 @@ func main() -> Int32 {
         switch args[1] {
         case "logs": return try LogsCommand.run(args.dropFirst(2))
         case "synth": return try SynthCommand.run(args.dropFirst(2))
+        case "simulate": return try SimulateCommand.run(args.dropFirst(2))
         case "analyze": return try AnalyzeCommand.run(args.dropFirst(2))
         case "version", "--version": print("vigil 0.1.0"); return 0
         case "help", "--help", "-h": print(usage); return 0

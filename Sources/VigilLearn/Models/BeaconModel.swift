@@ -119,12 +119,17 @@ public final class BeaconModel: LearningModel {
         var users = 1
         if let ek = p.endpointKey, let e = ctx.endpoint(ek) {
             users = e.deviceCount
-            if users >= 3 { x *= 3 / Double(users) }   // the whole network polls it
+            if users >= 2 { x *= 2 / Double(users * users) }   // other devices poll it too
         }
-        if let s = ctx.started, ctx.now - s >= baseline, p.first - s < baseline, baseline.nanoseconds > 0 {
-            x *= 0.5   // it was already beating while the network was being learned
+        if let s = ctx.started, p.first - s < baseline, p.last - p.first > Duration(nanoseconds: baseline.nanoseconds / 4) {
+            // It was already beating while the network was being learned: that is this
+            // device's pattern of life (an IoT heartbeat), not news. Hunting for implants that
+            // predate the install is a run with --baseline 0.
+            x = min(x * 0.1, 5)
         }
-        guard x > 6 else { ctx.pass(name, surprisal: x); return }
+        // While the network is being learned a regular pair cannot yet be told from the
+        // heartbeats that belong to it; it is judged once the learning period is over.
+        guard x > 6, !ctx.isLearning else { ctx.pass(name, surprisal: min(x, 6)); return }
         let span = p.last - p.first
         ctx.judge(name, surprisal: x, device: p.device, subject: key, at: p.last, needsHistory: false) {
             let peer = p.device == p.orig ? p.label : p.orig.description

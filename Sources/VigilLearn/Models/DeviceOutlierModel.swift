@@ -15,6 +15,8 @@ public final class DeviceOutlierModel: LearningModel {
         var peers = HyperLogLog(p: 4)
         var ports = HyperLogLog(p: 4)
         var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
+        /// The same features by hour of day, used once that hour has been seen a few times.
+        var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
         var hours = 0
     }
     var devices: BoundedTable<IPAddress, Device>
@@ -37,22 +39,24 @@ public final class DeviceOutlierModel: LearningModel {
 
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
+        let hod = Int(((hour % 24) + 24) % 24)
         var judged: [(IPAddress, [Double], Device)] = []
         devices.mutateAll { ip, d in
             let v = [log1p(d.conns), log1p(d.out), log1p(d.inb), log1p(d.conns > 0 ? d.peers.estimate : 0),
                      log1p(d.conns > 0 ? d.ports.estimate : 0), d.conns > 0 ? d.failed / d.conns * 4 : 0, log1p(d.dns)]
-            if d.conns > 0 { judged.append((ip, v, d)) }
-            for i in v.indices { d.learned[i].add(v[i], cap: 336) }
+            if d.conns > 0 { judged.append((ip, v, d)) }  // judged against what was learned before this hour
+            for i in v.indices { d.learned[i].add(v[i], cap: 336); d.byHour[hod * 7 + i].add(v[i], cap: 14) }
             d.hours += 1
             d.conns = 0; d.out = 0; d.inb = 0; d.failed = 0; d.dns = 0
             d.peers = HyperLogLog(p: 4); d.ports = HyperLogLog(p: 4)
         }
         let floors = [0.7, 1.2, 1.2, 0.6, 0.6, 0.5, 0.7]
-        for (ip, v, d) in judged where d.hours >= 24 {
+        for (ip, v, d) in judged where d.hours >= 24 && d.byHour[hod * 7].n >= 2 {
             var chi = 0.0
             var moved: [(Int, Double)] = []
             for i in v.indices {
-                let m = d.learned[i]
+                let h = d.byHour[hod * 7 + i]
+                let m = h.n >= 2 ? h : d.learned[i]
                 let z = (v[i] - Double(m.mean)) / max(Double(m.variance).squareRoot(), floors[i])
                 if z > 0 { chi += z * z; moved.append((i, z)) }
             }

@@ -12,6 +12,8 @@ public final class ExfiltrationModel: LearningModel {
         var hour: Int64 = .min
         var sums: [String: Double] = [:]
         var peers: [String: String] = [:]
+        /// Endpoints this device has made large uploads to before (backups, sync).
+        var bulkTargets = BoundedKeySet(capacity: 16)
     }
     var devices: BoundedTable<IPAddress, Device>
 
@@ -21,28 +23,33 @@ public final class ExfiltrationModel: LearningModel {
         guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast else { return }
         let key = f.peerKey
         let hour = LearnClock.hourIndex(f.ts)
-        let (moments, sum) = devices.update(f.device, at: f.ts, make: {
+        let kh = Stats.hash(key)
+        let (moments, sum, habitual) = devices.update(f.device, at: f.ts, make: {
             var d = Device()
             for _ in 0..<3 { d.upload.add(log1p(2000), cap: 500) }
             d.upload.variance = 4
             return d
-        }) { d -> (CompactMoments, Double) in
+        }) { d -> (CompactMoments, Double, Bool) in
             let m = d.upload
             if d.hour != hour { d.hour = hour; d.sums = [:]; d.peers = [:] }
             if d.sums.count < 32 || d.sums[key] != nil { d.sums[key, default: 0] += f.sentBytes; d.peers[key] = f.peer.description }
             d.upload.add(log1p(f.sentBytes), cap: 500)
-            return (m, d.sums[key] ?? f.sentBytes)
+            let total = d.sums[key] ?? f.sentBytes
+            let habitual = d.bulkTargets.contains(kh)
+            if total >= 5_000_000 { d.bulkTargets.insert(kh) }
+            return (m, total, habitual)
         }
         let amount = max(f.sentBytes, sum)
         guard amount >= 5_000_000 else { return }
         let users = ctx.endpoint(key)?.deviceCount ?? 1
         let n = Double(max(ctx.deviceCount, 1))
         let rarity = users <= 2 ? -log2(min(1, (Double(users) + 0.5) / n * 4)) : 0
-        let x = moments.upperSurprisal(log1p(amount), minStd: 1.2) * 0.7 + rarity
+        // A device that uploads in bulk to the same place every night is backing up.
+        let x = (moments.upperSurprisal(log1p(amount), minStd: 1.2) * 0.7 + rarity) * (habitual ? 0.15 : 1)
         guard x > 5, users <= max(2, Int(n * 0.05)) else { ctx.pass(name, surprisal: x); return }
         ctx.judge(name, surprisal: x, device: f.device, subject: key, at: f.ts, needsHistory: true) {
             BreachDraft(
-                reason: "\(ctx.label(f.device)) uploaded \(Bytes.human(amount)) to \(key) within the hour (\(Bytes.human(f.sentBytes)) in the last connection, port \(f.respPort)); its uploads are usually about \(Bytes.human(expm1(Double(moments.mean)))) per connection, and \(users) of \(Int(n)) devices use this endpoint",
+                reason: "\(ctx.label(f.device)) uploaded \(Bytes.human(amount)) to \(key) within the hour (\(Bytes.human(f.sentBytes)) in the last connection, port \(f.respPort)); its uploads are usually about \(Bytes.human(expm1(Double(moments.mean)))) per connection, it never uploaded in bulk there before, and \(users) of \(Int(n)) devices use this endpoint",
                 first: f.ts, last: f.ts, endpoints: [key], techniques: ["T1041", "T1567"],
                 facts: ["bytes": amount, "usualBytes": expm1(Double(moments.mean)), "devicesUsing": Double(users)],
                 scope: BreachScope(direction: .outbound, peers: [f.peer.description]))

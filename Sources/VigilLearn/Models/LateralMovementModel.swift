@@ -28,7 +28,7 @@ public final class LateralMovementModel: LearningModel {
     public init(_ c: LearnConfiguration) { s = State(devices: BoundedTable(capacity: c.maxDevices)) }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        guard f.isInternal, f.deviceIsOrig, f.proto == .tcp else { return }
+        guard f.isInternal, f.deviceIsOrig, f.proto == .tcp, !f.failed else { return }
         let proto = f.record.service.lazy.compactMap { LateralMovementModel.adminServices[$0] }.first
             ?? LateralMovementModel.adminPorts[f.respPort]
         guard let proto else { return }
@@ -58,9 +58,9 @@ public final class LateralMovementModel: LearningModel {
         let pNew = before.probabilityNew(priorNew: 5 * prior * groupShare, priorTrials: 5)
         let x = -log2(max(pNew, 1e-12)) + max(0, Stats.poissonTailBits(burst, lambda: max(1, pNew * 10)))
         guard x > 4 else { ctx.pass(name, surprisal: x); return }
-        ctx.judge(name, surprisal: x, device: f.device, subject: "\(f.peer):\(f.respPort)", at: f.ts, needsHistory: true) {
+        ctx.judge(name, surprisal: x, device: f.device, subject: "hour \(hour)", at: f.ts, needsHistory: true) {
             BreachDraft(
-                reason: "\(ctx.label(f.device)) connected over \(proto) to \(ctx.label(f.peer)) for the first time (\(f.failed ? "attempt failed" : "accepted")); it has reached \(Int(burst)) new admin peer(s) this hour (\(recent.joined(separator: ", "))); before this it took up a new admin peer in \(Int(before.news)) of \(Int(before.trials)) admin connections, and \(admins) of \(size) devices in its peer group use admin protocols",
+                reason: "\(ctx.label(f.device)) connected over \(proto) to \(ctx.label(f.peer)) for the first time; it has reached \(Int(burst)) new admin peer(s) this hour (\(recent.joined(separator: ", "))); before this it took up a new admin peer in \(Int(before.news)) of \(Int(before.trials)) admin connections, and \(admins) of \(size) devices in its peer group use admin protocols",
                 first: f.ts, last: f.ts, peers: [f.peer.description],
                 techniques: ["T1021" + (proto == "SMB" ? ".002" : proto == "RDP" ? ".001" : proto == "SSH" ? ".004" : proto == "WinRM" ? ".006" : proto == "VNC" ? ".005" : ""), "T1570"],
                 facts: ["newPeersThisHour": burst, "deviceNewRate": pNew, "groupAdmins": Double(admins), "groupSize": Double(size)],

@@ -35,11 +35,11 @@ public final class NewServiceModel: LearningModel {
         let device = f.device
         // An internal connection is also a client use by the originator (device) and a served
         // service for the responder; the responder side is judged from its own profile.
-        judgeUse(device: device, key: asServer ? "serve:" + key : key, label: label, asServer: asServer, f: f, ctx)
-        if f.isInternal { judgeUse(device: f.peer, key: "serve:" + key, label: label, asServer: true, f: f, ctx) }
+        judgeUse(device: device, other: f.peer, key: asServer ? "serve:" + key : key, label: label, asServer: asServer, f: f, ctx)
+        if f.isInternal { judgeUse(device: f.peer, other: device, key: "serve:" + key, label: label, asServer: true, f: f, ctx) }
     }
 
-    func judgeUse(device: IPAddress, key: String, label: String, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
+    func judgeUse(device: IPAddress, other: IPAddress, key: String, label: String, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
         guard let profile = ctx.devices[device] else { return }
         let k = UInt64(Stats.hash(key))
         // Use the device's own sets as memory of what it used; the profile keeps them bounded.
@@ -70,13 +70,13 @@ public final class NewServiceModel: LearningModel {
         let role = DeviceRole.describe(profile)
         ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
             let verb = asServer ? "started answering on" : "used"
-            let other = asServer ? "from \(f.peer)" : "to \(f.peerName ?? f.peer.description)"
+            let other = asServer ? "from \(other)" : "to \(f.peerName ?? other.description)"
             return BreachDraft(
                 reason: "\(ctx.label(device)), a \(role), \(verb) \(label) for the first time (\(other)); \(inGroup) of \(groupSize) devices in its peer group and \(everyone) on the network have; it takes up something new in \(Int(before.news)) of \(Int(before.trials)) connections",
-                first: f.ts, last: f.ts, endpoints: f.isInternal ? [] : [f.peerKey], peers: f.isInternal ? [f.peer.description] : [],
+                first: f.ts, last: f.ts, endpoints: f.isInternal ? [] : [f.peerKey], peers: f.isInternal ? [other.description] : [],
                 techniques: asServer ? ["T1543"] : ["T1071"],
                 facts: ["groupUsing": Double(inGroup), "groupSize": Double(groupSize), "networkUsing": Double(everyone), "deviceNewRate": pNew],
-                scope: BreachScope(direction: asServer ? .inbound : .outbound, peers: [f.peer.description], ports: [f.respPort]))
+                scope: BreachScope(direction: asServer ? .inbound : .outbound, peers: [other.description], ports: [f.respPort]))
         }
     }
 
