@@ -36,7 +36,7 @@ public struct ConnFacts: Sendable {
         let data = (r.origBytes ?? 0) + (r.respBytes ?? 0)
         switch state {
         case "S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR": failed = true
-        case "OTH": failed = data == 0 && r.id.proto == .tcp
+        case "OTH": failed = data == 0 && (r.id.proto == .tcp || (r.id.proto == .icmp && (r.respPackets ?? 0) == 0))
         default: failed = r.id.proto == .tcp && data == 0 && (state == "RSTO" || state == "RSTR")
         }
         let ob = Double(r.origBytes ?? 0), rb = Double(r.respBytes ?? 0)

@@ -81,7 +81,7 @@ public final class OfficeSimulator: FrameSink {
 
     private func buildDevices() {
         let n = max(6, configuration.devices)
-        let servers = max(2, n / 10), printers = max(1, n / 20), iot = max(1, n / 10)
+        let servers = max(3, n / 10), printers = max(1, n / 20), iot = max(1, n / 10)
         let workstations = n - servers - printers - iot
         func add(_ role: Role, _ i: Int, _ block: UInt32, _ name: String) {
             let ip = IPAddress(v4: 0x0A14_0000 | block << 8 | UInt32(10 + i))

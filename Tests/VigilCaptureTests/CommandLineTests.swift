@@ -88,3 +88,43 @@ import VigilCore
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("http.log").path))
     }
 }
+
+/// `vigil simulate` and `vigil analyze` as a user runs them.
+@Suite struct AnalyzeCommandTests {
+    var vigil: String { CommandLineTests().vigil }
+
+    @Test func simulateThenAnalyzeReportsTheAttackInTableJSONAndStore() throws {
+        let dir = try tempDir()
+        let cap = dir.appendingPathComponent("office.pcap").path
+        let s = try run(vigil, ["simulate", "--devices", "12", "--days", "3", "--attacks", "scan,dga", "--out", cap])
+        #expect(s.status == 0, "\(s.err)")
+        let labels = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("office.labels.json"))) as? [[String: Any]]
+        #expect(labels?.count == 2)
+        let json = dir.appendingPathComponent("report.json").path
+        let db = dir.appendingPathComponent("v.sqlite").path
+        let r = try run(vigil, ["analyze", cap, "--json", json, "--db", db])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.hasPrefix("score  model"), "\(r.out)")
+        #expect(r.out.contains("scan") && r.out.contains("dga"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let incidents = report?["incidents"] as? [[String: Any]] ?? []
+        let breaches = report?["breaches"] as? [[String: Any]] ?? []
+        #expect(!incidents.isEmpty && !breaches.isEmpty)
+        for key in ["id", "title", "score", "start", "end", "devices", "endpoints", "techniques", "summary", "breaches"] {
+            #expect(incidents.first?[key] != nil, "incident lacks \(key)")
+        }
+        for key in ["id", "model", "device", "time", "score", "reason"] { #expect(breaches.first?[key] != nil, "breach lacks \(key)") }
+        let stored = try run("sqlite3", [db, "SELECT count(*) FROM breaches; SELECT count(*) FROM learner_state;"]).out.split(separator: "\n")
+        #expect(Int(stored.first ?? "") == breaches.count && stored.last == "1")
+        // A second run continues from the saved baseline.
+        let again = try run(vigil, ["analyze", cap, "--db", db, "--top", "0"])
+        #expect(again.err.contains("continuing from the baseline saved"), "\(again.err)")
+    }
+
+    @Test func analyzeRefusesABadBaselineAndUnknownAttacks() throws {
+        let r = try run(vigil, ["analyze", "x.pcap", "--baseline", "soon"])
+        #expect(r.status == 1 && r.err.contains("--baseline"))
+        let s = try run(vigil, ["simulate", "--out", "/tmp/never.pcap", "--attacks", "ransom"])
+        #expect(s.status == 1 && s.err.contains("unknown attack 'ransom'"))
+    }
+}

@@ -121,7 +121,7 @@ public final class BeaconModel: LearningModel {
             users = e.deviceCount
             if users >= 2 { x *= 2 / Double(users * users) }   // other devices poll it too
         }
-        if let s = ctx.started, p.first - s < baseline, p.last - p.first > Duration(nanoseconds: baseline.nanoseconds / 4) {
+        if baseline.nanoseconds > 0, let s = ctx.started, p.first - s < baseline, p.last - p.first > Duration(nanoseconds: baseline.nanoseconds / 4) {
             // It was already beating while the network was being learned: that is this
             // device's pattern of life (an IoT heartbeat), not news. Hunting for implants that
             // predate the install is a run with --baseline 0.

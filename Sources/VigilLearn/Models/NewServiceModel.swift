@@ -51,7 +51,8 @@ public final class NewServiceModel: LearningModel {
             return b
         }
         if asServer { s.network.server.record(isNew: !known) } else { s.network.client.record(isNew: !known) }
-        guard !known else { return }
+        // A device's first few connections say nothing about what is new for it.
+        guard !known, before.trials >= 20 else { if !known { remember(device, k, at: f.ts) }; return }
         remember(device, k, at: f.ts)
         let groupCounts = s.usage.update(key, at: f.ts, make: { [:] }) { u -> [Int: Int] in
             let b = u

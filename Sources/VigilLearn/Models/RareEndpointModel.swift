@@ -29,7 +29,7 @@ public final class RareEndpointModel: LearningModel {
             return before
         }
         s.network.record(isNew: newToNetwork)
-        guard !seenByDevice, others <= 2 else { return }
+        guard !seenByDevice, others <= 2, rate.trials >= 20 else { return }
         let prior = s.network.probabilityNew(priorNew: 1, priorTrials: 20)
         let pNew = rate.probabilityNew(priorNew: 20 * prior, priorTrials: 20)
         let n = Double(max(ctx.deviceCount, 1))

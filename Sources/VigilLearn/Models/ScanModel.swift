@@ -46,7 +46,9 @@ public final class ScanModel: LearningModel {
                 if let c = close { w.normal.add(log1p(max(c.hosts.estimate, c.ports.estimate) * c.failed / max(1, c.attempts)), cap: 200) }
             }
             w.attempts += 1
-            if f.failed {
+            // Echo requests probe whether a host is there, answered or not.
+            let echo = f.proto == .icmp && (f.record.id.origPort == 8 || f.record.id.origPort == 128)
+            if f.failed || echo {
                 w.failed += 1
                 w.hosts.insert(hash: Stats.hash(inbound ? f.record.id.origHost : f.peer))
                 w.ports.insert(hash: UInt64(f.respPort) | UInt64(f.proto.rawValue) << 16)

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+@testable import VigilLearn
+import VigilCore
+import VigilSim
+import VigilWire
+
+/// Simulated office traffic, decoded by the real packet engine, learned by the real learner.
+func learnOffice(devices: Int, days: Int, attacks: [OfficeAttack], seed: UInt64 = 3,
+                 configure: (inout LearnConfiguration) -> Void = { _ in },
+                 split: Double? = nil) throws -> (breaches: [Breach], labels: [AttackLabel], learner: Learner, observations: [Observation]) {
+    var c = OfficeConfiguration()
+    c.devices = devices; c.days = days; c.attacks = attacks; c.seed = seed
+    let sim = OfficeSimulator(c)
+    let engine = PacketEngine(configuration: WireConfiguration())
+    var obs: [Observation] = []
+    sim.run { ts, frame in
+        engine.process(frame, link: .ethernet, at: ts)
+        obs += engine.output
+        engine.output.removeAll(keepingCapacity: true)
+    }
+    engine.finish()
+    obs += engine.output
+    var lc = LearnConfiguration()
+    configure(&lc)
+    let learner = Learner(configuration: lc)
+    var breaches: [Breach] = []
+    for o in obs { learner.observe(o) }
+    learner.finish()
+    breaches += learner.drainBreaches()
+    return (latest(breaches), sim.labels, learner, obs)
+}
+
+/// The latest version of each breach (a breach updated with more evidence keeps its id).
+func latest(_ bs: [Breach]) -> [Breach] {
+    var at: [String: Int] = [:], out: [Breach] = []
+    for b in bs { if let i = at[b.id] { out[i] = b } else { at[b.id] = out.count; out.append(b) } }
+    return out
+}
+
+@Suite struct LearnerTests {
+    @Test func findsEveryStagedAttackInASimulatedWeekWithAReason() throws {
+        let r = try learnOffice(devices: 16, days: 3, attacks: OfficeAttack.allCases)
+        let expect: [String: Set<String>] = ["beacon": ["beacon"], "exfiltration": ["exfiltration", "volume"], "scan": ["scan"],
+                                             "bruteforce": ["brute-force"], "lateral": ["lateral-movement"], "dnstunnel": ["dns-tunnel"], "dga": ["dga"]]
+        #expect(r.labels.count == OfficeAttack.allCases.count)
+        for l in r.labels {
+            let hit = r.breaches.first { $0.device == l.device && expect[l.attack]!.contains($0.model) && $0.score >= 50 }
+            #expect(hit != nil, "\(l.attack) on \(l.device) not found; breaches: \(r.breaches.map { "\($0.model) \($0.device) \(Int($0.score))" })")
+            if let hit { #expect(hit.reason.contains(l.device) && hit.reason.count > 60, "\(hit.reason)") }
+        }
+    }
+
+    @Test func cleanWeekWithBenignNoveltyStaysUnderTheBudget() throws {
+        let r = try learnOffice(devices: 24, days: 5, attacks: [], seed: 5)
+        let high = r.breaches.filter { $0.score >= 50 }
+        let days = r.learner.context.deviceDays
+        #expect(days > 80)
+        #expect(Double(high.count) / days <= 0.1, "\(high.map { "\($0.model): \($0.reason)" })")
+        // The new laptop and the new update server are novelty, not attacks.
+        #expect(!high.contains { $0.reason.contains("update2.vendor.example") })
+    }
+
+    @Test func aSnapshotContinuesTheSameBaseline() throws {
+        let whole = try learnOffice(devices: 10, days: 3, attacks: [.scan, .bruteforce], seed: 8)
+        let obs = whole.observations
+        let cut = obs.count / 2
+        let first = Learner()
+        for o in obs[..<cut] { first.observe(o) }
+        var breaches = first.drainBreaches()
+        let saved = try first.snapshot()
+        let second = Learner()
+        try second.restore(saved)
+        for o in obs[cut...] { second.observe(o) }
+        second.finish()
+        breaches += second.drainBreaches()
+        let a = latest(breaches).map { "\($0.id) \($0.model) \($0.device) \(Int($0.score))" }
+        let b = whole.breaches.map { "\($0.id) \($0.model) \($0.device) \(Int($0.score))" }
+        #expect(a == b)
+        #expect(second.context.deviceCount == whole.learner.context.deviceCount)
+    }
+
+    @Test func aDamagedSnapshotIsRefusedWithAClearError() throws {
+        let l = Learner()
+        #expect(throws: VigilError.self) { try l.restore(Data("{\"version\":1,\"context\":".utf8)) }
+    }
+
+    @Test func aFloodOfSpoofedDevicesStaysBounded() {
+        var c = LearnConfiguration()
+        c.maxDevices = 500
+        let l = Learner(configuration: c)
+        for i in 0..<20_000 {
+            let id = ConnectionID(origHost: IPAddress(v4: 0x0A00_0000 | UInt32(i)), origPort: 40000, respHost: IPAddress(v4: 0x0808_0808), respPort: 53, proto: .udp)
+            l.observe(.conn(ConnRecord(ts: Timestamp(seconds: 1_700_000_000 + Int64(i)), uid: "C\(i)", id: id, connState: "S0")))
+        }
+        #expect(l.context.deviceCount <= 500)
+        #expect(l.context.devices.evicted > 0)
+    }
+}
+
+@Suite struct ModelPieceTests {
+    func pair(_ starts: [Double]) -> BeaconModel.Pair {
+        var p = BeaconModel.Pair(device: .unspecified, orig: .unspecified, resp: .unspecified, label: "x", first: .zero, last: .zero)
+        p.starts = starts; p.sizes = starts.map { _ in 400 }; p.count = starts.count
+        return p
+    }
+
+    @Test func regularCallbacksAreFarMoreSurprisingThanRandomTraffic() {
+        var rng = SplitMix64(seed: 4)
+        var t = 0.0, regular: [Double] = [], random: [Double] = []
+        for _ in 0..<64 { t += 300 * (0.85 + 0.3 * rng.unit()); regular.append(t) }
+        t = 0
+        for _ in 0..<64 { t += -300 * log(max(1e-9, 1 - rng.unit())); random.append(t) }
+        let r = BeaconModel.regularity(pair(regular))!, n = BeaconModel.regularity(pair(random))!
+        #expect(r.bits > 30)
+        #expect(n.bits < 5)
+        #expect(abs(r.period - 300) < 30)
+    }
+
+    @Test func missedBeatsDoNotHideABeacon() {
+        var starts: [Double] = [], t = 0.0
+        for i in 0..<64 { t += i % 9 == 4 ? 120 : 60; starts.append(t) }
+        let r = BeaconModel.regularity(pair(starts))!
+        #expect(r.bits > 30 && abs(r.period - 60) < 1)
+    }
+
+    @Test func calibratedScoreIsHighForANeverSeenSurpriseAndDropsWhenCommon() {
+        var c = Calibrator()
+        let first = c.score(30, deviceDays: 10, budget: 0.01)
+        for _ in 0..<2000 { c.record(31) }
+        let later = c.score(30, deviceDays: 10, budget: 0.01)
+        #expect(first >= 90)
+        #expect(later < 30)
+        #expect(c.score(1, deviceDays: 10, budget: 0.01) < 10)
+    }
+
+    @Test func boundedTableEvictsTheColdestAndCountsThem() {
+        var t = BoundedTable<Int, Int>(capacity: 64)
+        for i in 0..<1000 { t.update(i, at: Timestamp(seconds: Int64(i)), make: { 0 }) { $0 += 1 } }
+        #expect(t.count <= 64)
+        #expect(t.evicted >= 936)
+        #expect(t[999] == 1 && t[0] == nil)
+    }
+
+    @Test func zonesAndSubdomains() {
+        #expect(Domains.zone("a.b.Example.COM.") == "example.com")
+        #expect(Domains.zone("x.y.example.co.uk") == "example.co.uk")
+        #expect(Domains.subdomain("abc.def.example.com", zone: "example.com") == "abc.def")
+    }
+
+    @Test func hyperLogLogCountsDistinctWithinItsError() {
+        var h = HyperLogLog(p: 8)
+        for i in 0..<5000 { h.insert(hash: UInt64(i)) }
+        #expect(abs(h.estimate - 5000) / 5000 < 0.2)
+    }
+}
