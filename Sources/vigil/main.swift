@@ -40,6 +40,7 @@ func main() -> Int32 {
         case "logs": return try LogsCommand.run(args.dropFirst(2))
         case "synth": return try SynthCommand.run(args.dropFirst(2))
         case "simulate": return try SimulateCommand.run(args.dropFirst(2))
+        case "bench-learn": return try BenchLearnCommand.run(args.dropFirst(2))
         case "analyze": return try AnalyzeCommand.run(args.dropFirst(2))
         case "version", "--version": print("vigil 0.1.0"); return 0
         case "help", "--help", "-h": print(usage); return 0

@@ -1,0 +1,64 @@
+import Foundation
+import VigilCore
+import VigilLearn
+import VigilSim
+import VigilWire
+
+/// `vigil bench-learn`: a simulated office streamed through the packet engine and the learner
+/// in one process, timing each, so learning is measured beside decoding on the same input.
+enum BenchLearnCommand {
+    static func run(_ a: ArraySlice<String>) throws -> Int32 {
+        let args = try Arguments(a, flags: [])
+        try args.allowOnly(["devices", "days", "seed"])
+        var c = OfficeConfiguration()
+        c.devices = try args.int("devices", default: 1000)
+        c.days = try args.int("days", default: 7)
+        c.seed = UInt64(try args.int("seed", default: 1))
+        c.attacks = OfficeAttack.allCases
+        var lc = LearnConfiguration()
+        lc.maxDevices = max(lc.maxDevices, c.devices * 2)
+        let sim = OfficeSimulator(c)
+        let engine = PacketEngine(configuration: WireConfiguration())
+        let learner = Learner(configuration: lc)
+        var decodeNs: UInt64 = 0, learnNs: UInt64 = 0, observations = 0, frames = 0
+        var batch: [Observation] = []
+        batch.reserveCapacity(8192)
+        func learn() {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for o in batch { learner.observe(o) }
+            learnNs += DispatchTime.now().uptimeNanoseconds - t0
+            observations += batch.count
+            batch.removeAll(keepingCapacity: true)
+        }
+        let wall = DispatchTime.now().uptimeNanoseconds
+        sim.run { ts, frame in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            engine.process(frame, link: .ethernet, at: ts)
+            decodeNs += DispatchTime.now().uptimeNanoseconds - t0
+            frames += 1
+            if !engine.output.isEmpty {
+                batch += engine.output
+                engine.output.removeAll(keepingCapacity: true)
+                if batch.count >= 8192 { learn() }
+            }
+        }
+        engine.finish()
+        batch += engine.output
+        learn()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        learner.finish()
+        learnNs += DispatchTime.now().uptimeNanoseconds - t0
+        let breaches = learner.drainBreaches()
+        let snapshot = try learner.snapshot()
+        let devices = max(1, learner.context.deviceCount)
+        let decodeRate = Double(observations) / (Double(decodeNs) / 1e9)
+        let learnRate = Double(observations) / (Double(learnNs) / 1e9)
+        print(String(format: "devices %d  days %d  packets %d  observations %d", devices, c.days, frames, observations))
+        print(String(format: "decode (packet engine): %.2f s, %.0f observations/s", Double(decodeNs) / 1e9, decodeRate))
+        print(String(format: "learn  (12 models):     %.2f s, %.0f observations/s  (%.2fx the decoder's rate)", Double(learnNs) / 1e9, learnRate, learnRate / decodeRate))
+        print(String(format: "state: snapshot %d bytes, %.0f bytes per device (JSON; target 16 KiB)", snapshot.count, Double(snapshot.count) / Double(devices)))
+        print(String(format: "breaches %d (%d scoring 50+); wall %.1f s including traffic generation", breaches.count, learner.context.breachesAtOrAbove50,
+                     Double(DispatchTime.now().uptimeNanoseconds - wall) / 1e9))
+        return 0
+    }
+}
