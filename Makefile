@@ -1,10 +1,11 @@
 # The two commands a new user needs:
-#   make demo   installs what is needed, builds, generates sample traffic and turns it into Zeek logs
+#   make demo   installs what is needed, builds, generates sample traffic, writes Zeek logs and
+#               analyzes a simulated office week with staged attacks
 #   make test   installs what is needed, builds and runs every test
 SWIFT ?= swift
 OUT ?= out
 
-.PHONY: demo test build release bench fuzz clean
+.PHONY: demo test build release bench bench-learn eval fuzz clean
 
 build:
 	./scripts/setup build
@@ -21,6 +22,9 @@ demo: release
 	@echo; echo "== $(OUT)/logs (Zeek layout; RITA and Zeek tools read these)"; ls -l $(OUT)/logs
 	@echo; echo "== first connections"; grep -v '^#' $(OUT)/logs/conn.log | head -5
 	@echo; echo "== first TLS handshakes"; grep -v '^#' $(OUT)/logs/ssl.log | head -3
+	@echo; echo "== a simulated office week (24 devices, 5 days) with staged attacks, learned and analyzed"
+	.build/release/vigil simulate --devices 24 --days 5 --attacks all --out $(OUT)/office.pcap
+	.build/release/vigil analyze $(OUT)/office.pcap --json $(OUT)/report.json --db $(OUT)/vigil.sqlite --fresh
 
 test:
 	./scripts/setup test
@@ -32,6 +36,14 @@ bench:
 	./scripts/setup bench
 	$(SWIFT) build -c release
 	./bench/run.sh
+
+bench-learn:
+	./scripts/setup bench
+	./bench/learn.sh
+
+eval:
+	./scripts/setup build
+	./eval/run.sh
 
 fuzz:
 	./fuzz/run.sh 300
