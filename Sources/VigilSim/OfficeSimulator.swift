@@ -123,8 +123,14 @@ public final class OfficeSimulator: FrameSink {
             var plan: [(Timestamp, Int, Int)] = []   // time, device, kind
             for d in devices.indices { planHour(d, hour: h, start: hourStart, into: &plan) }
             plan.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            for (t, d, k) in plan { render(d, kind: k, at: t) }
+            // Attacks first (their frames wait in the queue), then the hour's sessions in time
+            // order; frames older than the next session's start are final and leave at once,
+            // so memory holds only what is in flight.
             stageAttacks(hour: h, start: hourStart)
+            for (t, d, k) in plan {
+                while let top = heap.minKey, top < t { send(top, heap.popMin() ?? [], emit) }
+                render(d, kind: k, at: t)
+            }
             let end = hourStart + .seconds(3600)
             while let top = heap.minKey, top < end { send(top, heap.popMin() ?? [], emit) }
         }
