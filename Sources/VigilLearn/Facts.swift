@@ -26,7 +26,7 @@ public struct ConnFacts: Sendable {
     public var proto: IPProtocol { record.id.proto }
     public var ts: Timestamp { record.ts }
     /// The peer as an endpoint key: its zone when named, else its address.
-    public var peerKey: String { peerName.flatMap(Domains.zone) ?? peer.description }
+    public let peerKey: String
 
     init(record r: ConnRecord, device: IPAddress, peer: IPAddress, deviceIsOrig: Bool, isInternal: Bool,
          peerName: String?, utcOffsetHours: Int) {
@@ -43,6 +43,7 @@ public struct ConnFacts: Sendable {
         sentBytes = deviceIsOrig ? ob : rb
         receivedBytes = deviceIsOrig ? rb : ob
         self.peerName = peerName
+        peerKey = peerName.flatMap(Domains.zone) ?? peer.description
         hourOfWeek = LearnClock.hourOfWeek(r.ts, offsetHours: utcOffsetHours)
     }
 }

@@ -205,6 +205,14 @@ extension Learner {
         return try e.encode(s)
     }
 
+    /// Bytes of snapshot per part (the shared context and each model), for the benchmark.
+    public func stateBytes() throws -> [(String, Int)] {
+        let e = JSONEncoder()
+        var out = [("context", try e.encode(context.snapshot).count)]
+        for m in models { out.append((m.name, try m.encodeState(e).count)) }
+        return out
+    }
+
     /// Continues from a snapshot taken by `snapshot()`; a model missing from it starts fresh.
     public func restore(_ data: Data) throws {
         let d = JSONDecoder()

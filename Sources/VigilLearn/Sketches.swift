@@ -6,18 +6,36 @@ import VigilCore
 public struct HyperLogLog: Hashable, Sendable, Codable {
     public private(set) var registers: [UInt8]
     let p: Int
+    private enum CodingKeys: String, CodingKey { case p, r }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        p = try c.decode(Int.self, forKey: .p)
+        registers = [UInt8](try c.decode(Data.self, forKey: .r))
+        guard (4...12).contains(p), registers.count == 1 << p else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "HyperLogLog registers do not match p"))
+        }
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(p, forKey: .p)
+        try c.encode(Data(registers), forKey: .r)
+    }
 
     public init(p: Int = 6) {
         self.p = max(4, min(12, p))
         registers = [UInt8](repeating: 0, count: 1 << self.p)
     }
 
-    public mutating func insert(hash raw: UInt64) {
+    /// Adds a hashed item; returns true when the estimate may have changed.
+    @discardableResult
+    public mutating func insert(hash raw: UInt64) -> Bool {
         let h = Stats.mix(raw)
         let idx = Int(h >> UInt64(64 - p))
         let rest = h << UInt64(p) | (1 << UInt64(p - 1))
         let rank = UInt8(rest.leadingZeroBitCount + 1)
-        if rank > registers[idx] { registers[idx] = rank }
+        guard rank > registers[idx] else { return false }
+        registers[idx] = rank
+        return true
     }
 
     public var estimate: Double {
@@ -105,6 +123,28 @@ public struct BoundedKeySet: Hashable, Sendable, Codable {
         if keys.count >= capacity { keys.removeFirst(); dropped += 1 }
         keys.append(k)
         return true
+    }
+}
+
+/// A `[Double]` stored in snapshots as packed little-endian bytes rather than JSON numbers.
+@propertyWrapper
+public struct PackedDoubles: Codable, Sendable, Hashable {
+    public var wrappedValue: [Double]
+    public init(wrappedValue: [Double]) { self.wrappedValue = wrappedValue }
+    public init(from decoder: any Decoder) throws {
+        let d = try decoder.singleValueContainer().decode(Data.self)
+        guard d.count % 8 == 0 else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "packed doubles of odd length")) }
+        wrappedValue = stride(from: 0, to: d.count, by: 8).map { i in
+            var bits: UInt64 = 0
+            for k in 0..<8 { bits |= UInt64(d[d.startIndex + i + k]) << UInt64(8 * k) }
+            return Double(bitPattern: bits)
+        }
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var d = Data(capacity: wrappedValue.count * 8)
+        for v in wrappedValue { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
+        var c = encoder.singleValueContainer()
+        try c.encode(d)
     }
 }
 

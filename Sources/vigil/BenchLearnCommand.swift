@@ -57,6 +57,8 @@ enum BenchLearnCommand {
         print(String(format: "decode (packet engine): %.2f s, %.0f observations/s", Double(decodeNs) / 1e9, decodeRate))
         print(String(format: "learn  (12 models):     %.2f s, %.0f observations/s  (%.2fx the decoder's rate)", Double(learnNs) / 1e9, learnRate, learnRate / decodeRate))
         print(String(format: "state: snapshot %d bytes, %.0f bytes per device (JSON; target 16 KiB)", snapshot.count, Double(snapshot.count) / Double(devices)))
+        let parts = try learner.stateBytes().sorted { $0.1 > $1.1 }.map { "\($0.0) \($0.1 / devices)" }
+        print("state per device by part (bytes): " + parts.joined(separator: ", "))
         print(String(format: "breaches %d (%d scoring 50+); wall %.1f s including traffic generation", breaches.count, learner.context.breachesAtOrAbove50,
                      Double(DispatchTime.now().uptimeNanoseconds - wall) / 1e9))
         return 0

@@ -10,7 +10,43 @@ import VigilCore
 public final class BeaconModel: LearningModel {
     public let name = "beacon"
     public let summary = "regular callbacks from one host to one destination (periodic intervals, similar sizes)"
-    static let ring = 64
+    static let ring = 48
+    /// A pair is tracked (with a ring of its recent connections) once a count-min sketch over
+    /// all pairs has seen it six times; the sketch halves every day, so slow beacons still
+    /// qualify while one-off contacts cost nothing per pair.
+    struct Screen: Codable {
+        static let width = 8192, rows = 4
+        var counts = [UInt16](repeating: 0, count: Screen.width * Screen.rows)
+        mutating func add(_ h: UInt64) -> UInt16 {
+            var m = UInt16.max
+            var idx: [Int] = []
+            for r in 0..<Screen.rows {
+                let i = r * Screen.width + Int(Stats.mix(h &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15) % UInt64(Screen.width))
+                idx.append(i)
+                m = min(m, counts[i])
+            }
+            let v = m == .max ? m : m + 1
+            for i in idx where counts[i] < v { counts[i] = v }   // conservative update
+            return v
+        }
+        mutating func halve() { for i in counts.indices { counts[i] >>= 1 } }
+        private enum CodingKeys: String, CodingKey { case c }
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = try decoder.container(keyedBy: CodingKeys.self).decode(Data.self, forKey: .c)
+            guard d.count == Screen.width * Screen.rows * 2 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "beacon screen has the wrong size"))
+            }
+            counts = stride(from: 0, to: d.count, by: 2).map { UInt16(d[d.startIndex + $0]) | UInt16(d[d.startIndex + $0 + 1]) << 8 }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var d = Data(capacity: counts.count * 2)
+            for v in counts { d.append(UInt8(v & 0xFF)); d.append(UInt8(v >> 8)) }
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(d, forKey: .c)
+        }
+    }
+    struct PairKey: Hashable, Codable, Sendable { var orig: IPAddress; var resp: IPAddress }
     struct Pair: Codable {
         var device: IPAddress
         var orig: IPAddress
@@ -20,26 +56,35 @@ public final class BeaconModel: LearningModel {
         var count = 0
         var first: Timestamp
         var last: Timestamp
-        var starts: [Double] = []
-        var sizes: [Double] = []
+        @PackedDoubles var starts: [Double] = []
+        @PackedDoubles var sizes: [Double] = []
         var judgedAt = 0
         /// Evidence from earlier, non-overlapping windows of `ring` events: a beacon that stays
         /// regular for days adds up; a burst of regular retries does not.
         var pastBits = 0.0
         var ports: [UInt16] = []
     }
-    var pairs: BoundedTable<String, Pair>
+    var pairs: BoundedTable<PairKey, Pair>
+    var screen = Screen()
     let baseline: Duration
 
     public init(_ c: LearnConfiguration) { pairs = BoundedTable(capacity: c.maxPairs); baseline = c.baseline }
+
+    public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
+        guard hour % 24 == 23 else { return }
+        screen.halve()
+        let now = ctx.now
+        pairs.removeAll { _, p in now - p.last > .seconds(3 * 86_400) }
+    }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
         let r = f.record
         let orig = r.id.origHost, resp = r.id.respHost
         // Refused and unanswered attempts are scanning's business, not callbacks.
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
+        let key = PairKey(orig: orig, resp: resp)
+        if pairs[key] == nil, screen.add(Stats.hash(orig, resp.low ^ resp.high)) < 6 { return }
         let label = ctx.name(of: resp).map { "\($0) (\(resp))" } ?? resp.description
-        let key = "\(orig)>\(resp)"
         let t = r.ts.seconds
         let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
         let due = pairs.update(key, at: r.ts, make: {
@@ -58,9 +103,10 @@ public final class BeaconModel: LearningModel {
     }
 
     public func finish(_ ctx: LearnContext) {
-        var keys: [String] = []
+        var keys: [PairKey] = []
         pairs.forEach { k, p in if p.count >= 12, p.judgedAt != p.count { keys.append(k) } }
-        for k in keys.sorted() { judge(k, ctx) }
+        keys.sort { ($0.orig, $0.resp) < ($1.orig, $1.resp) }
+        for k in keys { judge(k, ctx) }
     }
 
     /// Regularity of a pair's connections, as surprisal bits against unstructured traffic.
@@ -108,7 +154,7 @@ public final class BeaconModel: LearningModel {
         return Regularity(bits: bits, period: q2, mad: mad, sizeMedian: sm, coverage: coverage, events: events.count)
     }
 
-    func judge(_ key: String, _ ctx: LearnContext) {
+    func judge(_ key: PairKey, _ ctx: LearnContext) {
         guard var p = pairs[key] else { return }
         p.judgedAt = p.count
         pairs.modify(key) { $0.judgedAt = p.count }
@@ -131,7 +177,7 @@ public final class BeaconModel: LearningModel {
         // heartbeats that belong to it; it is judged once the learning period is over.
         guard x > 6, !ctx.isLearning else { ctx.pass(name, surprisal: min(x, 6)); return }
         let span = p.last - p.first
-        ctx.judge(name, surprisal: x, device: p.device, subject: key, at: p.last, needsHistory: false) {
+        ctx.judge(name, surprisal: x, device: p.device, subject: "\(key.orig)>\(key.resp)", at: p.last, needsHistory: false) {
             let peer = p.device == p.orig ? p.label : p.orig.description
             let dir = p.device == p.orig ? "to \(p.label)" : "from \(p.orig) to \(p.label)"
             let ports = p.ports.map(String.init).joined(separator: ",")
@@ -153,6 +199,9 @@ public final class BeaconModel: LearningModel {
         return String(format: "%.1f days", s / 86_400)
     }
 
-    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(pairs) }
-    public func decodeState(_ d: JSONDecoder, _ data: Data) throws { pairs = try d.decode(BoundedTable<String, Pair>.self, from: data) }
+    struct Saved: Codable { var pairs: BoundedTable<PairKey, Pair>; var screen: Screen }
+    public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(Saved(pairs: pairs, screen: screen)) }
+    public func decodeState(_ d: JSONDecoder, _ data: Data) throws {
+        let v = try d.decode(Saved.self, from: data); pairs = v.pairs; screen = v.screen
+    }
 }

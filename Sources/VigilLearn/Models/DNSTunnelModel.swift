@@ -42,11 +42,11 @@ public final class DNSTunnelModel: LearningModel {
         let textual = r.qtype == 16 || r.qtype == 10 || r.qtype == 0xFF
         let key = "\(device)|\(zone)"
         let alarm = s.zones.update(key, at: r.ts, make: { Zone(device: device, zone: zone, first: r.ts, last: r.ts) }) { z -> Bool in
-            z.names.insert(hash: Stats.hash(q.lowercased()))
+            let grew = z.names.insert(hash: Stats.hash(q.lowercased()))
             z.queries += 1; z.lengthSum += len; z.entropySum += ent
             if textual { z.textual += 1 }
             z.last = max(z.last, r.ts)
-            if z.names.estimate >= z.nextAlarm { z.nextAlarm *= 4; return true }
+            if grew, z.names.estimate >= z.nextAlarm { z.nextAlarm *= 4; return true }
             return false
         }
         if alarm { judge(key, ctx, final: false) }
@@ -56,6 +56,8 @@ public final class DNSTunnelModel: LearningModel {
         var keys: [String] = []
         s.zones.forEach { k, z in if z.queries > 0 { keys.append(k) } }
         for k in keys { judge(k, ctx, final: true) }
+        // Per-zone state lives for one hour; what carries over is the network's distribution.
+        s.zones.removeAll { _, _ in true }
     }
 
     func judge(_ key: String, _ ctx: LearnContext, final: Bool) {

@@ -14,9 +14,9 @@ public final class DeviceOutlierModel: LearningModel {
         var conns = 0.0, out = 0.0, inb = 0.0, failed = 0.0, dns = 0.0
         var peers = HyperLogLog(p: 4)
         var ports = HyperLogLog(p: 4)
-        var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
+        @PackedMoments var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
         /// The same features by hour of day, used once that hour has been seen a few times.
-        var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
+        @PackedMoments var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
         var hours = 0
     }
     var devices: BoundedTable<IPAddress, Device>

@@ -46,17 +46,20 @@ public final class ScanModel: LearningModel {
                 if let c = close { w.normal.add(log1p(max(c.hosts.estimate, c.ports.estimate) * c.failed / max(1, c.attempts)), cap: 200) }
             }
             w.attempts += 1
+            var grew = false
             // Echo requests probe whether a host is there, answered or not.
             let echo = f.proto == .icmp && (f.record.id.origPort == 8 || f.record.id.origPort == 128)
             if f.failed || echo {
                 w.failed += 1
-                w.hosts.insert(hash: Stats.hash(inbound ? f.record.id.origHost : f.peer))
-                w.ports.insert(hash: UInt64(f.respPort) | UInt64(f.proto.rawValue) << 16)
+                let a = w.hosts.insert(hash: Stats.hash(inbound ? f.record.id.origHost : f.peer))
+                let b = w.ports.insert(hash: UInt64(f.respPort) | UInt64(f.proto.rawValue) << 16)
+                grew = a || b
                 if w.first == .zero { w.first = f.ts }
                 w.last = max(w.last, f.ts)
                 if inbound, w.sources.count < 5, !w.sources.contains(f.record.id.origHost.description) { w.sources.append(f.record.id.origHost.description) }
                 if !inbound, w.targets.count < 5, !w.targets.contains(f.peer.description) { w.targets.append(f.peer.description) }
             }
+            guard grew else { return false }
             let fan = max(w.hosts.estimate, w.ports.estimate)
             if fan >= w.nextAlarm { w.nextAlarm *= 4; return true }
             return false
