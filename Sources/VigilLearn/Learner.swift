@@ -165,7 +165,12 @@ public final class Learner {
             if p.mac == nil { p.mac = oLocal ? r.origMAC : r.respMAC }
         }
         if bothLocal {
-            // The responder is a device too; it served this connection.
+            // The responder is a device too; it served this connection. Internal servers are
+            // endpoints as well, so a resolver every device polls is known to be common.
+            let h = Stats.hash(device)
+            context.endpoints.update(s.description, at: t, make: { EndpointProfile(at: t) }) { e in
+                e.lastSeen = max(e.lastSeen, t); e.conns += 1; e.add(device: h)
+            }
             if accepted {
                 touchDevice(s, at: t)
                 context.devices.modify(s) { p in

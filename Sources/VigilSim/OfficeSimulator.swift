@@ -29,6 +29,12 @@ public struct AttackLabel: Codable, Sendable, Hashable {
     public var startSeconds: Double
     public var endSeconds: Double
     public var summary: String
+
+    public init(attack: String, device: String, peers: [String], start: String, end: String,
+                startSeconds: Double, endSeconds: Double, summary: String) {
+        self.attack = attack; self.device = device; self.peers = peers; self.start = start; self.end = end
+        self.startSeconds = startSeconds; self.endSeconds = endSeconds; self.summary = summary
+    }
 }
 
 /// An office network's traffic with the rhythms of a working week — workstations busy 8-18 on
@@ -326,6 +332,12 @@ public final class OfficeSimulator: FrameSink {
     }
 
     // MARK: - Attacks
+
+    /// Workstation addresses, for placing a foreign capture onto baseline devices.
+    public var workstationAddresses: [IPAddress] { workstations.map { devices[$0].ip } }
+
+    /// 10:00 on the day attacks are staged.
+    public var attackWindowStart: Timestamp { configuration.start + .seconds(Int64(attackDay) * 86_400 + 10 * 3600) }
 
     /// The last weekday of the run (attacks happen in working hours there).
     private var attackDay: Int {

@@ -89,7 +89,7 @@ public final class BeaconModel: LearningModel {
         let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
         let due = pairs.update(key, at: r.ts, make: {
             Pair(device: f.device, orig: orig, resp: resp, label: label,
-                 endpointKey: f.deviceIsOrig && !f.isInternal ? f.peerKey : nil, first: r.ts, last: r.ts)
+                 endpointKey: f.deviceIsOrig ? (f.isInternal ? f.peer.description : f.peerKey) : nil, first: r.ts, last: r.ts)
         }) { p -> Bool in
             p.count += 1
             p.label = label
