@@ -49,6 +49,27 @@ public struct HyperLogLog: Hashable, Sendable, Codable {
     }
 }
 
+/// "How many distinct": exact up to 24 items (small fan-outs matter most), a HyperLogLog beyond.
+public struct DistinctCounter: Hashable, Sendable, Codable {
+    var exact: [UInt64] = []
+    var hll: HyperLogLog?
+    public init() {}
+    /// Returns true when the count may have grown.
+    @discardableResult
+    public mutating func insert(hash h: UInt64) -> Bool {
+        if var x = hll { let grew = x.insert(hash: h); hll = x; return grew }
+        if exact.contains(h) { return false }
+        if exact.count < 24 { exact.append(h); return true }
+        var x = HyperLogLog(p: 6)
+        for e in exact { x.insert(hash: e) }
+        x.insert(hash: h)
+        hll = x
+        exact = []
+        return true
+    }
+    public var estimate: Double { hll.map { max(24, $0.estimate) } ?? Double(exact.count) }
+}
+
 /// Exponentially decayed mean and variance of a value, decaying in observation time with a
 /// half-life, so that what is new today is normal next week.
 public struct DecayedMoments: Hashable, Sendable, Codable {
