@@ -29,7 +29,7 @@ public struct ConnFacts: Sendable {
     public let peerKey: String
 
     init(record r: ConnRecord, device: IPAddress, peer: IPAddress, deviceIsOrig: Bool, isInternal: Bool,
-         peerName: String?, utcOffsetHours: Int) {
+         peerName: String?, peerZone: String?, utcOffsetHours: Int) {
         self.record = r; self.device = device; self.peer = peer; self.deviceIsOrig = deviceIsOrig
         self.isInternal = isInternal; self.peerIsLocal = isInternal
         let state = r.connState ?? ""
@@ -43,7 +43,7 @@ public struct ConnFacts: Sendable {
         sentBytes = deviceIsOrig ? ob : rb
         receivedBytes = deviceIsOrig ? rb : ob
         self.peerName = peerName
-        peerKey = peerName.flatMap(Domains.zone) ?? peer.description
+        peerKey = peerZone ?? peer.description
         hourOfWeek = LearnClock.hourOfWeek(r.ts, offsetHours: utcOffsetHours)
     }
 }

@@ -19,6 +19,13 @@ public struct BreachDraft: Sendable {
     }
 }
 
+/// A name seen for an address (DNS answer, SNI, HTTP Host) and its zone, computed once.
+public struct PeerName: Codable, Sendable {
+    public var name: String
+    public var zone: String
+    init(_ n: String) { name = n; zone = Domains.zone(n) ?? n }
+}
+
 /// The state every model shares — devices, external endpoints, names, peer groups, the clock,
 /// the calibrators — and the one way a model reports: `judge`.
 public final class LearnContext {
@@ -28,7 +35,9 @@ public final class LearnContext {
     public internal(set) var started: Timestamp?
     public internal(set) var devices: BoundedTable<IPAddress, DeviceProfile>
     public internal(set) var endpoints: BoundedTable<String, EndpointProfile>
-    var names: BoundedTable<IPAddress, String>
+    var names: BoundedTable<IPAddress, PeerName>
+    /// The zone of the DNS query being shown to the models (computed once per record).
+    public internal(set) var queryZone: String?
     public internal(set) var groups = PeerGroups()
     var calibrators: [String: Calibrator] = [:]
     public internal(set) var tests: [String: Int] = [:]
@@ -78,7 +87,7 @@ public final class LearnContext {
         return p.age(at: now) >= configuration.baseline
     }
 
-    public func name(of ip: IPAddress) -> String? { names[ip] }
+    public func name(of ip: IPAddress) -> String? { names[ip]?.name }
 
     public func deviceName(_ ip: IPAddress) -> String? { devices[ip]?.name }
 
@@ -148,7 +157,7 @@ extension LearnContext {
         var started: Timestamp?
         var devices: BoundedTable<IPAddress, DeviceProfile>
         var endpoints: BoundedTable<String, EndpointProfile>
-        var names: BoundedTable<IPAddress, String>
+        var names: BoundedTable<IPAddress, PeerName>
         var groups: PeerGroups
         var calibrators: [String: Calibrator]
         var tests: [String: Int]

@@ -76,16 +76,20 @@ public final class Learner {
         switch o {
         case .conn(let r): conn(r)
         case .dns(let r):
-            for a in r.answers { if let ip = IPAddress(a), let q = r.query { context.names.update(ip, at: r.ts, make: { q }) { $0 = q } } }
+            if let q = r.query, !r.answers.isEmpty {
+                let entry = PeerName(q)
+                for a in r.answers { if let ip = IPAddress(a) { context.names.update(ip, at: r.ts, make: { entry }) { $0 = entry } } }
+            }
             guard isLocal(r.id.origHost, flag: nil) else { return }
             touchDevice(r.id.origHost, at: r.ts)
+            context.queryZone = r.query.flatMap(Domains.zone)
             for m in models { m.dns(r, device: r.id.origHost, context) }
         case .tls(let r):
-            if let sni = r.serverName, !sni.isEmpty { context.names.update(r.id.respHost, at: r.ts, make: { sni }) { $0 = sni } }
+            if let sni = r.serverName, !sni.isEmpty { context.names.update(r.id.respHost, at: r.ts, make: { PeerName(sni) }) { if $0.name != sni { $0 = PeerName(sni) } } }
         case .http(let r):
             if let h = r.host, !h.isEmpty, IPAddress(h) == nil {
                 let host = String(h.split(separator: ":").first ?? Substring(h))
-                context.names.update(r.id.respHost, at: r.ts, make: { host }) { $0 = host }
+                context.names.update(r.id.respHost, at: r.ts, make: { PeerName(host) }) { if $0.name != host { $0 = PeerName(host) } }
             }
         case .ssh:
             break
@@ -128,15 +132,18 @@ public final class Learner {
         }
     }
 
-    func touchDevice(_ ip: IPAddress, at t: Timestamp) {
+    func touchDevice(_ ip: IPAddress, at t: Timestamp, _ also: (inout DeviceProfile) -> Void = { _ in }) {
         let day = context.day
-        if context.activeToday.count < configuration.maxDevices { context.activeToday.insert(ip) }
         let hourOfDay = Int(((t.nanoseconds / 1_000_000_000 + Int64(configuration.utcOffsetHours) * 3600).quotientFloor(3600)) % 24)
-        context.devices.update(ip, at: t, make: { DeviceProfile(at: t) }) { p in
+        let firstToday = context.devices.update(ip, at: t, make: { DeviceProfile(at: t) }) { p -> Bool in
             p.lastSeen = max(p.lastSeen, t)
             p.activeHourMask |= 1 << UInt32((hourOfDay + 24) % 24)
-            if p.lastActiveDay != day { p.lastActiveDay = day; p.activeDays += 1 }
+            also(&p)
+            guard p.lastActiveDay != day else { return false }
+            p.lastActiveDay = day; p.activeDays += 1
+            return true
         }
+        if firstToday || context.activeToday.isEmpty, context.activeToday.count < configuration.maxDevices { context.activeToday.insert(ip) }
     }
 
     func conn(_ r: ConnRecord) {
@@ -148,11 +155,10 @@ public final class Learner {
         let bothLocal = oLocal && sLocal
         let name = context.names[peer]
         let f = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
-                          peerName: name, utcOffsetHours: configuration.utcOffsetHours)
+                          peerName: name?.name, peerZone: name?.zone, utcOffsetHours: configuration.utcOffsetHours)
         let accepted = !f.failed
-        if oLocal || accepted { touchDevice(device, at: r.ts) }
         let t = r.ts
-        context.devices.modify(device) { p in
+        let count = { (p: inout DeviceProfile) in
             if oLocal {
                 p.connsOut += 1
                 p.clientServices.insert(UInt64(r.id.proto.rawValue) << 16 | UInt64(r.id.respPort))
@@ -164,6 +170,7 @@ public final class Learner {
             p.bytesIn += f.receivedBytes
             if p.mac == nil { p.mac = oLocal ? r.origMAC : r.respMAC }
         }
+        if oLocal || accepted { touchDevice(device, at: t, count) } else { context.devices.modify(device, count) }
         if bothLocal {
             // The responder is a device too; it served this connection. Internal servers are
             // endpoints as well, so a resolver every device polls is known to be common.

@@ -220,6 +220,13 @@ public enum Stats {
         return mix(h)
     }
 
+    /// The same as `hash(s.lowercased())` for ASCII, without making the lower-cased copy.
+    public static func hashFolded(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b >= 65 && b <= 90 ? b | 0x20 : b)) &* 0x100_0000_01B3 }
+        return mix(h)
+    }
+
     public static func hash(_ ip: IPAddress, _ salt: UInt64 = 0) -> UInt64 {
         mix(ip.high &* 0x9E37_79B9_7F4A_7C15 ^ mix(ip.low ^ salt))
     }

@@ -84,15 +84,13 @@ public final class BeaconModel: LearningModel {
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
         let key = PairKey(orig: orig, resp: resp)
         if pairs[key] == nil, screen.add(Stats.hash(orig, resp.low ^ resp.high)) < 6 { return }
-        let label = ctx.name(of: resp).map { "\($0) (\(resp))" } ?? resp.description
         let t = r.ts.seconds
         let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
         let due = pairs.update(key, at: r.ts, make: {
-            Pair(device: f.device, orig: orig, resp: resp, label: label,
+            Pair(device: f.device, orig: orig, resp: resp, label: "",
                  endpointKey: f.deviceIsOrig ? (f.isInternal ? f.peer.description : f.peerKey) : nil, first: r.ts, last: r.ts)
         }) { p -> Bool in
             p.count += 1
-            p.label = label
             p.first = min(p.first, r.ts); p.last = max(p.last, r.ts)
             p.starts.append(t); p.sizes.append(size)
             if p.starts.count > BeaconModel.ring { p.starts.removeFirst(); p.sizes.removeFirst() }
@@ -156,6 +154,7 @@ public final class BeaconModel: LearningModel {
 
     func judge(_ key: PairKey, _ ctx: LearnContext) {
         guard var p = pairs[key] else { return }
+        p.label = ctx.name(of: p.resp).map { "\($0) (\(p.resp))" } ?? p.resp.description
         p.judgedAt = p.count
         pairs.modify(key) { $0.judgedAt = p.count }
         guard let reg = BeaconModel.regularity(p) else { return }

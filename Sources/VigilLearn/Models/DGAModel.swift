@@ -28,7 +28,7 @@ public final class DGAModel: LearningModel {
     }
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        guard let q = r.query, let zone = Domains.zone(q), !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
+        guard let q = r.query, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
         let label = zone.split(separator: ".").first.map(String.init) ?? zone
         let len = Double(label.utf8.count), ent = Stats.entropy(Substring(label).utf8)
         let digits = Double(label.utf8.filter { $0 >= 48 && $0 <= 57 }.count) / max(1, len)

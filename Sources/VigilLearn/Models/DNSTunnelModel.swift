@@ -35,14 +35,14 @@ public final class DNSTunnelModel: LearningModel {
     }
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        guard let q = r.query, let zone = Domains.zone(q), !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
+        guard let q = r.query, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
         let sub = Domains.subdomain(q, zone: zone)
         let len = Double(sub.utf8.count)
         let ent = sub.isEmpty ? 0 : Stats.entropy(sub.utf8)
         let textual = r.qtype == 16 || r.qtype == 10 || r.qtype == 0xFF
         let key = "\(device)|\(zone)"
         let alarm = s.zones.update(key, at: r.ts, make: { Zone(device: device, zone: zone, first: r.ts, last: r.ts) }) { z -> Bool in
-            let grew = z.names.insert(hash: Stats.hash(q.lowercased()))
+            let grew = z.names.insert(hash: Stats.hashFolded(q))
             z.queries += 1; z.lengthSum += len; z.entropySum += ent
             if textual { z.textual += 1 }
             z.last = max(z.last, r.ts)

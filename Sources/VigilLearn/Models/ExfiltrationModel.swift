@@ -32,7 +32,7 @@ public final class ExfiltrationModel: LearningModel {
         }) { d -> (CompactMoments, Double, Bool) in
             let m = d.upload
             if d.hour != hour { d.hour = hour; d.sums = [:]; d.peers = [:] }
-            if d.sums.count < 32 || d.sums[key] != nil { d.sums[key, default: 0] += f.sentBytes; d.peers[key] = f.peer.description }
+            if let v = d.sums[key] { d.sums[key] = v + f.sentBytes } else if d.sums.count < 32 { d.sums[key] = f.sentBytes; d.peers[key] = f.peer.description }
             d.upload.add(log1p(f.sentBytes), cap: 500)
             let total = d.sums[key] ?? f.sentBytes
             let habitual = d.bulkTargets.contains(kh)

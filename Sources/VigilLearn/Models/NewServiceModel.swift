@@ -20,28 +20,30 @@ public final class NewServiceModel: LearningModel {
         s = State(devices: BoundedTable(capacity: c.maxDevices), usage: BoundedTable(capacity: 50_000))
     }
 
-    static func serviceKey(_ f: ConnFacts) -> (key: String, label: String)? {
-        let port = f.respPort
-        let svc = f.record.service.first
-        if f.proto == .icmp { return nil }
-        if port >= 49152 && svc == nil { return nil }  // dynamic ports are not a service
-        let key = "\(f.proto)/\(port)"
-        return (key, svc.map { "\($0) (\(key))" } ?? key)
+    /// Whether the connection is a service use worth learning: not ICMP, not a dynamic port
+    /// without a recognised protocol.
+    static func isService(_ f: ConnFacts) -> Bool {
+        f.proto != .icmp && (f.respPort < 49152 || !f.record.service.isEmpty)
+    }
+
+    static func names(_ f: ConnFacts, asServer: Bool) -> (key: String, label: String) {
+        let key = "\(f.proto)/\(f.respPort)"
+        return (asServer ? "serve:" + key : key, f.record.service.first.map { "\($0) (\(key))" } ?? key)
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        guard !f.failed, let (key, label) = NewServiceModel.serviceKey(f) else { return }
+        guard !f.failed, NewServiceModel.isService(f) else { return }
         let asServer = !f.deviceIsOrig
         let device = f.device
         // An internal connection is also a client use by the originator (device) and a served
         // service for the responder; the responder side is judged from its own profile.
-        judgeUse(device: device, other: f.peer, key: asServer ? "serve:" + key : key, label: label, asServer: asServer, f: f, ctx)
-        if f.isInternal { judgeUse(device: f.peer, other: device, key: "serve:" + key, label: label, asServer: true, f: f, ctx) }
+        judgeUse(device: device, other: f.peer, asServer: asServer, f: f, ctx)
+        if f.isInternal { judgeUse(device: f.peer, other: device, asServer: true, f: f, ctx) }
     }
 
-    func judgeUse(device: IPAddress, other: IPAddress, key: String, label: String, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
+    func judgeUse(device: IPAddress, other: IPAddress, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
         guard let profile = ctx.devices[device] else { return }
-        let k = UInt64(Stats.hash(key))
+        let k = Stats.mix(UInt64(f.proto.rawValue) << 17 | UInt64(f.respPort) << 1 | (asServer ? 1 : 0))
         // Use the device's own sets as memory of what it used; the profile keeps them bounded.
         let known = seen(device, k)
         let group = profile.group
@@ -54,6 +56,7 @@ public final class NewServiceModel: LearningModel {
         // A device's first few connections say nothing about what is new for it.
         guard !known, before.trials >= 20 else { if !known { remember(device, k, at: f.ts) }; return }
         remember(device, k, at: f.ts)
+        let (key, label) = NewServiceModel.names(f, asServer: asServer)
         let groupCounts = s.usage.update(key, at: f.ts, make: { [:] }) { u -> [Int: Int] in
             let b = u
             u[group, default: 0] += 1
