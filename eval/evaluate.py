@@ -40,9 +40,13 @@ def first_breach(r, models, pred=lambda b: True):
     bs.sort(key=lambda b: (-b["score"], -b["surprisal"]))
     return bs
 
+def alerted(b):
+    # when the breach first scored 50+ (the moment an analyst would have been told)
+    return secs(b.get("alertedAt") or b["time"])
+
 def ttd(r, b):
-    # time to detection: from the first observation of the input to the breach's own time
-    return f'{secs(b["first"]) - secs(r["summary"]["first"]):.0f} s in, ' if False else f'{max(0, secs(b["time"]) - secs(r["summary"]["first"])):.0f} s'
+    # time to detection: from the first observation of the input to the first alert
+    return f'{max(0, alerted(b) - secs(r["summary"]["first"])):.0f} s'
 
 if not os.path.isdir(D):
     print(f"{D} is absent; dataset rows skipped", file=sys.stderr)
@@ -147,10 +151,10 @@ if os.path.isdir(f"{D}/lateral_movement"):
             row("lateral movement", rel, "no IPv4", "no private IPv4 addresses to place"); continue
         s0, e0 = labels[0]["startSeconds"], labels[0]["endSeconds"]
         hits = [b for b in r["breaches"] if b["device"] in placed and b["score"] >= 50 and s0 - 60 <= secs(b["time"]) <= max(e0, s0 + 3600)]
-        hits.sort(key=lambda b: secs(b["time"]))
+        hits.sort(key=alerted)
         lm_total += 1; lm_found += bool(hits)
         row("lateral movement", rel, bool(hits), ", ".join(sorted({b["model"] for b in hits})) or f"{len([b for b in r['breaches'] if b['device'] in placed])} breaches below 50 on placed devices",
-            f'{secs(hits[0]["time"]) - s0:.0f} s' if hits else "", max(b["score"] for b in hits) if hits else "")
+            f'{alerted(hits[0]) - s0:.0f} s' if hits else "", max(b["score"] for b in hits) if hits else "")
     row("lateral movement: all captures", f"{lm_total} captures", f"{lm_found}/{lm_total}", "")
 
 # Simulated weeks: clean ones for the false-alarm rate, one with every attack.
@@ -183,11 +187,11 @@ expect = {"beacon": {"beacon"}, "exfiltration": {"exfiltration", "volume"}, "sca
 for l in labels:
     bs = [b for b in r["breaches"] if b["device"] == l["device"] and b["model"] in expect[l["attack"]]
           and secs(b["time"]) >= l["startSeconds"] - 1 and secs(b["first"]) <= l["endSeconds"] + 3600]
-    bs.sort(key=lambda b: secs(b["time"]))
     best = max(bs, key=lambda b: b["score"]) if bs else None
-    firsthit = next((b for b in bs if b["score"] >= 50), None)
+    hits = sorted((b for b in bs if b["score"] >= 50), key=alerted)
+    firsthit = hits[0] if hits else None
     row(l["attack"], "simulated week + attacks", bool(firsthit), best["reason"][:90] if best else "not found",
-        f'{secs(firsthit["time"]) - l["startSeconds"]:.0f} s' if firsthit else "", best["score"] if best else "")
+        f'{alerted(firsthit) - l["startSeconds"]:.0f} s' if firsthit else "", best["score"] if best else "")
 other = [b for b in r["breaches"] if b["score"] >= 50 and not any(b["device"] == l["device"] for l in labels)]
 row("none (same week, other devices)", "simulated week + attacks", f"{len(other)} breaches >= 50", ", ".join(sorted({b['model'] for b in other})) or "-")
 

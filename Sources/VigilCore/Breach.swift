@@ -26,15 +26,17 @@ public struct Breach: Hashable, Sendable, Codable {
     public var techniques: [String]
     public var facts: [String: Double]
     public var scope: BreachScope
+    /// When the breach first scored 50 or more (it may have been reported lower, then grown).
+    public var alertedAt: Timestamp?
 
     public init(id: String, model: String, device: String, deviceName: String? = nil, time: Timestamp,
                 first: Timestamp, last: Timestamp, score: Double, surprisal: Double, reason: String,
                 endpoints: [String] = [], peers: [String] = [], techniques: [String] = [],
-                facts: [String: Double] = [:], scope: BreachScope = BreachScope()) {
+                facts: [String: Double] = [:], scope: BreachScope = BreachScope(), alertedAt: Timestamp? = nil) {
         self.id = id; self.model = model; self.device = device; self.deviceName = deviceName; self.time = time
         self.first = first; self.last = last; self.score = score; self.surprisal = surprisal; self.reason = reason
         self.endpoints = endpoints; self.peers = peers; self.techniques = techniques; self.facts = facts
-        self.scope = scope
+        self.scope = scope; self.alertedAt = alertedAt
     }
 }
 

@@ -36,13 +36,14 @@ public struct AnalysisReport: Sendable, Codable {
         public var techniques: [String]
         public var facts: [String: Double]
         public var scope: BreachScope
+        public var alertedAt: String?
 
         public init(_ b: Breach) {
             id = b.id; model = b.model; device = b.device; deviceName = b.deviceName
             time = b.time.iso8601; first = b.first.iso8601; last = b.last.iso8601
             score = (b.score * 10).rounded() / 10; surprisal = (b.surprisal * 100).rounded() / 100
             reason = b.reason; endpoints = b.endpoints; peers = b.peers; techniques = b.techniques
-            facts = b.facts; scope = b.scope
+            facts = b.facts; scope = b.scope; alertedAt = b.alertedAt?.iso8601
         }
     }
     public struct Summary: Sendable, Codable {

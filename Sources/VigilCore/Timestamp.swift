@@ -18,6 +18,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static let zero = Timestamp(nanoseconds: 0)
 
+    /// Encoded as one integer of nanoseconds; the older `{"nanoseconds": n}` form still reads.
+    public init(from decoder: any Decoder) throws {
+        if let v = try? decoder.singleValueContainer().decode(Int64.self) { nanoseconds = v; return }
+        nanoseconds = try decoder.container(keyedBy: LegacyKeys.self).decode(Int64.self, forKey: .nanoseconds)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(nanoseconds)
+    }
+    enum LegacyKeys: String, CodingKey { case nanoseconds }
+
     @inlinable public var seconds: Double { Double(nanoseconds) / 1e9 }
 
     @inlinable public static func < (a: Timestamp, b: Timestamp) -> Bool { a.nanoseconds < b.nanoseconds }
@@ -66,6 +77,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 public struct Duration: Hashable, Comparable, Sendable, Codable {
     public var nanoseconds: Int64
     @inlinable public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+    public init(from decoder: any Decoder) throws {
+        if let v = try? decoder.singleValueContainer().decode(Int64.self) { nanoseconds = v; return }
+        nanoseconds = try decoder.container(keyedBy: Timestamp.LegacyKeys.self).decode(Int64.self, forKey: .nanoseconds)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(nanoseconds)
+    }
     @inlinable public static func seconds(_ s: Int64) -> Duration { Duration(nanoseconds: s &* 1_000_000_000) }
     @inlinable public static func milliseconds(_ ms: Int64) -> Duration { Duration(nanoseconds: ms &* 1_000_000) }
     @inlinable public var seconds: Double { Double(nanoseconds) / 1e9 }

@@ -33,12 +33,12 @@ public struct EndpointProfile: Sendable, Codable {
     public var conns = 0.0
     /// Up to eight devices exactly, then a HyperLogLog for "how many devices".
     var exact: [UInt64] = []
-    var hll = HyperLogLog(p: 6)
+    var hll: HyperLogLog?
 
     public init(at t: Timestamp) { firstSeen = t; lastSeen = t }
 
     public var deviceCount: Int {
-        exact.count < 8 ? exact.count : max(8, Int(hll.estimate.rounded()))
+        exact.count < 8 ? exact.count : max(8, Int((hll?.estimate ?? 8).rounded()))
     }
 
     public func hasSeen(device h: UInt64) -> Bool? { exact.count < 8 ? exact.contains(h) : nil }
@@ -46,12 +46,13 @@ public struct EndpointProfile: Sendable, Codable {
     /// Returns true when this device had not been seen with the endpoint (exactly known only
     /// while fewer than eight devices used it).
     @discardableResult mutating func add(device h: UInt64) -> Bool {
-        hll.insert(hash: h)
         if exact.count < 8 {
             if exact.contains(h) { return false }
             exact.append(h)
+            if exact.count == 8 { var x = HyperLogLog(p: 6); for e in exact { x.insert(hash: e) }; hll = x }
             return true
         }
+        hll?.insert(hash: h)
         return false
     }
 }

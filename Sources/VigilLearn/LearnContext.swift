@@ -50,7 +50,7 @@ public final class LearnContext {
     public internal(set) var breachesAtOrAbove50 = 0
     var modelCount = 1
 
-    struct ReportMark: Codable, Sendable { var time: Timestamp; var score: Double; var surprisal: Double; var id: String; var first: Timestamp }
+    struct ReportMark: Codable, Sendable { var time: Timestamp; var score: Double; var surprisal: Double; var id: String; var first: Timestamp; var alertedAt: Timestamp? }
 
     init(configuration c: LearnConfiguration) {
         configuration = c
@@ -126,27 +126,27 @@ public final class LearnContext {
         guard score >= configuration.reportScore || open else { return score }
         // The same subject again within the cooldown is the same breach: it is updated (same
         // id) when the evidence grew, and otherwise only keeps the breach open.
-        var id: String? = nil
-        var first = t
+        var previous: ReportMark? = nil
         if let mark = reported[key], t - mark.time < configuration.cooldown {
             reported.modify(key) { $0.time = max($0.time, t) }
             guard score > mark.score + 0.5 || x > mark.surprisal * 1.25 else { return score }
-            id = mark.id
-            first = mark.first
+            previous = mark
         }
         let d = draft()
         let breachID: String
-        if let id { breachID = id } else { breachSequence += 1; breachID = "B\(breachSequence)" }
-        let best = max(score, reported[key]?.score ?? 0)
-        if id == nil, score >= 50 { breachesAtOrAbove50 += 1 }
-        if let id, let old = reported[key], old.score < 50, best >= 50, old.id == id { breachesAtOrAbove50 += 1 }
-        reported.update(key, at: t, make: { ReportMark(time: t, score: best, surprisal: x, id: breachID, first: first) }) {
-            $0 = ReportMark(time: t, score: best, surprisal: max(x, $0.surprisal), id: breachID, first: first)
-        }
+        if let p = previous { breachID = p.id } else { breachSequence += 1; breachID = "B\(breachSequence)" }
+        let first = previous?.first ?? t
+        let best = max(score, previous?.score ?? 0)
+        // When it first reached 50: the moment an analyst would have been told.
+        let alertedAt = previous?.alertedAt ?? (best >= 50 ? t : nil)
+        if best >= 50, previous?.alertedAt == nil { breachesAtOrAbove50 += 1 }
+        let mark = ReportMark(time: t, score: best, surprisal: max(x, previous?.surprisal ?? 0), id: breachID, first: first, alertedAt: alertedAt)
+        reported.update(key, at: t, make: { mark }) { $0 = mark }
         breaches.append(Breach(
             id: breachID, model: model, device: device.description, deviceName: devices[device]?.name,
             time: t, first: min(d.first, first), last: d.last, score: best, surprisal: x, reason: d.reason,
-            endpoints: d.endpoints, peers: d.peers, techniques: d.techniques, facts: d.facts, scope: d.scope))
+            endpoints: d.endpoints, peers: d.peers, techniques: d.techniques, facts: d.facts, scope: d.scope,
+            alertedAt: alertedAt))
         return score
     }
 }

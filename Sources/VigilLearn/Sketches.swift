@@ -169,6 +169,15 @@ public struct PackedDoubles: Codable, Sendable, Hashable {
     }
 }
 
+/// A `[UInt8]` stored in snapshots as bytes (base64 in JSON) rather than a list of numbers.
+@propertyWrapper
+public struct PackedBytes: Codable, Sendable, Hashable {
+    public var wrappedValue: [UInt8]
+    public init(wrappedValue: [UInt8]) { self.wrappedValue = wrappedValue }
+    public init(from decoder: any Decoder) throws { wrappedValue = [UInt8](try decoder.singleValueContainer().decode(Data.self)) }
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(Data(wrappedValue)) }
+}
+
 /// Numbers shared by the models.
 public enum Stats {
     /// -log2 P(Z >= z) for a standard normal, accurate in the far tail.

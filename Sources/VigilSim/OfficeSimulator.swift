@@ -90,7 +90,8 @@ public final class OfficeSimulator: FrameSink {
         let servers = max(3, n / 10), printers = max(1, n / 20), iot = max(1, n / 10)
         let workstations = n - servers - printers - iot
         func add(_ role: Role, _ i: Int, _ block: UInt32, _ name: String) {
-            let ip = IPAddress(v4: 0x0A14_0000 | block << 8 | UInt32(10 + i))
+            // 10.(20 + role).(i / 240).(10 + i % 240): room for any number of devices per role.
+            let ip = IPAddress(v4: 0x0A00_0000 | (20 + block) << 16 | UInt32(i / 240) << 8 | UInt32(10 + i % 240))
             var personal: [String] = []
             for k in 0..<20 { personal.append("p\(devices.count)-\(k).hobby\(k % 5).example") }
             devices.append(Device(ip: ip, mac: 0x02_10_00_00_00_00 | UInt64(devices.count + 1), name: name, role: role,
@@ -381,12 +382,12 @@ public final class OfficeSimulator: FrameSink {
                 let t0 = start + .seconds(900)
                 for k in 0..<254 {
                     for port: UInt16 in [445, 22, 3389] {
-                        let target = PacketBuilder.Endpoint(mac: gatewayMAC, ip: IPAddress(v4: 0x0A14_0100 | UInt32(k + 1)), port: port)
+                        let target = PacketBuilder.Endpoint(mac: gatewayMAC, ip: IPAddress(v4: 0x0A15_0000 | UInt32(k + 1)), port: port)
                         var conv = TCPConversation(client: endpoint(d), server: target, start: t0 + Duration(nanoseconds: Int64(k * 3 + Int(port % 3)) * 200_000_000), rtt: Duration(nanoseconds: 300_000), vlan: nil, isn: (rng.u32(), rng.u32()))
                         if rng.unit() < 0.5 { conv.reject(self) } else { conv.unanswered(self, retries: 0) }
                     }
                 }
-                label(a, d, ["10.20.1.0/24"], t0, t0 + .seconds(160), "horizontal scan of 254 hosts on 445, 22, 3389")
+                label(a, d, ["10.21.0.0/24"], t0, t0 + .seconds(160), "horizontal scan of 254 hosts on 445, 22, 3389")
             case (.bruteforce, 15):
                 guard let s = devices.indices.first(where: { devices[$0].role == .server }) else { break }
                 let t0 = start + .seconds(300)

@@ -74,7 +74,9 @@ public final class BeaconModel: LearningModel {
         guard hour % 24 == 23 else { return }
         screen.halve()
         let now = ctx.now
-        pairs.removeAll { _, p in now - p.last > .seconds(3 * 86_400) }
+        pairs.removeAll { _, p in
+            now - p.last > .seconds(3 * 86_400) || (p.endpointKey.flatMap { ctx.endpoint($0)?.deviceCount } ?? 0) >= 4
+        }
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
@@ -83,7 +85,11 @@ public final class BeaconModel: LearningModel {
         // Refused and unanswered attempts are scanning's business, not callbacks.
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
         let key = PairKey(orig: orig, resp: resp)
-        if pairs[key] == nil, screen.add(Stats.hash(orig, resp.low ^ resp.high)) < 6 { return }
+        if pairs[key] == nil {
+            if screen.add(Stats.hash(orig, resp.low ^ resp.high)) < 6 { return }
+            // Destinations several devices use are discounted to nothing anyway; not tracked.
+            if f.deviceIsOrig, let e = ctx.endpoint(f.isInternal ? f.peer.description : f.peerKey), e.deviceCount >= 4 { return }
+        }
         let t = r.ts.seconds
         let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
         let due = pairs.update(key, at: r.ts, make: {
@@ -146,9 +152,8 @@ public final class BeaconModel: LearningModel {
         bits *= 0.6 + 0.4 * sizeRegular
         let coverage = span > 0 ? min(1, Double(events.count - 1) * q2 / span) : 1
         bits *= 0.5 + 0.5 * coverage
-        // Regular retries in a burst are a loop, not a callback: evidence counts in full only
-        // when the window spans an hour or more.
-        bits *= max(0.1, min(1, span / 3600))
+        // A short window is weaker evidence of a long-lived callback than an hour of it.
+        bits *= max(0.4, min(1, span / 3600))
         return Regularity(bits: bits, period: q2, mad: mad, sizeMedian: sm, coverage: coverage, events: events.count)
     }
 
@@ -161,6 +166,9 @@ public final class BeaconModel: LearningModel {
         let windowFull = p.count % BeaconModel.ring == 0
         var x = p.pastBits + reg.bits * (windowFull || p.count < BeaconModel.ring ? 1 : Double(p.count % BeaconModel.ring) / Double(BeaconModel.ring))
         if windowFull { pairs.modify(key) { $0.pastBits += reg.bits } }
+        // Regular sessions to a login service are a guessing loop (the brute-force model's
+        // business), not a callback.
+        if p.ports.allSatisfy({ BruteForceModel.authPorts.contains($0) }) { x *= 0.25 }
         var users = 1
         if let ek = p.endpointKey, let e = ctx.endpoint(ek) {
             users = e.deviceCount

@@ -55,8 +55,16 @@ public final class BruteForceModel: LearningModel {
             if p.sessions >= p.nextAlarm { p.nextAlarm *= 2; return true }
             return false
         }
-        if let c = closed { s.normal.add(log1p(c.sessions), cap: 5000) }
+        if let c = closed, c.hour >= hour - 1 { s.normal.add(log1p(c.sessions), cap: 5000) }
         if alarm, let p = s.pairs[key] { judge(p, ctx) }
+    }
+
+    public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
+        // A pair's count lives for its hour; older pairs only feed the learned rate.
+        var old: [Double] = []
+        s.pairs.forEach { _, p in if p.hour < hour { old.append(p.sessions) } }
+        for v in old { s.normal.add(log1p(v), cap: 5000) }
+        s.pairs.removeAll { _, p in p.hour < hour }
     }
 
     func judge(_ p: Pair, _ ctx: LearnContext) {
