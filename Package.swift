@@ -36,7 +36,7 @@ let package = Package(
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"], exclude: ["Golden"]),
         .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
-        .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire"]),
+        .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore"]),
     ],
     swiftLanguageModes: [.v6]

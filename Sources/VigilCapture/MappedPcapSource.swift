@@ -19,6 +19,7 @@ public final class MappedCaptureSource<Parser: CaptureParser>: PacketSource {
     }
 
     public var packets: UInt64 { parser.packets }
+    public var progress: (done: Int64, total: Int64)? { (Int64(parser.position), Int64(file.size)) }
 
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
         do {

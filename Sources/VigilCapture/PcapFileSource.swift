@@ -10,6 +10,12 @@ public protocol PacketSource: AnyObject {
     /// The link type of the first interface (a pcapng file may have more).
     /// The next packet and its link type, valid until the following call; nil at the end.
     func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)?
+    /// Bytes read and total, when the source knows them (a mapped file does; a pipe does not).
+    var progress: (done: Int64, total: Int64)? { get }
+}
+
+extension PacketSource {
+    public var progress: (done: Int64, total: Int64)? { nil }
 }
 
 /// A pcap or pcapng file, plain or gzip-compressed, read by libpcap with nanosecond
@@ -101,6 +107,13 @@ public final class MergedPacketSource {
     private var sources: [PacketSource]
     private var heads: [(UnsafeRawBufferPointer, Timestamp, LinkType)?]
     public private(set) var failures: [VigilError] = []
+
+    /// Bytes read over bytes in all sources that know their size.
+    public var progress: (done: Int64, total: Int64)? {
+        var d: Int64 = 0, t: Int64 = 0
+        for s in sources { if let p = s.progress { d += p.done; t += p.total } }
+        return t > 0 ? (d, t) : nil
+    }
 
     public init(_ sources: [PacketSource]) {
         self.sources = sources

@@ -80,6 +80,11 @@ public final class Learner {
                 let entry = PeerName(q)
                 for a in r.answers { if let ip = IPAddress(a) { context.names.update(ip, at: r.ts, make: { entry }) { $0 = entry } } }
             }
+            // A reverse lookup answered for one of our devices names it (DHCP names win).
+            if r.qtype == 12, let q = r.query, let ip = Learner.reverseAddress(q), context.isLocal(ip),
+               let n = r.answers.first(where: { IPAddress($0) == nil }), !n.isEmpty {
+                context.devices.modify(ip) { p in if p.name == nil { p.name = n.hasSuffix(".") ? String(n.dropLast()) : n } }
+            }
             guard isLocal(r.id.origHost, flag: nil) else { return }
             touchDevice(r.id.origHost, at: r.ts)
             context.queryZone = r.query.flatMap(Domains.zone)
@@ -104,6 +109,15 @@ public final class Learner {
     public func finish() {
         if hour != .min { for m in models { m.hourEnded(hour, context) } }
         for m in models { m.finish(context) }
+    }
+
+    /// "7.0.20.10.in-addr.arpa" -> 10.20.0.7.
+    static func reverseAddress(_ q: String) -> IPAddress? {
+        let lower = q.lowercased()
+        guard lower.hasSuffix(".in-addr.arpa") || lower.hasSuffix(".in-addr.arpa.") else { return nil }
+        let parts = lower.split(separator: ".").prefix(4)
+        guard parts.count == 4 else { return nil }
+        return IPAddress(parts.reversed().joined(separator: "."))
     }
 
     func isLocal(_ ip: IPAddress, flag: Bool?) -> Bool {

@@ -54,18 +54,19 @@ enum AnalyzeCommand {
         var sinkError: Error?
         let started = DispatchTime.now().uptimeNanoseconds
         var inputs = ObservationInputs()
-        inputs.read(args.positional, reader: reader, wire: wire) { o in
+        let where_ = ReadProgress()
+        inputs.read(args.positional, reader: reader, wire: wire, progress: where_) { o in
             learner.observe(o)
             count += 1
             if let store, sinkError == nil { do { try store.consume(o) } catch { sinkError = error } }
             if count & 0x3FFF == 0 {
                 breaches += learner.drainBreaches()
-                if progress { showProgress(count, learner) }
+                if progress { showProgress(count, learner, where_.fraction) }
             }
         }
         learner.finish()
         breaches += learner.drainBreaches()
-        if progress { showProgress(count, learner); err("") }
+        if progress { showProgress(count, learner, where_.fraction.map { _ in 1 }); err("") }
         if let sinkError { throw sinkError }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
@@ -104,8 +105,13 @@ enum AnalyzeCommand {
         return inputs.problems.isEmpty ? 0 : 3
     }
 
-    static func showProgress(_ n: Int, _ l: Learner) {
-        let line = "\r\u{1B}[2K  \(n) observations · up to \(l.context.now.iso8601) · \(l.context.deviceCount) devices · \(l.context.breachesAtOrAbove50) breaches scoring 50+"
+    static func showProgress(_ n: Int, _ l: Learner, _ fraction: Double?) {
+        var bar = ""
+        if let f = fraction {
+            let filled = Int((max(0, min(1, f)) * 30).rounded())
+            bar = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] \(Int((f * 100).rounded()))%"
+        }
+        let line = "\r\u{1B}[2K\(bar)  \(n) observations · up to \(l.context.now.iso8601) · \(l.context.deviceCount) devices · \(l.context.breachesAtOrAbove50) breaches scoring 50+"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

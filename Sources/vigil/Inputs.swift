@@ -4,6 +4,16 @@ import VigilCore
 import VigilWire
 
 /// Reads capture files and Zeek log directories into one stream of observations.
+/// Where a long read stands, for a progress bar (shared with the caller while `read` runs).
+final class ReadProgress {
+    var merged: MergedPacketSource?
+    var zeekFiles = 0, zeekDone = 0
+    var fraction: Double? {
+        if let p = merged?.progress, p.total > 0 { return Double(p.done) / Double(p.total) }
+        return nil
+    }
+}
+
 struct ObservationInputs {
     var problems: [VigilError] = []
     var stats = DecodeStats()
@@ -20,7 +30,7 @@ struct ObservationInputs {
     /// Zeek inputs first (each streamed in time order), then all captures merged in time order.
     /// `extra` lets the caller add sources (a live interface).
     mutating func read(_ paths: [String], reader: CaptureFiles.Reader, wire: WireConfiguration,
-                       extra: [PacketSource] = [], emit: (Observation) -> Void) {
+                       extra: [PacketSource] = [], progress: ReadProgress? = nil, emit: (Observation) -> Void) {
         func note(_ o: Observation) {
             if first == nil { first = o.ts }
             last = o.ts
@@ -48,6 +58,7 @@ struct ObservationInputs {
         guard !captures.isEmpty else { return }
         let engine = PacketEngine(configuration: wire)
         let merged = MergedPacketSource(captures)
+        progress?.merged = merged
         merged.forEach { buf, ts, link in
             engine.process(buf, link: link, at: ts)
             if !engine.output.isEmpty {

@@ -85,6 +85,21 @@ func latest(_ bs: [Breach]) -> [Breach] {
         #expect(throws: VigilError.self) { try l.restore(Data("{\"version\":1,\"context\":".utf8)) }
     }
 
+    @Test func devicesAreNamedFromDHCPAndReverseLookups() {
+        let l = Learner()
+        let dev = IPAddress("10.1.2.3")!, other = IPAddress("10.1.2.4")!
+        let t = Timestamp(seconds: 1_700_000_000)
+        for (i, ip) in [dev, other].enumerated() {
+            let id = ConnectionID(origHost: ip, origPort: 40000, respHost: IPAddress("8.8.8.8")!, respPort: 53, proto: .udp)
+            l.observe(.conn(ConnRecord(ts: t + .seconds(Int64(i)), uid: "C\(i)", id: id, connState: "SF")))
+        }
+        l.observe(.dhcp(DHCPRecord(ts: t + .seconds(5), uids: [], mac: nil, hostName: "laptop-7", assignedAddr: dev, msgTypes: ["ACK"])))
+        let q = ConnectionID(origHost: dev, origPort: 40001, respHost: IPAddress("10.1.0.1")!, respPort: 53, proto: .udp)
+        l.observe(.dns(DNSRecord(ts: t + .seconds(6), uid: "C9", id: q, query: "4.2.1.10.in-addr.arpa", qtype: 12, rcode: 0, answers: ["printer-2.corp.example."])))
+        #expect(l.context.deviceName(dev) == "laptop-7")
+        #expect(l.context.deviceName(other) == "printer-2.corp.example")
+    }
+
     @Test func aFloodOfSpoofedDevicesStaysBounded() {
         var c = LearnConfiguration()
         c.maxDevices = 500

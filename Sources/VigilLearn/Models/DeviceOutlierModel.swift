@@ -40,23 +40,30 @@ public final class DeviceOutlierModel: LearningModel {
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
         let hod = Int(((hour % 24) + 24) % 24)
-        var judged: [(IPAddress, [Double], Device)] = []
+        // Each active device-hour with the moments it is judged against, taken before the update.
+        struct Hour { var ip: IPAddress; var v: [Double]; var ref: [CompactMoments]; var conns, out, inb, peers: Double }
+        var judged: [Hour] = []
         devices.mutateAll { ip, d in
             let v = [log1p(d.conns), log1p(d.out), log1p(d.inb), log1p(d.conns > 0 ? d.peers.estimate : 0),
                      log1p(d.conns > 0 ? d.ports.estimate : 0), d.conns > 0 ? d.failed / d.conns * 4 : 0, log1p(d.dns)]
-            if d.conns > 0 { judged.append((ip, v, d)) }  // judged against what was learned before this hour
+            if d.conns > 0, d.hours >= 24, d.byHour[hod * 7].n >= 2 {
+                let ref = (0..<7).map { i in d.byHour[hod * 7 + i].n >= 2 ? d.byHour[hod * 7 + i] : d.learned[i] }
+                judged.append(Hour(ip: ip, v: v, ref: ref, conns: d.conns, out: d.out, inb: d.inb, peers: d.peers.estimate))
+            }
             for i in v.indices { d.learned[i].add(v[i], cap: 336); d.byHour[hod * 7 + i].add(v[i], cap: 14) }
             d.hours += 1
-            d.conns = 0; d.out = 0; d.inb = 0; d.failed = 0; d.dns = 0
-            d.peers = HyperLogLog(p: 4); d.ports = HyperLogLog(p: 4)
+            if d.conns > 0 || d.dns > 0 {
+                d.conns = 0; d.out = 0; d.inb = 0; d.failed = 0; d.dns = 0
+                d.peers = HyperLogLog(p: 4); d.ports = HyperLogLog(p: 4)
+            }
         }
         let floors = [0.7, 1.2, 1.2, 0.6, 0.6, 0.5, 0.7]
-        for (ip, v, d) in judged where d.hours >= 24 && d.byHour[hod * 7].n >= 2 {
+        for h in judged {
+            let ip = h.ip, v = h.v
             var chi = 0.0
             var moved: [(Int, Double)] = []
             for i in v.indices {
-                let h = d.byHour[hod * 7 + i]
-                let m = h.n >= 2 ? h : d.learned[i]
+                let m = h.ref[i]
                 let z = (v[i] - Double(m.mean)) / max(Double(m.variance).squareRoot(), floors[i])
                 if z > 0 { chi += z * z; moved.append((i, z)) }
             }
@@ -66,9 +73,9 @@ public final class DeviceOutlierModel: LearningModel {
             ctx.judge(name, surprisal: x, device: ip, subject: "hour", at: start + .seconds(3599), needsHistory: true) {
                 let top = moved.prefix(3).map { "\(DeviceOutlierModel.features[$0.0]) \(String(format: "%.1f", $0.1))σ above normal" }
                 return BreachDraft(
-                    reason: "\(ctx.label(ip)) behaved unlike itself in the hour from \(start.iso8601): \(top.joined(separator: ", ")) (\(Int(d.conns)) connections to \(Int(d.peers.estimate.rounded())) peers, \(Bytes.human(d.out)) out, \(Bytes.human(d.inb)) in)",
+                    reason: "\(ctx.label(ip)) behaved unlike itself in the hour from \(start.iso8601): \(top.joined(separator: ", ")) (\(Int(h.conns)) connections to \(Int(h.peers.rounded())) peers, \(Bytes.human(h.out)) out, \(Bytes.human(h.inb)) in)",
                     first: start, last: start + .seconds(3599), techniques: [],
-                    facts: ["chiSquare": chi, "connections": d.conns, "bytesOut": d.out, "bytesIn": d.inb],
+                    facts: ["chiSquare": chi, "connections": h.conns, "bytesOut": h.out, "bytesIn": h.inb],
                     scope: BreachScope(direction: .outbound))
             }
         }

@@ -34,28 +34,31 @@ public final class UnusualTimeModel: LearningModel {
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
         let how = LearnClock.hourOfWeek(start, offsetHours: offset), hod = how % 24
-        var busy: [(IPAddress, Device)] = []
+        // Busy devices with what had been learned for this hour before it is updated.
+        struct Busy { var ip: IPAddress; var conns: Double; var peers: [String]; var wa, ws, da, ds: Double }
+        var busy: [Busy] = []
         devices.mutateAll { ip, d in
             let active = d.conns >= UnusualTimeModel.busy
-            if active { busy.append((ip, d)) }
+            if active {
+                busy.append(Busy(ip: ip, conns: d.conns, peers: d.peers, wa: Double(d.weekActive[how]), ws: Double(d.weekSeen[how]),
+                                 da: Double(d.dayActive[hod]), ds: Double(d.daySeen[hod])))
+            }
             d.weekSeen[how] = d.weekSeen[how] == 255 ? 255 : d.weekSeen[how] + 1
             if active { d.weekActive[how] = d.weekActive[how] == 255 ? 255 : d.weekActive[how] + 1 }
             d.daySeen[hod] &+= 1
             if active { d.dayActive[hod] &+= 1 }
-            d.conns = 0; d.peers = []
+            if d.conns > 0 { d.conns = 0; d.peers = [] }
         }
-        for (ip, d) in busy {
-            let wa = Double(d.weekActive[how]), ws = Double(d.weekSeen[how])
-            let da = Double(d.dayActive[hod]), ds = Double(d.daySeen[hod])
-            // Before the update: what had been learned.
-            let pDay = (da - 1 + 0.5) / (ds - 1 + 1)
-            let p = (wa - 1 + 2 * pDay) / (ws - 1 + 2)
+        for d in busy {
+            let ip = d.ip, wa = d.wa, ws = d.ws, da = d.da, ds = d.ds
+            let pDay = (da + 0.5) / (ds + 1)
+            let p = (wa + 2 * pDay) / (ws + 2)
             let x = -log2(max(p, 1e-6)) + log2(max(1, d.conns / UnusualTimeModel.busy)) * 0.5
-            guard ws >= 2, ds >= 4, x > 3 else { ctx.pass(name, surprisal: min(x, 3)); continue }
+            guard ws >= 1, ds >= 3, x > 3 else { ctx.pass(name, surprisal: min(x, 3)); continue }
             let weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][how / 24]
             ctx.judge(name, surprisal: x, device: ip, subject: "\(how)", at: start + .seconds(3599), needsHistory: true) {
                 BreachDraft(
-                    reason: "\(ctx.label(ip)) started \(Int(d.conns)) connections on \(weekday) between \(String(format: "%02d", hod)):00 and \(String(format: "%02d", (hod + 1) % 24)):00 (e.g. to \(d.peers.joined(separator: ", "))); it was busy in this hour in \(Int(wa - 1)) of \(Int(ws - 1)) weeks and in \(Int(da - 1)) of \(Int(ds - 1)) days at this time of day",
+                    reason: "\(ctx.label(ip)) started \(Int(d.conns)) connections on \(weekday) between \(String(format: "%02d", hod)):00 and \(String(format: "%02d", (hod + 1) % 24)):00 (e.g. to \(d.peers.joined(separator: ", "))); it was busy in this hour in \(Int(wa)) of \(Int(ws)) weeks and in \(Int(da)) of \(Int(ds)) days at this time of day",
                     first: start, last: start + .seconds(3599), endpoints: d.peers, techniques: [],
                     facts: ["connections": d.conns, "probabilityActive": p, "hourOfWeek": Double(how)],
                     scope: BreachScope(direction: .outbound))

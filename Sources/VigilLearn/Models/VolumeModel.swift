@@ -81,18 +81,25 @@ public final class VolumeModel: LearningModel {
         let start = Timestamp(seconds: hour * 3600)
         let how = LearnClock.hourOfWeek(start, offsetHours: offset)
         let hod = how % 24
-        var judged: [(IPAddress, Device)] = []
+        // What each device moved this hour and what had been learned for the hour, taken
+        // before the update (only these few values are copied, not the device's arrays).
+        struct Hour { var ip: IPAddress; var sent, received: Double; var peers: [String: Double]; var week, day: [CompactMoments] }
+        var judged: [Hour] = []
         devices.mutateAll { ip, d in
-            judged.append((ip, d))
-            for (dir, v) in [(0, d.sent), (1, d.received)] {
-                d.week[how * 2 + dir].add(log1p(v), cap: 6)
-                d.day[hod * 2 + dir].add(log1p(v), cap: 14)
+            if d.sent > 0 || d.received > 0 {
+                judged.append(Hour(ip: ip, sent: d.sent, received: d.received, peers: d.peers,
+                                   week: [d.week[how * 2], d.week[how * 2 + 1]], day: [d.day[hod * 2], d.day[hod * 2 + 1]]))
             }
-            d.sent = 0; d.received = 0; d.peers.removeAll(keepingCapacity: true)
+            let sent = log1p(d.sent), received = log1p(d.received)
+            d.week[how * 2].add(sent, cap: 6); d.week[how * 2 + 1].add(received, cap: 6)
+            d.day[hod * 2].add(sent, cap: 14); d.day[hod * 2 + 1].add(received, cap: 14)
+            d.sent = 0; d.received = 0
+            if !d.peers.isEmpty { d.peers.removeAll(keepingCapacity: true) }
         }
-        for (ip, d) in judged {
+        for d in judged {
+            let ip = d.ip
             for (dir, v) in [(0, d.sent), (1, d.received)] where v > 0 {
-                let w = d.week[how * 2 + dir], dd = d.day[hod * 2 + dir]
+                let w = d.week[dir], dd = d.day[dir]
                 let ref = w.n >= 2 ? w : dd
                 guard ref.n >= 3 || (w.n >= 2) else { continue }
                 guard v >= 2_000_000 else { ctx.pass(name, surprisal: 0); continue }
