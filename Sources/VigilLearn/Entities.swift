@@ -49,10 +49,10 @@ public struct EndpointProfile: Sendable, Codable {
         if exact.count < 8 {
             if exact.contains(h) { return false }
             exact.append(h)
-            if exact.count == 8 { var x = HyperLogLog(p: 6); for e in exact { x.insert(hash: e) }; hll = x }
+            if exact.count == 8 { var x = HyperLogLog(p: 6); for e in exact { x.insert(hash: e) }; _ = x.refresh(); hll = x }
             return true
         }
-        hll?.insert(hash: h)
+        if hll?.insert(hash: h) == true { _ = hll?.refresh() }
         return false
     }
 }

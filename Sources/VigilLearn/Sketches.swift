@@ -6,6 +6,10 @@ import VigilCore
 public struct HyperLogLog: Hashable, Sendable, Codable {
     public private(set) var registers: [UInt8]
     let p: Int
+    /// The estimate, kept until a register changes (registers change rarely once warm).
+    private var cached: Double = -1
+    public static func == (a: HyperLogLog, b: HyperLogLog) -> Bool { a.p == b.p && a.registers == b.registers }
+    public func hash(into h: inout Hasher) { h.combine(p); h.combine(registers) }
     private enum CodingKeys: String, CodingKey { case p, r }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -35,13 +39,25 @@ public struct HyperLogLog: Hashable, Sendable, Codable {
         let rank = UInt8(rest.leadingZeroBitCount + 1)
         guard rank > registers[idx] else { return false }
         registers[idx] = rank
+        cached = -1
         return true
     }
 
     public var estimate: Double {
+        if cached >= 0 { return cached }
+        return compute()
+    }
+
+    /// The estimate, remembered until the next change.
+    public mutating func refresh() -> Double {
+        if cached < 0 { cached = compute() }
+        return cached
+    }
+
+    private func compute() -> Double {
         let m = Double(registers.count)
         var sum = 0.0, zeros = 0
-        for r in registers { sum += 1 / Double(UInt64(1) << UInt64(r)); if r == 0 { zeros += 1 } }
+        for r in registers { sum += Double(sign: .plus, exponent: -Int(r), significand: 1); if r == 0 { zeros += 1 } }
         let alpha = m == 16 ? 0.673 : m == 32 ? 0.697 : m == 64 ? 0.709 : 0.7213 / (1 + 1.079 / m)
         let e = alpha * m * m / sum
         if e <= 2.5 * m, zeros > 0 { return m * log(m / Double(zeros)) }   // linear counting for small sets

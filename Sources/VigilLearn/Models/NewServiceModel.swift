@@ -18,6 +18,7 @@ public final class NewServiceModel: LearningModel {
 
     public init(_ c: LearnConfiguration) {
         s = State(devices: BoundedTable(capacity: c.maxDevices), usage: BoundedTable(capacity: 50_000))
+        memory = BoundedTable(capacity: c.maxDevices)
     }
 
     /// Whether the connection is a service use worth learning: not ICMP, not a dynamic port
@@ -85,7 +86,7 @@ public final class NewServiceModel: LearningModel {
     }
 
     // Services each device has used, kept as hashes in a bounded per-device set.
-    lazy var memory = BoundedTable<IPAddress, BoundedKeySet>(capacity: s.devices.capacity)
+    var memory: BoundedTable<IPAddress, BoundedKeySet>
     func seen(_ d: IPAddress, _ k: UInt64) -> Bool { memory[d]?.contains(k) ?? false }
     func remember(_ d: IPAddress, _ k: UInt64, at t: Timestamp) {
         memory.update(d, at: t, make: { BoundedKeySet(capacity: 64) }) { $0.insert(k) }
