@@ -20,6 +20,12 @@ public struct BoundedTable<Key: Hashable & Codable & Sendable, Value: Codable & 
         return values[i]
     }
 
+    /// Reads a value in place (no copy of the whole value), or nil when absent.
+    public func peek<R>(_ key: Key, _ body: (borrowing Value) -> R) -> R? {
+        guard let i = index[key] else { return nil }
+        return body(values[i])
+    }
+
     /// Gets the value for `key` (making it with `make` when absent), lets `body` change it, and
     /// marks it touched at `now`.
     @discardableResult

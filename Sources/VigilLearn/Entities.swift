@@ -19,11 +19,55 @@ public struct DeviceProfile: Sendable, Codable {
     public var activeHourMask: UInt32 = 0
     public var activeDays = 0
     public var lastActiveDay: Int64 = .min
+    /// What it did in the current hour (the hourly models read this at the end of the hour).
+    public var hour = HourActivity()
 
     public init(at t: Timestamp) { firstSeen = t; lastSeen = t }
 
     /// Age in observation time.
     public func age(at t: Timestamp) -> Duration { t - firstSeen }
+}
+
+/// One device's activity in the current hour of observation time, counted once by the learner
+/// for every model that judges hours (volume, unusual time, the device outlier).
+public struct HourActivity: Sendable, Codable {
+    /// All bytes it sent and received, whichever side started.
+    public var sent = 0.0, received = 0.0
+    /// Connections it started, with their bytes and failures.
+    public var started = 0.0, startedSent = 0.0, startedReceived = 0.0, failed = 0.0
+    public var dns = 0.0
+    public var peers = DistinctCounter()
+    public var ports = DistinctCounter()
+    /// Up to eight external endpoints with the bytes it sent them.
+    public var uploads: [String: Double] = [:]
+    /// A few endpoints it started connections to, as examples for reasons.
+    public var examples: [String] = []
+
+    public init() {}
+    public var isEmpty: Bool { sent == 0 && received == 0 && started == 0 && dns == 0 }
+
+    mutating func count(_ f: ConnFacts) {
+        sent += f.sentBytes
+        received += f.receivedBytes
+        guard f.deviceIsOrig else { return }
+        started += 1; startedSent += f.sentBytes; startedReceived += f.receivedBytes
+        if f.failed { failed += 1 }
+        peers.insert(hash: Stats.hash(f.peer))
+        ports.insert(hash: UInt64(f.respPort))
+        if f.sentBytes > 0, !f.isInternal {
+            if let v = uploads[f.peerKey] { uploads[f.peerKey] = v + f.sentBytes } else if uploads.count < 8 { uploads[f.peerKey] = f.sentBytes }
+        }
+        if examples.count < 4, !examples.contains(f.peerKey) { examples.append(f.peerKey) }
+    }
+}
+
+/// What the network knew of a connection's external endpoint just before it.
+public struct EndpointFacts: Sendable {
+    /// Devices that had used it (0 when it is new to the network).
+    public var users: Int
+    public var seenByDevice: Bool
+    /// Nil when the network had never seen it.
+    public var firstSeen: Timestamp?
 }
 
 /// What the learner keeps about each endpoint outside the network (an address or a zone).
@@ -34,8 +78,10 @@ public struct EndpointProfile: Sendable, Codable {
     /// Up to eight devices exactly, then a HyperLogLog for "how many devices".
     var exact: [UInt64] = []
     var hll: HyperLogLog?
+    /// Made for a connection that has not been counted yet.
+    var isNew = false
 
-    public init(at t: Timestamp) { firstSeen = t; lastSeen = t }
+    public init(at t: Timestamp, new: Bool = false) { firstSeen = t; lastSeen = t; isNew = new }
 
     public var deviceCount: Int {
         exact.count < 8 ? exact.count : max(8, Int((hll?.estimate ?? 8).rounded()))

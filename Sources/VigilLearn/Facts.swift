@@ -21,6 +21,8 @@ public struct ConnFacts: Sendable {
     public let peerName: String?
     /// Local hour of week, 0 = Monday 00:00.
     public let hourOfWeek: Int
+    /// For connections the device started: what the network knew of the endpoint before.
+    public internal(set) var endpoint: EndpointFacts?
 
     public var respPort: UInt16 { record.id.respPort }
     public var proto: IPProtocol { record.id.proto }

@@ -78,7 +78,11 @@ public final class Learner {
         case .dns(let r):
             if let q = r.query, !r.answers.isEmpty {
                 let entry = PeerName(q)
-                for a in r.answers { if let ip = IPAddress(a) { context.names.update(ip, at: r.ts, make: { entry }) { $0 = entry } } }
+                for a in r.answers {
+                    // Names and other records are not addresses; only try those that could be.
+                    guard let c = a.utf8.first, (c >= 48 && c <= 57) || a.utf8.contains(58), let ip = IPAddress(a) else { continue }
+                    context.names.update(ip, at: r.ts, make: { entry }) { $0 = entry }
+                }
             }
             // A reverse lookup answered for one of our devices names it (DHCP names win).
             if r.qtype == 12, let q = r.query, let ip = Learner.reverseAddress(q), context.isLocal(ip),
@@ -86,7 +90,7 @@ public final class Learner {
                 context.devices.modify(ip) { p in if p.name == nil { p.name = n.hasSuffix(".") ? String(n.dropLast()) : n } }
             }
             guard isLocal(r.id.origHost, flag: nil) else { return }
-            touchDevice(r.id.origHost, at: r.ts)
+            touchDevice(r.id.origHost, at: r.ts) { $0.hour.dns += 1 }
             context.queryZone = r.query.flatMap(Domains.zone)
             for m in models { m.dns(r, device: r.id.origHost, context) }
         case .tls(let r):
@@ -107,7 +111,7 @@ public final class Learner {
 
     /// Ends the input: closes the open hour and lets every model judge what is pending.
     public func finish() {
-        if hour != .min { for m in models { m.hourEnded(hour, context) } }
+        if hour != .min { endHour(hour) }
         for m in models { m.finish(context) }
     }
 
@@ -134,7 +138,7 @@ public final class Learner {
         // Hours end in order; a long quiet gap ends at most a week of hours one by one.
         if h > hour {
             let from = max(hour, h - 168)
-            for ended in from..<h { for m in models { m.hourEnded(ended, context) } }
+            for ended in from..<h { endHour(ended) }
             hour = h
         }
         let d = LearnClock.dayIndex(t, offsetHours: configuration.utcOffsetHours)
@@ -144,6 +148,12 @@ public final class Learner {
             context.day = d
             context.groups.recluster(&context.devices)
         }
+    }
+
+    /// Models judge the hour that ended; then every device's hourly activity starts afresh.
+    func endHour(_ h: Int64) {
+        for m in models { m.hourEnded(h, context) }
+        context.devices.mutateAll { _, p in if !p.hour.isEmpty { p.hour = HourActivity() } }
     }
 
     func touchDevice(_ ip: IPAddress, at t: Timestamp, _ also: (inout DeviceProfile) -> Void = { _ in }) {
@@ -168,44 +178,51 @@ public final class Learner {
         let peer = oLocal ? s : o
         let bothLocal = oLocal && sLocal
         let name = context.names[peer]
-        let f = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
+        var f = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
                           peerName: name?.name, peerZone: name?.zone, utcOffsetHours: configuration.utcOffsetHours)
         let accepted = !f.failed
         let t = r.ts
-        let count = { (p: inout DeviceProfile) in
-            if oLocal {
-                p.connsOut += 1
-                p.clientServices.insert(UInt64(r.id.proto.rawValue) << 16 | UInt64(r.id.respPort))
-            } else {
-                p.connsIn += 1
-                if accepted, r.id.proto != .icmp { p.servedPorts.insert(UInt64(r.id.respPort)) }
-            }
-            p.bytesOut += f.sentBytes
-            p.bytesIn += f.receivedBytes
-            if p.mac == nil { p.mac = oLocal ? r.origMAC : r.respMAC }
-        }
-        if oLocal || accepted { touchDevice(device, at: t, count) } else { context.devices.modify(device, count) }
-        if bothLocal {
-            // The responder is a device too; it served this connection. Internal servers are
-            // endpoints as well, so a resolver every device polls is known to be common.
+        // What the network knew of the endpoint before this connection (one lookup, shared by
+        // the models); outbound connections then teach it this device.
+        if oLocal {
             let h = Stats.hash(device)
-            context.endpoints.update(s.description, at: t, make: { EndpointProfile(at: t) }) { e in
-                e.lastSeen = max(e.lastSeen, t); e.conns += 1; e.add(device: h)
-            }
-            if accepted {
-                touchDevice(s, at: t)
-                context.devices.modify(s) { p in
-                    p.connsIn += 1
-                    if r.id.proto != .icmp { p.servedPorts.insert(UInt64(r.id.respPort)) }
-                }
-            }
-        } else if oLocal {
             let key = f.peerKey
-            let h = Stats.hash(device)
-            context.endpoints.update(key, at: t, make: { EndpointProfile(at: t) }) { e in
+            f.endpoint = context.endpoints.update(key, at: t, make: { EndpointProfile(at: t, new: true) }) { e -> EndpointFacts in
+                let before = EndpointFacts(users: e.isNew ? 0 : e.deviceCount, seenByDevice: e.hasSeen(device: h) ?? false,
+                                           firstSeen: e.isNew ? nil : e.firstSeen)
+                e.isNew = false
                 e.lastSeen = max(e.lastSeen, t)
                 e.conns += 1
                 e.add(device: h)
+                return before
+            }
+        }
+        let proto = r.id.proto, port = r.id.respPort, mac = oLocal ? r.origMAC : r.respMAC
+        let sent = f.sentBytes, received = f.receivedBytes
+        func count(_ p: inout DeviceProfile) {
+            if oLocal {
+                p.connsOut += 1
+                p.clientServices.insert(UInt64(proto.rawValue) << 16 | UInt64(port))
+            } else {
+                p.connsIn += 1
+                if accepted, proto != .icmp { p.servedPorts.insert(UInt64(port)) }
+            }
+            p.bytesOut += sent
+            p.bytesIn += received
+            if p.mac == nil { p.mac = mac }
+        }
+        if oLocal || accepted {
+            touchDevice(device, at: t) { p in count(&p); p.hour.count(f) }
+        } else {
+            context.devices.modify(device) { p in count(&p); p.hour.count(f) }
+        }
+        if bothLocal, accepted {
+            // The responder is a device too; it served this connection.
+            touchDevice(s, at: t) { p in
+                p.connsIn += 1
+                if r.id.proto != .icmp { p.servedPorts.insert(UInt64(r.id.respPort)) }
+                p.hour.sent += f.receivedBytes
+                p.hour.received += f.sentBytes
             }
         }
         for m in models { m.conn(f, context) }

@@ -76,7 +76,7 @@ public final class OfficeSimulator: FrameSink {
         rng = SplitMix64(mixing: c.seed)
         let brands = ["news", "mail", "docs", "video", "search", "social", "shop", "maps", "weather", "bank", "travel", "wiki", "code", "chat", "music", "cloud"]
         var names: [String] = []
-        for i in 0..<160 { names.append("\(brands[i % brands.count])\(i / brands.count == 0 ? "" : String(i / brands.count)).example\(["com", "net", "org"][i % 3])") }
+        for i in 0..<160 { names.append("\(brands[i % brands.count])\(i / brands.count == 0 ? "" : String(i / brands.count))-example.\(["com", "net", "org"][i % 3])") }
         popular = names
         var w: [Double] = []
         var total = 0.0

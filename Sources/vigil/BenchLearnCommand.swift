@@ -24,6 +24,7 @@ enum BenchLearnCommand {
         var batch: [Observation] = []
         batch.reserveCapacity(8192)
         func learn() {
+            guard !batch.isEmpty else { return }
             let t0 = DispatchTime.now().uptimeNanoseconds
             for o in batch { learner.observe(o) }
             learnNs += DispatchTime.now().uptimeNanoseconds - t0
@@ -31,17 +32,34 @@ enum BenchLearnCommand {
             batch.removeAll(keepingCapacity: true)
         }
         let wall = DispatchTime.now().uptimeNanoseconds
-        sim.run { ts, frame in
+        // Frames are gathered into an arena and decoded in batches, so the clock is read once
+        // per batch rather than per packet (which would add ~50 ns to every packet's cost).
+        var arena: [UInt8] = []
+        arena.reserveCapacity(2 << 20)
+        var marks: [(Int, Int, Timestamp)] = []
+        func decode() {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            engine.process(frame, link: .ethernet, at: ts)
-            decodeNs += DispatchTime.now().uptimeNanoseconds - t0
-            frames += 1
-            if !engine.output.isEmpty {
-                batch += engine.output
-                engine.output.removeAll(keepingCapacity: true)
-                if batch.count >= 8192 { learn() }
+            arena.withUnsafeBytes { all in
+                for (start, count, ts) in marks {
+                    engine.process(UnsafeRawBufferPointer(rebasing: all[start..<(start + count)]), link: .ethernet, at: ts)
+                    if !engine.output.isEmpty {
+                        batch += engine.output
+                        engine.output.removeAll(keepingCapacity: true)
+                    }
+                }
             }
+            decodeNs += DispatchTime.now().uptimeNanoseconds - t0
+            frames += marks.count
+            arena.removeAll(keepingCapacity: true)
+            marks.removeAll(keepingCapacity: true)
+            learn()
         }
+        sim.run { ts, frame in
+            marks.append((arena.count, frame.count, ts))
+            arena.append(contentsOf: frame)
+            if arena.count >= 1 << 20 { decode() }
+        }
+        decode()
         engine.finish()
         batch += engine.output
         learn()

@@ -100,6 +100,25 @@ func latest(_ bs: [Breach]) -> [Breach] {
         #expect(l.context.deviceName(other) == "printer-2.corp.example")
     }
 
+    @Test func aBeaconHoppingBetweenAddressesIsFoundByItsName() {
+        var c = LearnConfiguration()
+        c.baseline = .seconds(0)
+        let l = Learner(configuration: c)
+        var rng = SplitMix64(seed: 9)
+        let dev = IPAddress("10.0.0.5")!
+        var t = Timestamp(seconds: 1_700_000_000)
+        for i in 0..<200 {
+            let ip = IPAddress(v4: 0xCB00_7100 | UInt32(1 + i % 4))   // 203.0.113.1-4, one per call
+            let id = ConnectionID(origHost: dev, origPort: UInt16(40000 + i), respHost: ip, respPort: 443, proto: .tcp)
+            l.observe(.tls(TLSRecord(ts: t, uid: "C\(i)", id: id, serverName: "sync.cdn-c2.example", established: true)))
+            l.observe(.conn(ConnRecord(ts: t, uid: "C\(i)", id: id, duration: .milliseconds(200), origBytes: 310, respBytes: 120, connState: "SF")))
+            t = t + Duration(nanoseconds: Int64((300 * (0.9 + 0.2 * rng.unit())) * 1e9))
+        }
+        l.finish()
+        let b = latest(l.drainBreaches()).filter { $0.model == "beacon" }
+        #expect(b.contains { $0.reason.contains("sync.cdn-c2.example (4 addresses)") && $0.score >= 50 }, "\(b.map(\.reason))")
+    }
+
     @Test func aFloodOfSpoofedDevicesStaysBounded() {
         var c = LearnConfiguration()
         c.maxDevices = 500

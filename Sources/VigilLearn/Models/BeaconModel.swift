@@ -18,15 +18,18 @@ public final class BeaconModel: LearningModel {
         static let width = 8192, rows = 4
         var counts = [UInt16](repeating: 0, count: Screen.width * Screen.rows)
         mutating func add(_ h: UInt64) -> UInt16 {
-            var m = UInt16.max
-            var idx: [Int] = []
-            for r in 0..<Screen.rows {
-                let i = r * Screen.width + Int(Stats.mix(h &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15) % UInt64(Screen.width))
-                idx.append(i)
-                m = min(m, counts[i])
-            }
+            // Four rows, one hash each (16 bits of one 64-bit mix per row, widened).
+            let m0 = Stats.mix(h), m1 = Stats.mix(h ^ 0x9E37_79B9_7F4A_7C15)
+            let w = UInt64(Screen.width)
+            let i0 = Int(m0 % w), i1 = Screen.width + Int((m0 >> 32) % w)
+            let i2 = 2 * Screen.width + Int(m1 % w), i3 = 3 * Screen.width + Int((m1 >> 32) % w)
+            let m = min(min(counts[i0], counts[i1]), min(counts[i2], counts[i3]))
             let v = m == .max ? m : m + 1
-            for i in idx where counts[i] < v { counts[i] = v }   // conservative update
+            // Conservative update: only the rows at the minimum grow.
+            if counts[i0] < v { counts[i0] = v }
+            if counts[i1] < v { counts[i1] = v }
+            if counts[i2] < v { counts[i2] = v }
+            if counts[i3] < v { counts[i3] = v }
             return v
         }
         mutating func halve() { for i in counts.indices { counts[i] >>= 1 } }
@@ -63,6 +66,9 @@ public final class BeaconModel: LearningModel {
         /// regular for days adds up; a burst of regular retries does not.
         var pastBits = 0.0
         var ports: [UInt16] = []
+        /// For a series kept by name: the name and the addresses it was reached at.
+        var name: String?
+        var addresses: [IPAddress] = []
     }
     var pairs: BoundedTable<PairKey, Pair>
     var screen = Screen()
@@ -84,23 +90,36 @@ public final class BeaconModel: LearningModel {
         let orig = r.id.origHost, resp = r.id.respHost
         // Refused and unanswered attempts are scanning's business, not callbacks.
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
-        let key = PairKey(orig: orig, resp: resp)
+        let endpointKey = f.deviceIsOrig ? (f.isInternal ? f.peer.description : f.peerKey) : nil
+        track(PairKey(orig: orig, resp: resp), name: nil, f, endpointKey: endpointKey, ctx)
+        // The same callback by name (SNI, HTTP Host, DNS answer), so one that hops between
+        // addresses behind a domain is still one series.
+        if f.deviceIsOrig, !f.isInternal, let n = f.peerName {
+            track(PairKey(orig: orig, resp: IPAddress(high: .max, low: Stats.hashFolded(n))), name: n, f, endpointKey: endpointKey, ctx)
+        }
+    }
+
+    func track(_ key: PairKey, name: String?, _ f: ConnFacts, endpointKey: String?, _ ctx: LearnContext) {
+        let r = f.record
         if pairs[key] == nil {
-            if screen.add(Stats.hash(orig, resp.low ^ resp.high)) < 6 { return }
+            if screen.add(Stats.hash(key.orig, key.resp.low ^ key.resp.high)) < 6 { return }
             // Destinations several devices use are discounted to nothing anyway; not tracked.
-            if f.deviceIsOrig, let e = ctx.endpoint(f.isInternal ? f.peer.description : f.peerKey), e.deviceCount >= 4 { return }
+            if let e = f.endpoint, e.users + (e.seenByDevice ? 0 : 1) >= 4 { return }
         }
         let t = r.ts.seconds
         let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
+        let resp = r.id.respHost
         let due = pairs.update(key, at: r.ts, make: {
-            Pair(device: f.device, orig: orig, resp: resp, label: "",
-                 endpointKey: f.deviceIsOrig ? (f.isInternal ? f.peer.description : f.peerKey) : nil, first: r.ts, last: r.ts)
+            var p = Pair(device: f.device, orig: key.orig, resp: resp, label: "", endpointKey: endpointKey, first: r.ts, last: r.ts)
+            p.name = name
+            return p
         }) { p -> Bool in
             p.count += 1
             p.first = min(p.first, r.ts); p.last = max(p.last, r.ts)
             p.starts.append(t); p.sizes.append(size)
             if p.starts.count > BeaconModel.ring { p.starts.removeFirst(); p.sizes.removeFirst() }
             if p.ports.count < 4, !p.ports.contains(r.id.respPort) { p.ports.append(r.id.respPort) }
+            if name != nil, p.addresses.count < 8, !p.addresses.contains(resp) { p.addresses.append(resp) }
             return p.count == 12 || p.count == 24 || p.count == 48 || p.count % BeaconModel.ring == 0
         }
         if due { judge(key, ctx) }
@@ -159,7 +178,10 @@ public final class BeaconModel: LearningModel {
 
     func judge(_ key: PairKey, _ ctx: LearnContext) {
         guard var p = pairs[key] else { return }
-        p.label = ctx.name(of: p.resp).map { "\($0) (\(p.resp))" } ?? p.resp.description
+        // A series by name only adds something when the name moved between addresses.
+        if p.name != nil, p.addresses.count < 2 { pairs.modify(key) { $0.judgedAt = $0.count }; return }
+        p.label = p.name.map { "\($0) (\(p.addresses.count) addresses)" }
+            ?? ctx.name(of: p.resp).map { "\($0) (\(p.resp))" } ?? p.resp.description
         p.judgedAt = p.count
         pairs.modify(key) { $0.judgedAt = p.count }
         guard let reg = BeaconModel.regularity(p) else { return }
@@ -195,7 +217,7 @@ public final class BeaconModel: LearningModel {
                 facts: ["connections": Double(p.count), "periodSeconds": reg.period, "madSeconds": reg.mad,
                         "coverage": reg.coverage, "medianBytes": reg.sizeMedian, "devicesUsing": Double(users)],
                 scope: BreachScope(direction: p.device == p.orig ? .outbound : .inbound,
-                                   peers: [p.device == p.orig ? p.resp.description : p.orig.description]))
+                                   peers: p.name != nil ? p.addresses.map(\.description) : [p.device == p.orig ? p.resp.description : p.orig.description]))
         }
     }
 

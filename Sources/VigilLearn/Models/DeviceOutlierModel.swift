@@ -11,9 +11,6 @@ public final class DeviceOutlierModel: LearningModel {
     public let summary = "a device-hour unlike the device's own history across several features at once"
     static let features = ["connections", "bytes out", "bytes in", "distinct peers", "distinct ports", "failed share", "DNS lookups"]
     struct Device: Codable {
-        var conns = 0.0, out = 0.0, inb = 0.0, failed = 0.0, dns = 0.0
-        var peers = HyperLogLog(p: 4)
-        var ports = HyperLogLog(p: 4)
         @PackedMoments var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
         /// The same features by hour of day, used once that hour has been seen a few times.
         @PackedMoments var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
@@ -23,38 +20,24 @@ public final class DeviceOutlierModel: LearningModel {
 
     public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices) }
 
-    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        guard f.deviceIsOrig else { return }
-        devices.update(f.device, at: f.ts, make: { Device() }) { d in
-            d.conns += 1; d.out += f.sentBytes; d.inb += f.receivedBytes
-            if f.failed { d.failed += 1 }
-            d.peers.insert(hash: Stats.hash(f.peer))
-            d.ports.insert(hash: UInt64(f.respPort))
-        }
-    }
-
-    public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        devices.modify(device) { d in d.dns += 1 }
-    }
-
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
         let hod = Int(((hour % 24) + 24) % 24)
         // Each active device-hour with the moments it is judged against, taken before the update.
         struct Hour { var ip: IPAddress; var v: [Double]; var ref: [CompactMoments]; var conns, out, inb, peers: Double }
         var judged: [Hour] = []
-        devices.mutateAll { ip, d in
-            let v = [log1p(d.conns), log1p(d.out), log1p(d.inb), log1p(d.conns > 0 ? d.peers.estimate : 0),
-                     log1p(d.conns > 0 ? d.ports.estimate : 0), d.conns > 0 ? d.failed / d.conns * 4 : 0, log1p(d.dns)]
-            if d.conns > 0, d.hours >= 24, d.byHour[hod * 7].n >= 2 {
-                let ref = (0..<7).map { i in d.byHour[hod * 7 + i].n >= 2 ? d.byHour[hod * 7 + i] : d.learned[i] }
-                judged.append(Hour(ip: ip, v: v, ref: ref, conns: d.conns, out: d.out, inb: d.inb, peers: d.peers.estimate))
-            }
-            for i in v.indices { d.learned[i].add(v[i], cap: 336); d.byHour[hod * 7 + i].add(v[i], cap: 14) }
-            d.hours += 1
-            if d.conns > 0 || d.dns > 0 {
-                d.conns = 0; d.out = 0; d.inb = 0; d.failed = 0; d.dns = 0
-                d.peers = HyperLogLog(p: 4); d.ports = HyperLogLog(p: 4)
+        ctx.devices.forEach { ip, p in
+            let a = p.hour
+            let conns = a.started
+            let v = [log1p(conns), log1p(a.startedSent), log1p(a.startedReceived), log1p(conns > 0 ? a.peers.estimate : 0),
+                     log1p(conns > 0 ? a.ports.estimate : 0), conns > 0 ? a.failed / conns * 4 : 0, log1p(a.dns)]
+            devices.update(ip, at: start, make: { Device() }) { d in
+                if conns > 0, d.hours >= 24, d.byHour[hod * 7].n >= 2 {
+                    let ref = (0..<7).map { i in d.byHour[hod * 7 + i].n >= 2 ? d.byHour[hod * 7 + i] : d.learned[i] }
+                    judged.append(Hour(ip: ip, v: v, ref: ref, conns: conns, out: a.startedSent, inb: a.startedReceived, peers: a.peers.estimate))
+                }
+                for i in v.indices { d.learned[i].add(v[i], cap: 336); d.byHour[hod * 7 + i].add(v[i], cap: 14) }
+                d.hours += 1
             }
         }
         let floors = [0.7, 1.2, 1.2, 0.6, 0.6, 0.5, 0.7]

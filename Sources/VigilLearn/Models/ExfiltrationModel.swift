@@ -9,9 +9,6 @@ public final class ExfiltrationModel: LearningModel {
     public let summary = "a large upload to a rare external endpoint"
     struct Device: Codable {
         var upload = CompactMoments()
-        var hour: Int64 = .min
-        var sums: [String: Double] = [:]
-        var peers: [String: String] = [:]
         /// Endpoints this device has made large uploads to before (backups, sync).
         var bulkTargets = BoundedKeySet(capacity: 16)
     }
@@ -22,26 +19,26 @@ public final class ExfiltrationModel: LearningModel {
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
         guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast else { return }
         let key = f.peerKey
-        let hour = LearnClock.hourIndex(f.ts)
-        let kh = Stats.hash(key)
-        let (moments, sum, habitual) = devices.update(f.device, at: f.ts, make: {
+        // Bytes to this endpoint this hour, as the learner counted them (this connection included).
+        let sum = ctx.devices[f.device]?.hour.uploads[key] ?? f.sentBytes
+        let sent = f.sentBytes
+        let (moments, habitual) = devices.update(f.device, at: f.ts, make: {
             var d = Device()
             for _ in 0..<3 { d.upload.add(log1p(2000), cap: 500) }
             d.upload.variance = 4
             return d
-        }) { d -> (CompactMoments, Double, Bool) in
+        }) { d -> (CompactMoments, Bool) in
             let m = d.upload
-            if d.hour != hour { d.hour = hour; d.sums = [:]; d.peers = [:] }
-            if let v = d.sums[key] { d.sums[key] = v + f.sentBytes } else if d.sums.count < 32 { d.sums[key] = f.sentBytes; d.peers[key] = f.peer.description }
-            d.upload.add(log1p(f.sentBytes), cap: 500)
-            let total = d.sums[key] ?? f.sentBytes
+            d.upload.add(log1p(sent), cap: 500)
+            guard max(sent, sum) >= 5_000_000 else { return (m, false) }
+            let kh = Stats.hash(key)
             let habitual = d.bulkTargets.contains(kh)
-            if total >= 5_000_000 { d.bulkTargets.insert(kh) }
-            return (m, total, habitual)
+            d.bulkTargets.insert(kh)
+            return (m, habitual)
         }
         let amount = max(f.sentBytes, sum)
         guard amount >= 5_000_000 else { return }
-        let users = ctx.endpoint(key)?.deviceCount ?? 1
+        let users = f.endpoint.map { max(1, $0.users + ($0.seenByDevice ? 0 : 1)) } ?? 1
         let n = Double(max(ctx.deviceCount, 1))
         let rarity = users <= 2 ? -log2(min(1, (Double(users) + 0.5) / n * 4)) : 0
         // A device that uploads in bulk to the same place every night is backing up.

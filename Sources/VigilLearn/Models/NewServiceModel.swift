@@ -43,11 +43,10 @@ public final class NewServiceModel: LearningModel {
     }
 
     func judgeUse(device: IPAddress, other: IPAddress, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
-        guard let profile = ctx.devices[device] else { return }
+        guard let (group, served) = ctx.devices.peek(device, { p in (p.group, p.servedPorts.count) }) else { return }
         let k = Stats.mix(UInt64(f.proto.rawValue) << 17 | UInt64(f.respPort) << 1 | (asServer ? 1 : 0))
         // Use the device's own sets as memory of what it used; the profile keeps them bounded.
         let known = seen(device, k)
-        let group = profile.group
         let before = s.devices.update(device, at: f.ts, make: { Rates() }) { r -> NoveltyRate in
             let b = asServer ? r.server : r.client
             if asServer { r.server.record(isNew: !known) } else { r.client.record(isNew: !known) }
@@ -72,7 +71,7 @@ public final class NewServiceModel: LearningModel {
         let pGroup = min(1, (Double(inGroup) + 0.5) / Double(groupSize + 1))
         let x = -log2(max(pNew, 1e-12)) - log2(pGroup)
         guard x > 4 else { ctx.pass(name, surprisal: x); return }
-        let role = DeviceRole.describe(profile)
+        let role = served > 0 ? ctx.devices.peek(device, { DeviceRole.describe(copy $0) }) ?? "device" : "client"
         ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
             let verb = asServer ? "started answering on" : "used"
             let other = asServer ? "from \(other)" : "to \(f.peerName ?? other.description)"

@@ -17,12 +17,11 @@ public final class RareEndpointModel: LearningModel {
     public init(_ c: LearnConfiguration) { s = State(devices: BoundedTable(capacity: c.maxDevices)) }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast else { return }
+        guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast, let e = f.endpoint else { return }
         let key = f.peerKey
-        let e = ctx.endpoint(key)
-        let others = e?.deviceCount ?? 0
-        let seenByDevice = e?.hasSeen(device: Stats.hash(f.device)) ?? false
-        let newToNetwork = e == nil
+        let others = e.users
+        let seenByDevice = e.seenByDevice
+        let newToNetwork = e.firstSeen == nil
         let rate = s.devices.update(f.device, at: f.ts, make: { NoveltyRate() }) { r -> NoveltyRate in
             let before = r
             r.record(isNew: newToNetwork)
@@ -39,7 +38,7 @@ public final class RareEndpointModel: LearningModel {
         guard x > 3 else { ctx.pass(name, surprisal: x); return }
         let named = f.peerName != nil
         ctx.judge(name, surprisal: x, device: f.device, subject: key, at: f.ts, needsHistory: true) {
-            let firstSeen = e.map { "first seen \($0.firstSeen.iso8601)" } ?? "never seen before"
+            let firstSeen = e.firstSeen.map { "first seen \($0.iso8601)" } ?? "never seen before"
             let how = named ? key : "\(key) (by address; no DNS name seen for it)"
             return BreachDraft(
                 reason: "\(ctx.label(f.device)) contacted \(how) on \(f.proto)/\(f.respPort): \(others) of \(Int(n)) devices have used it (\(firstSeen)); this device meets an endpoint new to the network in \(Int(rate.news)) of \(Int(rate.trials)) connections",

@@ -13,8 +13,6 @@ public final class UnusualTimeModel: LearningModel {
         @PackedBytes var weekSeen = [UInt8](repeating: 0, count: 168)
         var dayActive = [UInt16](repeating: 0, count: 24)
         var daySeen = [UInt16](repeating: 0, count: 24)
-        var conns = 0.0
-        var peers: [String] = []
     }
     var devices: BoundedTable<IPAddress, Device>
     let offset: Int
@@ -23,31 +21,26 @@ public final class UnusualTimeModel: LearningModel {
 
     public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices); offset = c.utcOffsetHours }
 
-    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        guard f.deviceIsOrig else { return }
-        devices.update(f.device, at: f.ts, make: { Device() }) { d in
-            d.conns += 1
-            if d.peers.count < 4, !d.peers.contains(f.peerKey) { d.peers.append(f.peerKey) }
-        }
-    }
-
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
         let how = LearnClock.hourOfWeek(start, offsetHours: offset), hod = how % 24
         // Busy devices with what had been learned for this hour before it is updated.
         struct Busy { var ip: IPAddress; var conns: Double; var peers: [String]; var wa, ws, da, ds: Double }
         var busy: [Busy] = []
-        devices.mutateAll { ip, d in
-            let active = d.conns >= UnusualTimeModel.busy
-            if active {
-                busy.append(Busy(ip: ip, conns: d.conns, peers: d.peers, wa: Double(d.weekActive[how]), ws: Double(d.weekSeen[how]),
-                                 da: Double(d.dayActive[hod]), ds: Double(d.daySeen[hod])))
+        ctx.devices.forEach { ip, p in
+            let started = p.hour.started
+            let examples = p.hour.examples
+            devices.update(ip, at: start, make: { Device() }) { d in
+                let active = started >= UnusualTimeModel.busy
+                if active {
+                    busy.append(Busy(ip: ip, conns: started, peers: examples, wa: Double(d.weekActive[how]), ws: Double(d.weekSeen[how]),
+                                     da: Double(d.dayActive[hod]), ds: Double(d.daySeen[hod])))
+                }
+                d.weekSeen[how] = d.weekSeen[how] == 255 ? 255 : d.weekSeen[how] + 1
+                if active { d.weekActive[how] = d.weekActive[how] == 255 ? 255 : d.weekActive[how] + 1 }
+                d.daySeen[hod] &+= 1
+                if active { d.dayActive[hod] &+= 1 }
             }
-            d.weekSeen[how] = d.weekSeen[how] == 255 ? 255 : d.weekSeen[how] + 1
-            if active { d.weekActive[how] = d.weekActive[how] == 255 ? 255 : d.weekActive[how] + 1 }
-            d.daySeen[hod] &+= 1
-            if active { d.dayActive[hod] &+= 1 }
-            if d.conns > 0 { d.conns = 0; d.peers = [] }
         }
         for d in busy {
             let ip = d.ip, wa = d.wa, ws = d.ws, da = d.da, ds = d.ds

@@ -54,8 +54,6 @@ public final class VolumeModel: LearningModel {
     public let name = "volume"
     public let summary = "outbound or inbound bytes in an hour far above the device's normal for that hour of the week"
     struct Device: Codable {
-        var sent = 0.0, received = 0.0
-        var peers: [String: Double] = [:]   // top endpoints of the hour by bytes sent
         @PackedMoments var week = [CompactMoments](repeating: CompactMoments(), count: 168 * 2)
         @PackedMoments var day = [CompactMoments](repeating: CompactMoments(), count: 24 * 2)
     }
@@ -64,37 +62,25 @@ public final class VolumeModel: LearningModel {
 
     public init(_ c: LearnConfiguration) { devices = BoundedTable(capacity: c.maxDevices); offset = c.utcOffsetHours }
 
-    public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        devices.update(f.device, at: f.ts, make: { Device() }) { d in
-            d.sent += f.sentBytes
-            d.received += f.receivedBytes
-            if f.sentBytes > 0, !f.isInternal {
-                if d.peers.count < 8 || d.peers[f.peerKey] != nil { d.peers[f.peerKey, default: 0] += f.sentBytes }
-            }
-        }
-        if f.isInternal, f.receivedBytes + f.sentBytes > 0 {
-            devices.update(f.peer, at: f.ts, make: { Device() }) { d in d.sent += f.receivedBytes; d.received += f.sentBytes }
-        }
-    }
-
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         let start = Timestamp(seconds: hour * 3600)
         let how = LearnClock.hourOfWeek(start, offsetHours: offset)
         let hod = how % 24
-        // What each device moved this hour and what had been learned for the hour, taken
-        // before the update (only these few values are copied, not the device's arrays).
+        // Each device's bytes this hour (counted by the learner) against what had been learned
+        // for this hour, taken before the update.
         struct Hour { var ip: IPAddress; var sent, received: Double; var peers: [String: Double]; var week, day: [CompactMoments] }
         var judged: [Hour] = []
-        devices.mutateAll { ip, d in
-            if d.sent > 0 || d.received > 0 {
-                judged.append(Hour(ip: ip, sent: d.sent, received: d.received, peers: d.peers,
-                                   week: [d.week[how * 2], d.week[how * 2 + 1]], day: [d.day[hod * 2], d.day[hod * 2 + 1]]))
+        ctx.devices.forEach { ip, p in
+            let a = p.hour
+            devices.update(ip, at: start, make: { Device() }) { d in
+                if a.sent > 0 || a.received > 0 {
+                    judged.append(Hour(ip: ip, sent: a.sent, received: a.received, peers: a.uploads,
+                                       week: [d.week[how * 2], d.week[how * 2 + 1]], day: [d.day[hod * 2], d.day[hod * 2 + 1]]))
+                }
+                let sent = log1p(a.sent), received = log1p(a.received)
+                d.week[how * 2].add(sent, cap: 6); d.week[how * 2 + 1].add(received, cap: 6)
+                d.day[hod * 2].add(sent, cap: 14); d.day[hod * 2 + 1].add(received, cap: 14)
             }
-            let sent = log1p(d.sent), received = log1p(d.received)
-            d.week[how * 2].add(sent, cap: 6); d.week[how * 2 + 1].add(received, cap: 6)
-            d.day[hod * 2].add(sent, cap: 14); d.day[hod * 2 + 1].add(received, cap: 14)
-            d.sent = 0; d.received = 0
-            if !d.peers.isEmpty { d.peers.removeAll(keepingCapacity: true) }
         }
         for d in judged {
             let ip = d.ip
