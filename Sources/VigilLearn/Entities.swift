@@ -76,10 +76,12 @@ public struct EndpointProfile: Sendable, Codable {
     public var lastSeen: Timestamp
     public var conns = 0.0
     /// Up to eight devices exactly, then a HyperLogLog for "how many devices".
-    var exact: [UInt64] = []
+    @PackedKeys var exact: [UInt64] = []
     var hll: HyperLogLog?
-    /// Made for a connection that has not been counted yet.
+    /// Made for a connection that has not been counted yet (never saved: set and cleared
+    /// within one connection).
     var isNew = false
+    private enum CodingKeys: String, CodingKey { case firstSeen, lastSeen, conns, exact, hll }
 
     public init(at t: Timestamp, new: Bool = false) { firstSeen = t; lastSeen = t; isNew = new }
 

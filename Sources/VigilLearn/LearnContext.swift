@@ -22,8 +22,10 @@ public struct BreachDraft: Sendable {
 /// A name seen for an address (DNS answer, SNI, HTTP Host) and its zone, computed once.
 public struct PeerName: Codable, Sendable {
     public var name: String
-    public var zone: String
-    init(_ n: String) { name = n; zone = Domains.zone(n) ?? n }
+    /// Stored only when it differs from the name.
+    private var z: String?
+    public var zone: String { z ?? name }
+    init(_ n: String) { name = n; let zone = Domains.zone(n) ?? n; z = zone == n ? nil : zone }
 }
 
 /// The state every model shares — devices, external endpoints, names, peer groups, the clock,

@@ -251,7 +251,10 @@ extension Learner {
     /// Bytes of snapshot per part (the shared context and each model), for the benchmark.
     public func stateBytes() throws -> [(String, Int)] {
         let e = JSONEncoder()
-        var out = [("context", try e.encode(context.snapshot).count)]
+        let c = context.snapshot
+        var out = [("devices", try e.encode(c.devices).count), ("endpoints", try e.encode(c.endpoints).count),
+                   ("names", try e.encode(c.names).count), ("reported", try e.encode(c.reported).count),
+                   ("calibrators", try e.encode(c.calibrators).count)]
         for m in models { out.append((m.name, try m.encodeState(e).count)) }
         return out
     }

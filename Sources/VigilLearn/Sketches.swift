@@ -148,7 +148,7 @@ public struct NoveltyRate: Hashable, Sendable, Codable {
 
 /// A small set of 64-bit keys with a fixed capacity; when full the oldest key goes.
 public struct BoundedKeySet: Hashable, Sendable, Codable {
-    public private(set) var keys: [UInt64] = []
+    @PackedKeys public private(set) var keys: [UInt64] = []
     public let capacity: Int
     public private(set) var dropped = 0
     public init(capacity: Int) { self.capacity = capacity }
@@ -180,6 +180,28 @@ public struct PackedDoubles: Codable, Sendable, Hashable {
     public func encode(to encoder: any Encoder) throws {
         var d = Data(capacity: wrappedValue.count * 8)
         for v in wrappedValue { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
+        var c = encoder.singleValueContainer()
+        try c.encode(d)
+    }
+}
+
+/// A `[UInt64]` stored in snapshots as packed little-endian bytes.
+@propertyWrapper
+public struct PackedKeys: Codable, Sendable, Hashable {
+    public var wrappedValue: [UInt64]
+    public init(wrappedValue: [UInt64]) { self.wrappedValue = wrappedValue }
+    public init(from decoder: any Decoder) throws {
+        let d = try decoder.singleValueContainer().decode(Data.self)
+        guard d.count % 8 == 0 else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "packed keys of odd length")) }
+        wrappedValue = stride(from: 0, to: d.count, by: 8).map { i in
+            var v: UInt64 = 0
+            for k in 0..<8 { v |= UInt64(d[d.startIndex + i + k]) << UInt64(8 * k) }
+            return v
+        }
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var d = Data(capacity: wrappedValue.count * 8)
+        for v in wrappedValue { var b = v.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
         var c = encoder.singleValueContainer()
         try c.encode(d)
     }

@@ -136,7 +136,10 @@ public final class ScanModel: LearningModel {
             who = "\(ctx.label(w.device)) was probed from outside: \(Int(w.failed)) failed attempts from \(Int(hosts)) source(s) (e.g. \(w.sources.joined(separator: ", "))) on \(Int(ports)) port(s)"
         case .source:
             subject = "source \(w.sources.first ?? "")"
-            who = "\(w.sources.first ?? "an outside host") swept \(Int(hosts)) devices (e.g. \(w.targets.joined(separator: ", "))) with \(Int(w.failed)) failed attempts on \(Int(ports)) port(s)"
+            let src = w.sources.first ?? "an outside host"
+            who = hosts <= 1
+                ? "\(src) probed \(Int(ports)) ports of \(ctx.label(w.device)) with \(Int(w.failed)) failed attempts"
+                : "\(src) swept \(Int(hosts)) devices (e.g. \(w.targets.joined(separator: ", "))) with \(Int(w.failed)) failed attempts on \(Int(ports)) port(s)"
         }
         ctx.judge(name, surprisal: x, device: w.device, subject: subject, at: w.last, needsHistory: false) {
             BreachDraft(
