@@ -135,7 +135,7 @@ enum AnalyzeCommand {
     }
 
     static func printTable(_ breaches: [Breach], top: Int, report: AnalysisReport) {
-        guard !breaches.isEmpty else { print("No breaches: nothing strayed from the learned pattern of life."); fflush(stdout); return }
+        guard !breaches.isEmpty else { print("No breaches: nothing strayed from the learned pattern of life."); fflush(nil); return }
         print("score  model             device           time                  reason")
         for b in breaches.prefix(top) {
             let score = String(format: "%5.1f", b.score)
@@ -144,6 +144,6 @@ enum AnalyzeCommand {
             print("\(score)  \(model) \(device) \(b.time.iso8601)  \(b.reason)")
         }
         if breaches.count > top { print("… \(breaches.count - top) more (see --json or the store)") }
-        fflush(stdout)   // the table before the summary on stderr, also when both go to one pipe
+        fflush(nil)   // the table before the summary on stderr, also when both go to one pipe
     }
 }
