@@ -46,6 +46,16 @@ public struct AnalysisReport: Sendable, Codable {
             facts = b.facts; scope = b.scope; alertedAt = b.alertedAt?.iso8601
         }
     }
+    /// A peer group the learner found: its size, a role description and a few members.
+    public struct PeerGroup: Sendable, Codable, Hashable {
+        public var id: Int
+        public var size: Int
+        public var role: String
+        public var examples: [String]
+        public init(id: Int, size: Int, role: String, examples: [String]) {
+            self.id = id; self.size = size; self.role = role; self.examples = examples
+        }
+    }
     public struct Summary: Sendable, Codable {
         public var observations: Int
         public var devices: Int
@@ -54,10 +64,12 @@ public struct AnalysisReport: Sendable, Codable {
         public var last: String?
         public var breachesAtOrAbove50: Int
         public var modelTests: [String: Int]
+        public var peerGroups: [PeerGroup]
         public init(observations: Int, devices: Int, deviceDays: Double, first: String?, last: String?,
-                    breachesAtOrAbove50: Int, modelTests: [String: Int]) {
+                    breachesAtOrAbove50: Int, modelTests: [String: Int], peerGroups: [PeerGroup] = []) {
             self.observations = observations; self.devices = devices; self.deviceDays = deviceDays
             self.first = first; self.last = last; self.breachesAtOrAbove50 = breachesAtOrAbove50; self.modelTests = modelTests
+            self.peerGroups = peerGroups
         }
     }
     public var generator: String

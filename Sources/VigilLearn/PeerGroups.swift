@@ -73,5 +73,25 @@ public struct PeerGroups: Sendable, Codable {
         runs += 1
     }
 
+    /// Each group with a description of what its members do and a few of them, for reports.
+    public func describe(_ table: BoundedTable<IPAddress, DeviceProfile>) -> [(id: Int, size: Int, role: String, examples: [String])] {
+        var members: [Int: [(IPAddress, DeviceProfile)]] = [:]
+        table.forEach { ip, p in if p.group > 0 { members[p.group, default: []].append((ip, p)) } }
+        return members.keys.sorted().map { g in
+            let ms = members[g]!.sorted { $0.0 < $1.0 }
+            var served: [UInt64: Int] = [:]
+            for (_, p) in ms { for k in p.servedPorts.keys { served[k, default: 0] += 1 } }
+            let common = served.filter { $0.value * 2 >= ms.count }.keys.sorted().map { String(UInt16(truncatingIfNeeded: $0)) }
+            let hours = ms.map { Double($0.1.activeHourMask.nonzeroBitCount) }.reduce(0, +) / Double(ms.count)
+            let role = (common.isEmpty ? "clients" : "serving " + common.prefix(5).joined(separator: ", "))
+                + String(format: ", active %.0f h of the day", hours)
+            let examples = ms.prefix(4).map { m -> String in
+                if let n = m.1.name { return "\(m.0) (\(n))" }
+                return m.0.description
+            }
+            return (g, ms.count, role, examples)
+        }
+    }
+
     public func size(of group: Int) -> Int { group >= 1 && group <= sizes.count ? sizes[group - 1] : 0 }
 }

@@ -130,7 +130,8 @@ enum AnalyzeCommand {
         let summary = AnalysisReport.Summary(
             observations: l.observations, devices: ctx.deviceCount, deviceDays: (ctx.deviceDays * 100).rounded() / 100,
             first: ctx.started?.iso8601, last: ctx.started == nil ? nil : ctx.now.iso8601,
-            breachesAtOrAbove50: breaches.filter { $0.score >= 50 }.count, modelTests: ctx.tests)
+            breachesAtOrAbove50: breaches.filter { $0.score >= 50 }.count, modelTests: ctx.tests,
+            peerGroups: ctx.groups.describe(ctx.devices).map { AnalysisReport.PeerGroup(id: $0.id, size: $0.size, role: $0.role, examples: $0.examples) })
         return AnalysisReport(generator: "vigil 0.1.0", summary: summary, incidents: incidents, breaches: breaches.map(AnalysisReport.BreachEntry.init))
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import VigilCore
 
 /// Lateral movement: a device reaching internal peers it never reached before over
-/// administration protocols (SMB, RPC, RDP, SSH, WinRM, VNC), judged by how often it and its
+/// administration protocols (SMB, RPC including its dynamic ports, RDP, SSH, WinRM, VNC), judged by how often it and its
 /// peer group take up new admin peers, and how many new ones it reached this hour.
 public final class LateralMovementModel: LearningModel {
     public let name = "lateral-movement"
@@ -29,8 +29,11 @@ public final class LateralMovementModel: LearningModel {
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
         guard f.isInternal, f.deviceIsOrig, f.proto == .tcp, !f.failed else { return }
+        // DCE/RPC moves to a dynamic port after the endpoint mapper (psexec, WMI, DCOM): a
+        // session with data both ways to another device's 49152+ port counts as RPC too.
+        let dynamicRPC = f.respPort >= 49152 && (f.record.origBytes ?? 0) > 0 && (f.record.respBytes ?? 0) > 0 && f.record.service.isEmpty
         let proto = f.record.service.lazy.compactMap { LateralMovementModel.adminServices[$0] }.first
-            ?? LateralMovementModel.adminPorts[f.respPort]
+            ?? LateralMovementModel.adminPorts[f.respPort] ?? (dynamicRPC ? "RPC (dynamic port)" : nil)
         guard let proto else { return }
         let k = Stats.hash(f.peer, UInt64(f.respPort))
         let hour = LearnClock.hourIndex(f.ts)
