@@ -76,7 +76,7 @@ public struct EndpointProfile: Sendable, Codable {
     public var lastSeen: Timestamp
     public var conns = 0.0
     /// Up to eight devices exactly, then a HyperLogLog for "how many devices".
-    @PackedKeys var exact: [UInt64] = []
+    @Packed var exact: [UInt64] = []
     var hll: HyperLogLog?
     /// Made for a connection that has not been counted yet (never saved: set and cleared
     /// within one connection).

@@ -148,7 +148,7 @@ public struct NoveltyRate: Hashable, Sendable, Codable {
 
 /// A small set of 64-bit keys with a fixed capacity; when full the oldest key goes.
 public struct BoundedKeySet: Hashable, Sendable, Codable {
-    @PackedKeys public private(set) var keys: [UInt64] = []
+    @Packed public private(set) var keys: [UInt64] = []
     public let capacity: Int
     public private(set) var dropped = 0
     public init(capacity: Int) { self.capacity = capacity }
@@ -163,57 +163,24 @@ public struct BoundedKeySet: Hashable, Sendable, Codable {
     }
 }
 
-/// A `[Double]` stored in snapshots as packed little-endian bytes rather than JSON numbers.
-@propertyWrapper
-public struct PackedDoubles: Codable, Sendable, Hashable {
-    public var wrappedValue: [Double]
-    public init(wrappedValue: [Double]) { self.wrappedValue = wrappedValue }
-    public init(from decoder: any Decoder) throws {
-        let d = try decoder.singleValueContainer().decode(Data.self)
-        guard d.count % 8 == 0 else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "packed doubles of odd length")) }
-        wrappedValue = stride(from: 0, to: d.count, by: 8).map { i in
-            var bits: UInt64 = 0
-            for k in 0..<8 { bits |= UInt64(d[d.startIndex + i + k]) << UInt64(8 * k) }
-            return Double(bitPattern: bits)
-        }
+/// Exponentially weighted mean and variance kept in 32-bit floats, updated once per sample
+/// with weight 1/n up to `cap` samples (so it forgets at a pace of `cap` samples).
+public struct CompactMoments: Codable, Sendable, Hashable {
+    public var n: Float = 0
+    public var mean: Float = 0
+    public var variance: Float = 0
+    public init() {}
+    public mutating func add(_ x: Double, cap: Float) {
+        n = min(n + 1, cap)
+        let a = 1 / n, d = Float(x) - mean
+        mean += a * d
+        variance = (1 - a) * (variance + a * d * d)
     }
-    public func encode(to encoder: any Encoder) throws {
-        var d = Data(capacity: wrappedValue.count * 8)
-        for v in wrappedValue { var b = v.bitPattern.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
-        var c = encoder.singleValueContainer()
-        try c.encode(d)
+    public func upperSurprisal(_ x: Double, minStd: Double) -> Double {
+        let s = max(Double(variance).squareRoot(), minStd)
+        let z = (x - Double(mean)) / s
+        return z > 0 ? Stats.normalTailBits(z) : 0
     }
-}
-
-/// A `[UInt64]` stored in snapshots as packed little-endian bytes.
-@propertyWrapper
-public struct PackedKeys: Codable, Sendable, Hashable {
-    public var wrappedValue: [UInt64]
-    public init(wrappedValue: [UInt64]) { self.wrappedValue = wrappedValue }
-    public init(from decoder: any Decoder) throws {
-        let d = try decoder.singleValueContainer().decode(Data.self)
-        guard d.count % 8 == 0 else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "packed keys of odd length")) }
-        wrappedValue = stride(from: 0, to: d.count, by: 8).map { i in
-            var v: UInt64 = 0
-            for k in 0..<8 { v |= UInt64(d[d.startIndex + i + k]) << UInt64(8 * k) }
-            return v
-        }
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var d = Data(capacity: wrappedValue.count * 8)
-        for v in wrappedValue { var b = v.littleEndian; withUnsafeBytes(of: &b) { d.append(contentsOf: $0) } }
-        var c = encoder.singleValueContainer()
-        try c.encode(d)
-    }
-}
-
-/// A `[UInt8]` stored in snapshots as bytes (base64 in JSON) rather than a list of numbers.
-@propertyWrapper
-public struct PackedBytes: Codable, Sendable, Hashable {
-    public var wrappedValue: [UInt8]
-    public init(wrappedValue: [UInt8]) { self.wrappedValue = wrappedValue }
-    public init(from decoder: any Decoder) throws { wrappedValue = [UInt8](try decoder.singleValueContainer().decode(Data.self)) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(Data(wrappedValue)) }
 }
 
 /// Numbers shared by the models.

@@ -321,15 +321,7 @@ public final class OfficeSimulator: FrameSink {
     private func dhcp(_ d: Int, at t: Timestamp) {
         let dev = devices[d]
         let xid = rng.u32()
-        let cl = PacketBuilder.Endpoint(mac: dev.mac, ip: IPAddress(v4: 0), port: 68)
-        let bcast = PacketBuilder.Endpoint(mac: 0xFFFF_FFFF_FFFF, ip: IPAddress(v4: 0xFFFF_FFFF), port: 67)
-        let srv = PacketBuilder.Endpoint(mac: gatewayMAC, ip: resolver, port: 67)
-        let to = PacketBuilder.Endpoint(mac: dev.mac, ip: dev.ip, port: 68)
-        let steps: [(PacketBuilder.Endpoint, PacketBuilder.Endpoint, UInt8, UInt8)] = [(cl, bcast, 1, 1), (srv, to, 2, 2), (cl, bcast, 1, 3), (srv, to, 2, 5)]
-        for (k, (a, b, op, type)) in steps.enumerated() {
-            builder.udp(a, b, payloadArray: Payloads.dhcp(op: op, type: type, xid: xid, mac: dev.mac, yiaddr: dev.ip.v4, server: resolver.v4, host: op == 1 ? dev.name : nil))
-            push(t + Duration(nanoseconds: Int64(k) * 3_000_000))
-        }
+        dhcpExchange(mac: dev.mac, address: dev.ip, name: dev.name, server: resolver, serverMAC: gatewayMAC, xid: xid, at: t)
     }
 
     // MARK: - Attacks

@@ -6,6 +6,22 @@ protocol FrameSink: AnyObject {
     func push(_ ts: Timestamp)
 }
 
+extension FrameSink {
+    /// A DHCP exchange (discover, offer, request, ack) giving `client` its address, with the
+    /// host name in the client's messages.
+    func dhcpExchange(mac: UInt64, address: IPAddress, name: String, server: IPAddress, serverMAC: UInt64, xid: UInt32, at t: Timestamp) {
+        let cl = PacketBuilder.Endpoint(mac: mac, ip: IPAddress(v4: 0), port: 68)
+        let bcast = PacketBuilder.Endpoint(mac: 0xFFFF_FFFF_FFFF, ip: IPAddress(v4: 0xFFFF_FFFF), port: 67)
+        let srv = PacketBuilder.Endpoint(mac: serverMAC, ip: server, port: 67)
+        let to = PacketBuilder.Endpoint(mac: mac, ip: address, port: 68)
+        let steps: [(PacketBuilder.Endpoint, PacketBuilder.Endpoint, UInt8, UInt8)] = [(cl, bcast, 1, 1), (srv, to, 2, 2), (cl, bcast, 1, 3), (srv, to, 2, 5)]
+        for (k, (a, b, op, type)) in steps.enumerated() {
+            builder.udp(a, b, payloadArray: Payloads.dhcp(op: op, type: type, xid: xid, mac: mac, yiaddr: address.v4, server: server.v4, host: op == 1 ? name : nil))
+            push(t + Duration(nanoseconds: Int64(k) * 3_000_000))
+        }
+    }
+}
+
 /// One TCP conversation, written frame by frame with correct sequence numbers and acks.
 struct TCPConversation {
     var client: PacketBuilder.Endpoint

@@ -206,15 +206,7 @@ public final class TrafficSynth: FrameSink {
         default:
             kind = "dhcp"
             let xid = rng.u32()
-            let cl = PacketBuilder.Endpoint(mac: c.mac, ip: IPAddress(v4: 0), port: 68)
-            let bcast = PacketBuilder.Endpoint(mac: 0xFFFF_FFFF_FFFF, ip: IPAddress(v4: 0xFFFF_FFFF), port: 67)
-            let srv = PacketBuilder.Endpoint(mac: gatewayMAC, ip: resolver, port: 67)
-            let to = PacketBuilder.Endpoint(mac: c.mac, ip: c.v4, port: 68)
-            let steps: [(PacketBuilder.Endpoint, PacketBuilder.Endpoint, UInt8, UInt8)] = [(cl, bcast, 1, 1), (srv, to, 2, 2), (cl, bcast, 1, 3), (srv, to, 2, 5)]
-            for (k, (a, b, op, type)) in steps.enumerated() {
-                builder.udp(a, b, payloadArray: (Payloads.dhcp(op: op, type: type, xid: xid, mac: c.mac, yiaddr: c.v4.v4, server: resolver.v4, host: op == 1 ? c.name : nil)))
-                push(t + Duration(nanoseconds: Int64(k) * 3_000_000))
-            }
+            dhcpExchange(mac: c.mac, address: c.v4, name: c.name, server: resolver, serverMAC: gatewayMAC, xid: xid, at: t)
         }
         sessionsByKind[kind, default: 0] += 1
     }

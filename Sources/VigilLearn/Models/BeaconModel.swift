@@ -59,8 +59,8 @@ public final class BeaconModel: LearningModel {
         var count = 0
         var first: Timestamp
         var last: Timestamp
-        @PackedDoubles var starts: [Double] = []
-        @PackedDoubles var sizes: [Double] = []
+        @Packed var starts: [Double] = []
+        @Packed var sizes: [Double] = []
         var judgedAt = 0
         /// Evidence from earlier, non-overlapping windows of `ring` events: a beacon that stays
         /// regular for days adds up; a burst of regular retries does not.

@@ -11,9 +11,9 @@ public final class DeviceOutlierModel: LearningModel {
     public let summary = "a device-hour unlike the device's own history across several features at once"
     static let features = ["connections", "bytes out", "bytes in", "distinct peers", "distinct ports", "failed share", "DNS lookups"]
     struct Device: Codable {
-        @PackedMoments var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
+        @Packed var learned = [CompactMoments](repeating: CompactMoments(), count: 7)
         /// The same features by hour of day, used once that hour has been seen a few times.
-        @PackedMoments var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
+        @Packed var byHour = [CompactMoments](repeating: CompactMoments(), count: 7 * 24)
         var hours = 0
     }
     var devices: BoundedTable<IPAddress, Device>

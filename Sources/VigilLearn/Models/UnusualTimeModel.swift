@@ -9,8 +9,8 @@ public final class UnusualTimeModel: LearningModel {
     public let name = "unusual-time"
     public let summary = "a device busy in an hour of the week when it is normally quiet"
     struct Device: Codable {
-        @PackedBytes var weekActive = [UInt8](repeating: 0, count: 168)
-        @PackedBytes var weekSeen = [UInt8](repeating: 0, count: 168)
+        @Packed var weekActive = [UInt8](repeating: 0, count: 168)
+        @Packed var weekSeen = [UInt8](repeating: 0, count: 168)
         var dayActive = [UInt16](repeating: 0, count: 24)
         var daySeen = [UInt16](repeating: 0, count: 24)
     }

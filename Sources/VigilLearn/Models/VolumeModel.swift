@@ -1,52 +1,6 @@
 import Foundation
 import VigilCore
 
-/// An array of `CompactMoments` stored in snapshots as packed half-precision floats (counts up
-/// to 2048 and log-space means keep three significant digits, which is what the models use).
-@propertyWrapper
-public struct PackedMoments: Codable, Sendable, Hashable {
-    public var wrappedValue: [CompactMoments]
-    public init(wrappedValue: [CompactMoments]) { self.wrappedValue = wrappedValue }
-    public init(from decoder: any Decoder) throws {
-        let d = try decoder.singleValueContainer().decode(Data.self)
-        guard d.count % 6 == 0 else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "packed moments of odd length")) }
-        func f(_ i: Int) -> Float {
-            Float(Float16(bitPattern: UInt16(d[d.startIndex + i]) | UInt16(d[d.startIndex + i + 1]) << 8))
-        }
-        wrappedValue = stride(from: 0, to: d.count, by: 6).map { i in
-            var m = CompactMoments(); m.n = f(i); m.mean = f(i + 2); m.variance = f(i + 4); return m
-        }
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var d = Data(capacity: wrappedValue.count * 6)
-        for m in wrappedValue {
-            for v in [m.n, m.mean, m.variance] { let b = Float16(v).bitPattern; d.append(UInt8(b & 0xFF)); d.append(UInt8(b >> 8)) }
-        }
-        var c = encoder.singleValueContainer()
-        try c.encode(d)
-    }
-}
-
-/// Exponentially weighted mean and variance kept in 32-bit floats, updated once per sample
-/// with weight 1/n up to `cap` samples (so it forgets at a pace of `cap` samples).
-public struct CompactMoments: Codable, Sendable, Hashable {
-    public var n: Float = 0
-    public var mean: Float = 0
-    public var variance: Float = 0
-    public init() {}
-    public mutating func add(_ x: Double, cap: Float) {
-        n = min(n + 1, cap)
-        let a = 1 / n, d = Float(x) - mean
-        mean += a * d
-        variance = (1 - a) * (variance + a * d * d)
-    }
-    public func upperSurprisal(_ x: Double, minStd: Double) -> Double {
-        let s = max(Double(variance).squareRoot(), minStd)
-        let z = (x - Double(mean)) / s
-        return z > 0 ? Stats.normalTailBits(z) : 0
-    }
-}
-
 /// Bytes a device sends and receives in each hour, against what it moves in that hour of the
 /// week (and, while the week is young, that hour of the day). Learned in log space so a
 /// tenfold rise counts the same for a thermostat and a file server.
@@ -54,8 +8,8 @@ public final class VolumeModel: LearningModel {
     public let name = "volume"
     public let summary = "outbound or inbound bytes in an hour far above the device's normal for that hour of the week"
     struct Device: Codable {
-        @PackedMoments var week = [CompactMoments](repeating: CompactMoments(), count: 168 * 2)
-        @PackedMoments var day = [CompactMoments](repeating: CompactMoments(), count: 24 * 2)
+        @Packed var week = [CompactMoments](repeating: CompactMoments(), count: 168 * 2)
+        @Packed var day = [CompactMoments](repeating: CompactMoments(), count: 24 * 2)
     }
     var devices: BoundedTable<IPAddress, Device>
     let offset: Int
