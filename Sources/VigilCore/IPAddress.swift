@@ -154,13 +154,24 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     static func parseV4(_ s: Substring) -> UInt32? {
-        var value: UInt32 = 0, octets = 0
-        for part in s.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, let o = UInt32(part), o <= 255 else { return nil }
-            value = value << 8 | o
-            octets += 1
+        // One pass over the bytes: four decimal octets of one to three digits.
+        var value: UInt32 = 0, octet: UInt32 = 0, digits = 0, octets = 0
+        for b in s.utf8 {
+            if b == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | octet
+                octets += 1; octet = 0; digits = 0
+            } else if b >= 48 && b <= 57 {
+                guard digits < 3 else { return nil }
+                octet = octet * 10 + UInt32(b - 48)
+                guard octet <= 255 else { return nil }
+                digits += 1
+            } else {
+                return nil
+            }
         }
-        return octets == 4 ? value : nil
+        guard digits > 0, octets == 3 else { return nil }
+        return value << 8 | octet
     }
 }
 

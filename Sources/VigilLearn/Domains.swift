@@ -28,8 +28,9 @@ public enum Domains {
     /// The part of `name` left of its zone ("x1.y2.example.com" -> "x1.y2"), or "".
     public static func subdomain(_ name: String, zone: String) -> Substring {
         var n = Substring(name.lowercased())
-        while n.hasSuffix(".") { n = n.dropLast() }
-        guard n.count > zone.count + 1 else { return "" }
-        return n.dropLast(zone.count + 1)
+        while n.utf8.last == UInt8(ascii: ".") { n = n.dropLast() }
+        let zoneBytes = zone.utf8.count
+        guard n.utf8.count > zoneBytes + 1 else { return "" }
+        return Substring(n.utf8.dropLast(zoneBytes + 1))
     }
 }

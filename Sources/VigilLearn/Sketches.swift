@@ -202,13 +202,15 @@ public enum Stats {
 
     /// Shannon entropy (bits per character) of a string's bytes.
     public static func entropy(_ s: Substring.UTF8View) -> Double {
-        var counts = [Int](repeating: 0, count: 256)
-        var n = 0
-        for b in s { counts[Int(b)] += 1; n += 1 }
-        guard n > 0 else { return 0 }
-        var h = 0.0
-        for c in counts where c > 0 { let p = Double(c) / Double(n); h -= p * log2(p) }
-        return h
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { counts in
+            counts.initialize(repeating: 0)
+            var n = 0
+            for b in s { counts[Int(b)] &+= 1; n += 1 }
+            guard n > 0 else { return 0 }
+            var h = 0.0
+            for c in counts where c > 0 { let p = Double(c) / Double(n); h -= p * log2(p) }
+            return h
+        }
     }
 
     /// Median of a small array (copied).

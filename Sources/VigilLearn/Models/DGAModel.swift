@@ -29,9 +29,11 @@ public final class DGAModel: LearningModel {
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
         guard let q = r.query, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
-        let label = zone.split(separator: ".").first.map(String.init) ?? zone
-        let len = Double(label.utf8.count), ent = Stats.entropy(Substring(label).utf8)
-        let digits = Double(label.utf8.filter { $0 >= 48 && $0 <= 57 }.count) / max(1, len)
+        let label = zone.firstIndex(of: ".").map { zone[..<$0] } ?? Substring(zone)
+        let len = Double(label.utf8.count), ent = Stats.entropy(label.utf8)
+        var digitCount = 0
+        for b in label.utf8 where b >= 48 && b <= 57 { digitCount += 1 }
+        let digits = Double(digitCount) / max(1, len)
         let odd = s.labelLength.upperSurprisal(len, minStd: 2) + s.labelEntropy.upperSurprisal(ent, minStd: 0.3) + (digits > 0.3 ? 2 : 0)
         if r.rcode == 3 {
             s.devices.update(device, at: r.ts, make: { Hour() }) { h in

@@ -20,8 +20,9 @@ public final class DNSTunnelModel: LearningModel {
         var last: Timestamp
         var nextAlarm = 64.0
     }
+    struct ZoneKey: Hashable, Codable { var device: IPAddress; var zone: String }
     struct State: Codable {
-        var zones: BoundedTable<String, Zone>
+        var zones: BoundedTable<ZoneKey, Zone>
         /// Network-wide: subdomain length and entropy per query; distinct names per device-zone-hour.
         var length = CompactMoments(), entropy = CompactMoments(), perHour = CompactMoments()
     }
@@ -40,7 +41,7 @@ public final class DNSTunnelModel: LearningModel {
         let len = Double(sub.utf8.count)
         let ent = sub.isEmpty ? 0 : Stats.entropy(sub.utf8)
         let textual = r.qtype == 16 || r.qtype == 10 || r.qtype == 0xFF
-        let key = "\(device)|\(zone)"
+        let key = ZoneKey(device: device, zone: zone)
         let alarm = s.zones.update(key, at: r.ts, make: { Zone(device: device, zone: zone, first: r.ts, last: r.ts) }) { z -> Bool in
             let grew = z.names.insert(hash: Stats.hashFolded(q))
             z.queries += 1; z.lengthSum += len; z.entropySum += ent
@@ -53,14 +54,14 @@ public final class DNSTunnelModel: LearningModel {
     }
 
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
-        var keys: [String] = []
+        var keys: [ZoneKey] = []
         s.zones.forEach { k, z in if z.queries > 0 { keys.append(k) } }
         for k in keys { judge(k, ctx, final: true) }
         // Per-zone state lives for one hour; what carries over is the network's distribution.
         s.zones.removeAll { _, _ in true }
     }
 
-    func judge(_ key: String, _ ctx: LearnContext, final: Bool) {
+    func judge(_ key: ZoneKey, _ ctx: LearnContext, final: Bool) {
         guard let z = s.zones[key], z.queries > 0 else { return }
         let distinct = max(1, z.names.estimate.rounded())
         let meanLen = z.lengthSum / z.queries, meanEnt = z.entropySum / z.queries
