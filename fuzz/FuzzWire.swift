@@ -1,8 +1,11 @@
 // libFuzzer target for the sans-I/O decoders: link/IP/transport decoding, fragment
 // reassembly, the flow table, every application analyzer, the pcap and pcapng file parsers,
-// and the Zeek TSV parser.
+// the Zeek TSV parser, and the learner fed with everything those produce (hostile times, byte
+// counts and names), including a snapshot and restore of its state.
 // Built by fuzz/run.sh with `swiftc -sanitize=fuzzer,address`.
+import Foundation
 import VigilCore
+import VigilLearn
 import VigilWire
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -15,6 +18,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     c.maxFlows = 64
     c.maxPendingFragments = 8
     let engine = PacketEngine(configuration: c)
+    var lc = LearnConfiguration()
+    lc.baseline = .seconds(0)
+    lc.maxDevices = 32; lc.maxEndpoints = 64; lc.maxPairs = 64; lc.maxNames = 64
+    let learner = Learner(configuration: lc)
     // The rest is a series of packets, each behind a 2-byte length; time advances per packet.
     var o = 1
     var t = Timestamp(seconds: 1_700_000_000)
@@ -23,6 +30,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let packet = UnsafeRawBufferPointer(rebasing: input[(o + 2)..<(o + 2 + n)])
         t = t + Duration(nanoseconds: Int64(input[o]) * 10_000_000)
         engine.process(packet, link: link, at: t)
+        for obs in engine.output { learner.observe(obs) }
         engine.output.removeAll(keepingCapacity: true)
         o += 2 + n
     }
@@ -43,11 +51,20 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for i in 1...size where i == size || input[i] == 10 {
         line += 1
         if let r = try? parser.parse(UnsafeRawBufferPointer(rebasing: input[start..<i]), number: line), case .row(let row) = r {
-            _ = try? ConnRecord(zeek: row)
-            _ = try? DNSRecord(zeek: row)
-            _ = try? HTTPRecord(zeek: row)
+            if let r = try? ConnRecord(zeek: row) { learner.observe(.conn(r)) }
+            if let r = try? DNSRecord(zeek: row) { learner.observe(.dns(r)) }
+            if let r = try? HTTPRecord(zeek: row) { learner.observe(.http(r)) }
         }
         start = i + 1
+    }
+    for obs in engine.output { learner.observe(obs) }
+    learner.finish()
+    _ = learner.drainBreaches()
+    // Saving and restoring is slow under the sanitizer (and has its own test): only inputs that
+    // start 00 5A do it, so libFuzzer can still reach it.
+    if input[0] == 0, size > 1, input[1] == 0x5A, let saved = try? learner.snapshot() {
+        let again = Learner(configuration: lc)
+        try? again.restore(saved)
     }
     return 0
 }

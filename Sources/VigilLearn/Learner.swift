@@ -135,10 +135,13 @@ public final class Learner {
         context.now = t
         let h = LearnClock.hourIndex(t)
         if hour == .min { hour = h }
-        // Hours end in order; a long quiet gap ends at most a week of hours one by one.
+        // Hours end in order. After a gap of more than a few hours only the hour that had
+        // activity and the two before the new one are closed: a long silence in the input is
+        // more often a gap in capture than a quiet network, and a time jump in hostile input
+        // must not cost a week of hourly passes.
         if h > hour {
-            let from = max(hour, h - 168)
-            for ended in from..<h { endHour(ended) }
+            endHour(hour)
+            for ended in max(hour + 1, h - 2)..<h { endHour(ended) }
             hour = h
         }
         let d = LearnClock.dayIndex(t, offsetHours: configuration.utcOffsetHours)

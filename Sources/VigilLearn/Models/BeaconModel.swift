@@ -15,14 +15,16 @@ public final class BeaconModel: LearningModel {
     /// all pairs has seen it six times; the sketch halves every day, so slow beacons still
     /// qualify while one-off contacts cost nothing per pair.
     struct Screen: Codable {
-        static let width = 8192, rows = 4
-        var counts = [UInt16](repeating: 0, count: Screen.width * Screen.rows)
+        static let rows = 4
+        /// Counters per row: a power of two sized to the pair table (8,192 by default).
+        var width: Int
+        var counts: [UInt16]
         mutating func add(_ h: UInt64) -> UInt16 {
             // Four rows, one hash each (16 bits of one 64-bit mix per row, widened).
             let m0 = Stats.mix(h), m1 = Stats.mix(h ^ 0x9E37_79B9_7F4A_7C15)
-            let w = UInt64(Screen.width)
-            let i0 = Int(m0 % w), i1 = Screen.width + Int((m0 >> 32) % w)
-            let i2 = 2 * Screen.width + Int(m1 % w), i3 = 3 * Screen.width + Int((m1 >> 32) % w)
+            let w = UInt64(width)
+            let i0 = Int(m0 % w), i1 = width + Int((m0 >> 32) % w)
+            let i2 = 2 * width + Int(m1 % w), i3 = 3 * width + Int((m1 >> 32) % w)
             let m = min(min(counts[i0], counts[i1]), min(counts[i2], counts[i3]))
             let v = m == .max ? m : m + 1
             // Conservative update: only the rows at the minimum grow.
@@ -33,20 +35,29 @@ public final class BeaconModel: LearningModel {
             return v
         }
         mutating func halve() { for i in counts.indices { counts[i] >>= 1 } }
-        private enum CodingKeys: String, CodingKey { case c }
-        init() {}
+        private enum CodingKeys: String, CodingKey { case c, w }
+        init(pairs: Int) {
+            var w = 1024
+            while w < 8192, w * 8 < pairs { w *= 2 }
+            width = w
+            counts = [UInt16](repeating: 0, count: w * Screen.rows)
+        }
         init(from decoder: any Decoder) throws {
-            let d = try decoder.container(keyedBy: CodingKeys.self).decode(Data.self, forKey: .c)
-            guard d.count == Screen.width * Screen.rows * 2 else {
+            let k = try decoder.container(keyedBy: CodingKeys.self)
+            let d = try k.decode(Data.self, forKey: .c)
+            width = try k.decode(Int.self, forKey: .w)
+            guard width >= 1, width <= 1 << 20, d.count == width * Screen.rows * 2 else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "beacon screen has the wrong size"))
             }
-            counts = stride(from: 0, to: d.count, by: 2).map { UInt16(d[d.startIndex + $0]) | UInt16(d[d.startIndex + $0 + 1]) << 8 }
+            var c = [UInt16](repeating: 0, count: width * Screen.rows)
+            _ = c.withUnsafeMutableBytes { d.copyBytes(to: $0) }
+            counts = c.map { UInt16(littleEndian: $0) }
         }
         func encode(to encoder: any Encoder) throws {
-            var d = Data(capacity: counts.count * 2)
-            for v in counts { d.append(UInt8(v & 0xFF)); d.append(UInt8(v >> 8)) }
+            let d = counts.map(\.littleEndian).withUnsafeBytes { Data($0) }
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(d, forKey: .c)
+            try c.encode(width, forKey: .w)
         }
     }
     struct PairKey: Hashable, Codable, Sendable { var orig: IPAddress; var resp: IPAddress }
@@ -71,10 +82,12 @@ public final class BeaconModel: LearningModel {
         var addresses: [IPAddress] = []
     }
     var pairs: BoundedTable<PairKey, Pair>
-    var screen = Screen()
+    var screen: Screen
     let baseline: Duration
 
-    public init(_ c: LearnConfiguration) { pairs = BoundedTable(capacity: c.maxPairs); baseline = c.baseline }
+    public init(_ c: LearnConfiguration) {
+        pairs = BoundedTable(capacity: c.maxPairs); baseline = c.baseline; screen = Screen(pairs: c.maxPairs)
+    }
 
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
         guard hour % 24 == 23 else { return }
