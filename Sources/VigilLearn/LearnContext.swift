@@ -42,6 +42,7 @@ public final class LearnContext {
     public internal(set) var queryZone: String?
     public internal(set) var groups = PeerGroups()
     var calibrators: [String: Calibrator] = [:]
+    var groupCalibrators: [GroupKey: Calibrator] = [:]
     public internal(set) var tests: [String: Int] = [:]
     var completedDeviceDays = 0.0
     var day: Int64 = .min
@@ -108,9 +109,18 @@ public final class LearnContext {
 
     /// Records a test whose surprisal is too small to be a breach (keeps calibration honest
     /// without paying for a score).
-    public func pass(_ model: String, surprisal x: Double) {
+    public func pass(_ model: String, surprisal x: Double, device: IPAddress) {
         calibrators[model, default: Calibrator()].record(x)
+        if let g = calibrationGroup(device) { groupCalibrators[GroupKey(model: model, group: g), default: Calibrator()].record(x) }
         tests[model, default: 0] += 1
+    }
+
+    struct GroupKey: Hashable, Codable { var model: String; var group: Int }
+
+    /// The peer group whose own score distribution judges this device, when it has one.
+    func calibrationGroup(_ device: IPAddress) -> Int? {
+        guard let g = devices.peek(device, { $0.group }), g > 0 else { return nil }
+        return g
     }
 
     /// Scores a test; when it is a breach (score at or above the report level, outside the
@@ -121,7 +131,20 @@ public final class LearnContext {
                       at t: Timestamp, needsHistory: Bool, _ draft: () -> BreachDraft) -> Double {
         tests[model, default: 0] += 1
         let budget = configuration.budgetPerDeviceDay / Double(max(1, modelCount))
-        let score = calibrators[model, default: Calibrator()].score(x, deviceDays: deviceDays, budget: budget)
+        // Scored against the device's peer group once that group has enough history of this
+        // model (a noisy group of laptops is calibrated among laptops, servers among servers),
+        // otherwise against the whole network; both keep learning.
+        var score = calibrators[model, default: Calibrator()].score(x, deviceDays: deviceDays, budget: budget)
+        if let g = calibrationGroup(device) {
+            let key = GroupKey(model: model, group: g)
+            let share = Double(max(1, groups.size(of: g))) / Double(max(1, devices.count))
+            let c = groupCalibrators[key, default: Calibrator()]
+            if c.tests >= 200 {
+                score = groupCalibrators[key, default: Calibrator()].score(x, deviceDays: deviceDays * share, budget: budget)
+            } else {
+                groupCalibrators[key, default: Calibrator()].record(x)
+            }
+        }
         if needsHistory && !isMature(device) { return score }
         let key = "\(model)|\(device)|\(subject)"
         let open = reported[key].map { t - $0.time < configuration.cooldown } ?? false
@@ -162,6 +185,7 @@ extension LearnContext {
         var names: BoundedTable<IPAddress, PeerName>
         var groups: PeerGroups
         var calibrators: [String: Calibrator]
+        var groupCalibrators: [GroupKey: Calibrator]?
         var tests: [String: Int]
         var completedDeviceDays: Double
         var day: Int64
@@ -173,14 +197,14 @@ extension LearnContext {
 
     var snapshot: Snapshot {
         Snapshot(now: now, started: started, devices: devices, endpoints: endpoints, names: names, groups: groups,
-                 calibrators: calibrators, tests: tests, completedDeviceDays: completedDeviceDays, day: day,
+                 calibrators: calibrators, groupCalibrators: groupCalibrators, tests: tests, completedDeviceDays: completedDeviceDays, day: day,
                  activeToday: activeToday.sorted(), reported: reported, breachSequence: breachSequence,
                  breachesAtOrAbove50: breachesAtOrAbove50)
     }
 
     func restore(_ s: Snapshot) {
         now = s.now; started = s.started; devices = s.devices; endpoints = s.endpoints; names = s.names
-        groups = s.groups; calibrators = s.calibrators; tests = s.tests; completedDeviceDays = s.completedDeviceDays
+        groups = s.groups; calibrators = s.calibrators; groupCalibrators = s.groupCalibrators ?? [:]; tests = s.tests; completedDeviceDays = s.completedDeviceDays
         day = s.day; activeToday = Set(s.activeToday); reported = s.reported; breachSequence = s.breachSequence
         breachesAtOrAbove50 = s.breachesAtOrAbove50
     }

@@ -217,7 +217,7 @@ public final class BeaconModel: LearningModel {
         }
         // While the network is being learned a regular pair cannot yet be told from the
         // heartbeats that belong to it; it is judged once the learning period is over.
-        guard x > 6, !ctx.isLearning else { ctx.pass(name, surprisal: min(x, 6)); return }
+        guard x > 6, !ctx.isLearning else { ctx.pass(name, surprisal: min(x, 6), device: p.device); return }
         let span = p.last - p.first
         ctx.judge(name, surprisal: x, device: p.device, subject: "\(key.orig)>\(key.resp)", at: p.last, needsHistory: false) {
             let peer = p.device == p.orig ? p.label : p.orig.description

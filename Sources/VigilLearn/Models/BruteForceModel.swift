@@ -70,7 +70,7 @@ public final class BruteForceModel: LearningModel {
     func judge(_ p: Pair, _ ctx: LearnContext) {
         let lambda = expm1(Double(s.normal.mean)) + 1 + 2 * Double(s.normal.variance).squareRoot()
         let x = Stats.poissonTailBits(p.sessions, lambda: lambda)
-        guard x > 5 else { ctx.pass(name, surprisal: x); return }
+        guard x > 5 else { ctx.pass(name, surprisal: x, device: p.device); return }
         let inbound = p.device == p.server
         ctx.judge(name, surprisal: x, device: p.device, subject: "\(p.client)>\(p.server):\(p.port)", at: p.last, needsHistory: false) {
             BreachDraft(

@@ -59,7 +59,7 @@ public final class DGAModel: LearningModel {
             s.perHour.add(log1p(zones), cap: 5000)
             var x = xCount * (0.5 + min(1.5, meanOdd / 4))
             if zones < 8 { x = min(x, 3) }
-            guard x > 5 else { ctx.pass(name, surprisal: x); continue }
+            guard x > 5 else { ctx.pass(name, surprisal: x, device: ip); continue }
             ctx.judge(name, surprisal: x, device: ip, subject: "nxdomain", at: h.last, needsHistory: false) {
                 BreachDraft(
                     reason: "\(ctx.label(ip)) failed to resolve \(Int(zones)) distinct domains in an hour (\(Int(h.failures)) NXDOMAIN answers), e.g. \(h.examples.joined(separator: ", ")); names \(meanOdd > 2 ? "unlike" : "like") those this network resolves; a device usually has about \(Int(expm1(Double(s.perHour.mean)).rounded())) per hour",

@@ -80,7 +80,7 @@ public final class DNSTunnelModel: LearningModel {
                 z.names = HyperLogLog(p: 8); z.queries = 0; z.lengthSum = 0; z.entropySum = 0; z.textual = 0; z.nextAlarm = 64
             }
         }
-        guard x > 5 else { if final { ctx.pass(name, surprisal: x) }; return }
+        guard x > 5 else { if final { ctx.pass(name, surprisal: x, device: z.device) }; return }
         ctx.judge(name, surprisal: x, device: z.device, subject: z.zone, at: z.last, needsHistory: false) {
             BreachDraft(
                 reason: "\(ctx.label(z.device)) asked \(Int(distinct)) distinct names under \(z.zone) (\(Int(z.queries)) queries) within the hour, subdomains \(String(format: "%.0f", meanLen)) characters long with \(String(format: "%.1f", meanEnt)) bits/char entropy on average, \(Int((textShare * 100).rounded()))% TXT/NULL; a device-zone-hour on this network usually has about \(Int(expm1(Double(s.perHour.mean)).rounded())) names",

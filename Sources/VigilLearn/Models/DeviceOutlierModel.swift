@@ -51,7 +51,7 @@ public final class DeviceOutlierModel: LearningModel {
                 if z > 0 { chi += z * z; moved.append((i, z)) }
             }
             let x = ChiSquare.tailBits(chi, dof: v.count)
-            guard x > 6 else { ctx.pass(name, surprisal: x); continue }
+            guard x > 6 else { ctx.pass(name, surprisal: x, device: ip); continue }
             moved.sort { $0.1 > $1.1 }
             ctx.judge(name, surprisal: x, device: ip, subject: "hour", at: start + .seconds(3599), needsHistory: true) {
                 let top = moved.prefix(3).map { "\(DeviceOutlierModel.features[$0.0]) \(String(format: "%.1f", $0.1))σ above normal" }

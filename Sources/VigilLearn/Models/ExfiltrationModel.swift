@@ -43,7 +43,7 @@ public final class ExfiltrationModel: LearningModel {
         let rarity = users <= 2 ? -log2(min(1, (Double(users) + 0.5) / n * 4)) : 0
         // A device that uploads in bulk to the same place every night is backing up.
         let x = (moments.upperSurprisal(log1p(amount), minStd: 1.2) * 0.7 + rarity) * (habitual ? 0.15 : 1)
-        guard x > 5, users <= max(2, Int(n * 0.05)) else { ctx.pass(name, surprisal: x); return }
+        guard x > 5, users <= max(2, Int(n * 0.05)) else { ctx.pass(name, surprisal: x, device: f.device); return }
         ctx.judge(name, surprisal: x, device: f.device, subject: key, at: f.ts, needsHistory: true) {
             BreachDraft(
                 reason: "\(ctx.label(f.device)) uploaded \(Bytes.human(amount)) to \(key) within the hour (\(Bytes.human(f.sentBytes)) in the last connection, port \(f.respPort)); its uploads are usually about \(Bytes.human(expm1(Double(moments.mean)))) per connection, it never uploaded in bulk there before, and \(users) of \(Int(n)) devices use this endpoint",

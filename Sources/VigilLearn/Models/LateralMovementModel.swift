@@ -60,7 +60,7 @@ public final class LateralMovementModel: LearningModel {
         let groupShare = min(1, (Double(admins) + 0.5) / Double(size + 1))
         let pNew = before.probabilityNew(priorNew: 5 * prior * groupShare, priorTrials: 5)
         let x = -log2(max(pNew, 1e-12)) + max(0, Stats.poissonTailBits(burst, lambda: max(1, pNew * 10)))
-        guard x > 4 else { ctx.pass(name, surprisal: x); return }
+        guard x > 4 else { ctx.pass(name, surprisal: x, device: f.device); return }
         ctx.judge(name, surprisal: x, device: f.device, subject: "hour \(hour)", at: f.ts, needsHistory: true) {
             BreachDraft(
                 reason: "\(ctx.label(f.device)) connected over \(proto) to \(ctx.label(f.peer)) for the first time; it has reached \(Int(burst)) new admin peer(s) this hour (\(recent.joined(separator: ", "))); before this it took up a new admin peer in \(Int(before.news)) of \(Int(before.trials)) admin connections, and \(admins) of \(size) devices in its peer group use admin protocols",

@@ -70,7 +70,7 @@ public final class NewServiceModel: LearningModel {
         let pNew = before.probabilityNew(priorNew: 10 * prior, priorTrials: 10)
         let pGroup = min(1, (Double(inGroup) + 0.5) / Double(groupSize + 1))
         let x = -log2(max(pNew, 1e-12)) - log2(pGroup)
-        guard x > 4 else { ctx.pass(name, surprisal: x); return }
+        guard x > 4 else { ctx.pass(name, surprisal: x, device: device); return }
         let role = served > 0 ? ctx.devices.peek(device, { DeviceRole.describe(copy $0) }) ?? "device" : "client"
         ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
             let verb = asServer ? "started answering on" : "used"

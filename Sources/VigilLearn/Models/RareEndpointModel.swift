@@ -35,7 +35,7 @@ public final class RareEndpointModel: LearningModel {
         // Rarity across devices: the chance a device picks an endpoint only `others` of n use.
         let pRare = newToNetwork ? 1 : min(1, (Double(others) + 0.5) / n * 4)
         let x = -log2(max(pNew, 1e-12)) - log2(pRare)
-        guard x > 3 else { ctx.pass(name, surprisal: x); return }
+        guard x > 3 else { ctx.pass(name, surprisal: x, device: f.device); return }
         let named = f.peerName != nil
         ctx.judge(name, surprisal: x, device: f.device, subject: key, at: f.ts, needsHistory: true) {
             let firstSeen = e.firstSeen.map { "first seen \($0.iso8601)" } ?? "never seen before"

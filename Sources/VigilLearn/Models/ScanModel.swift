@@ -122,7 +122,7 @@ public final class ScanModel: LearningModel {
         let lambda = max(1, expm1(Double(w.normal.mean))) + Double(w.normal.variance).squareRoot()
         var x = Stats.poissonTailBits(fan, lambda: lambda) * min(1, 2 * failShare)
         if fan < 6 { x = min(x, 3) }
-        guard x > 5 else { if final { ctx.pass(name, surprisal: x) }; return }
+        guard x > 5 else { if final { ctx.pass(name, surprisal: x, device: w.device) }; return }
         let vertical = ports > 2 * hosts
         let kind = vertical ? "vertical (many ports of \(Int(hosts)) host\(hosts == 1 ? "" : "s"))" : "horizontal (\(Int(hosts)) hosts)"
         let subject: String

@@ -47,7 +47,7 @@ public final class UnusualTimeModel: LearningModel {
             let pDay = (da + 0.5) / (ds + 1)
             let p = (wa + 2 * pDay) / (ws + 2)
             let x = -log2(max(p, 1e-6)) + log2(max(1, d.conns / UnusualTimeModel.busy)) * 0.5
-            guard ws >= 1, ds >= 3, x > 3 else { ctx.pass(name, surprisal: min(x, 3)); continue }
+            guard ws >= 1, ds >= 3, x > 3 else { ctx.pass(name, surprisal: min(x, 3), device: ip); continue }
             let weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][how / 24]
             ctx.judge(name, surprisal: x, device: ip, subject: "\(how)", at: start + .seconds(3599), needsHistory: true) {
                 BreachDraft(

@@ -42,9 +42,9 @@ public final class VolumeModel: LearningModel {
                 let w = d.week[dir], dd = d.day[dir]
                 let ref = w.n >= 2 ? w : dd
                 guard ref.n >= 3 || (w.n >= 2) else { continue }
-                guard v >= 2_000_000 else { ctx.pass(name, surprisal: 0); continue }
+                guard v >= 2_000_000 else { ctx.pass(name, surprisal: 0, device: ip); continue }
                 let x = ref.upperSurprisal(log1p(v), minStd: 1.0)
-                guard x > 4 else { ctx.pass(name, surprisal: x); continue }
+                guard x > 4 else { ctx.pass(name, surprisal: x, device: ip); continue }
                 let usual = expm1(Double(ref.mean))
                 let word = dir == 0 ? "sent" : "received"
                 let top = d.peers.sorted { $0.value > $1.value }.prefix(3).map(\.key)
