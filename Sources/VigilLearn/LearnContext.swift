@@ -71,9 +71,11 @@ public final class LearnContext {
 
     /// Device-days watched so far, counting today's active devices for the part of today seen.
     public var deviceDays: Double {
-        let dayStart = day * 86_400 - Int64(configuration.utcOffsetHours) * 3600
+        // Before the first observation there is no day yet (and `day` is a sentinel).
+        guard day != .min, started != nil else { return completedDeviceDays }
+        let dayStart = day &* 86_400 &- Int64(configuration.utcOffsetHours) &* 3600
         let from = max(dayStart, (started?.nanoseconds ?? 0) / 1_000_000_000)
-        let secondsToday = Double((now.nanoseconds / 1_000_000_000) - from)
+        let secondsToday = Double((now.nanoseconds / 1_000_000_000) &- from)
         let fraction = max(0, min(1, secondsToday / 86_400))
         return completedDeviceDays + Double(activeToday.count) * fraction
     }

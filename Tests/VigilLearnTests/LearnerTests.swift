@@ -168,6 +168,20 @@ func latest(_ bs: [Breach]) -> [Breach] {
         #expect(c.score(1, deviceDays: 10, budget: 0.01) < 10)
     }
 
+    @Test func aNoisyPeerGroupIsCalibratedAmongItselfNotAgainstTheQuietOnes() {
+        let ctx = LearnContext(configuration: LearnConfiguration())
+        let t = Timestamp(seconds: 1_700_000_000)
+        let laptop = IPAddress("10.0.0.5")!, server = IPAddress("10.0.1.5")!
+        for (ip, g) in [(laptop, 1), (server, 2)] {
+            ctx.devices.update(ip, at: t, make: { DeviceProfile(at: t) }) { $0.group = g }
+        }
+        // Laptops are often this surprised; servers never are.
+        for _ in 0..<400 { ctx.pass("m", surprisal: 20, device: laptop); ctx.pass("m", surprisal: 1, device: server) }
+        let a = ctx.judge("m", surprisal: 20, device: laptop, subject: "x", at: t, needsHistory: false) { BreachDraft(reason: "", first: t, last: t) }
+        let b = ctx.judge("m", surprisal: 20, device: server, subject: "y", at: t, needsHistory: false) { BreachDraft(reason: "", first: t, last: t) }
+        #expect(b > a + 20, "laptop \(a), server \(b)")
+    }
+
     @Test func boundedTableEvictsTheColdestAndCountsThem() {
         var t = BoundedTable<Int, Int>(capacity: 64)
         for i in 0..<1000 { t.update(i, at: Timestamp(seconds: Int64(i)), make: { 0 }) { $0 += 1 } }
