@@ -86,48 +86,6 @@ public struct DistinctCounter: Hashable, Sendable, Codable {
     public var estimate: Double { hll.map { max(24, $0.estimate) } ?? Double(exact.count) }
 }
 
-/// Exponentially decayed mean and variance of a value, decaying in observation time with a
-/// half-life, so that what is new today is normal next week.
-public struct DecayedMoments: Hashable, Sendable, Codable {
-    public private(set) var weight: Double = 0
-    public private(set) var mean: Double = 0
-    public private(set) var m2: Double = 0
-    public private(set) var updated: Int64 = 0   // seconds
-
-    public init() {}
-
-    public var variance: Double { weight > 0 ? m2 / weight : 0 }
-    public var std: Double { variance.squareRoot() }
-
-    public mutating func add(_ x: Double, at t: Timestamp, halfLife: Double, weight w: Double = 1) {
-        let now = Int64(t.seconds)
-        if weight > 0, now > updated {
-            let f = pow(0.5, Double(now - updated) / halfLife)
-            weight *= f; m2 *= f
-        }
-        updated = max(updated, now)
-        weight += w
-        let d = x - mean
-        mean += d * w / weight
-        m2 += w * d * (x - mean)
-    }
-
-    /// The weight the moments would have now, after decay.
-    public func weight(at t: Timestamp, halfLife: Double) -> Double {
-        let now = Int64(t.seconds)
-        return now > updated ? weight * pow(0.5, Double(now - updated) / halfLife) : weight
-    }
-
-    /// One-sided surprisal (bits) of `x` being this far above the mean, Gaussian tail, with a
-    /// floor on the spread so a constant history is not infinitely surprised.
-    public func upperSurprisal(_ x: Double, minStd: Double) -> Double {
-        guard weight > 0 else { return 0 }
-        let s = max(std, minStd)
-        let z = (x - mean) / s
-        return z > 0 ? Stats.normalTailBits(z) : 0
-    }
-}
-
 /// How often an entity meets something new of a kind: a Beta-Binomial estimate of the
 /// probability that its next event of that kind is a first, with a prior of `priorNew` news in
 /// `priorTrials` trials (from its peer group or the network).
