@@ -184,8 +184,6 @@ public final class BeaconModel: LearningModel {
         bits *= 0.6 + 0.4 * sizeRegular
         let coverage = span > 0 ? min(1, Double(events.count - 1) * q2 / span) : 1
         bits *= 0.5 + 0.5 * coverage
-        // A short window is weaker evidence of a long-lived callback than an hour of it.
-        bits *= max(0.4, min(1, span / 3600))
         return Regularity(bits: bits, period: q2, mad: mad, sizeMedian: sm, coverage: coverage, events: events.count)
     }
 
