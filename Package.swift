@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "VigilWire", dependencies: ["VigilCore", "CSodium"], swiftSettings: release),
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
+        .target(name: "VigilAnalyst", dependencies: ["VigilCore"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
@@ -31,12 +32,13 @@ let package = Package(
         // The command line.
         .executableTarget(
             name: "vigil",
-            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilCapture", "VigilStore"],
+            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilAnalyst", "VigilCapture", "VigilStore"],
             swiftSettings: release),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"], exclude: ["Golden"]),
         .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
         .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
+        .testTarget(name: "VigilAnalystTests", dependencies: ["VigilCore", "VigilAnalyst", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture", "VigilStore"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,9 @@
 /// The JSON report `vigil analyze` writes. The fields `../shared/DESIGN.md` fixes are
 /// `incidents[]` {id, title, score, start, end, devices, endpoints, techniques, summary, breaches}
-/// and `breaches[]` {id, model, device, time, score, reason}; the rest is extra.
+/// and `breaches[]` {id, model, device, time, score, reason}; the rest is extra. An incident's
+/// `score` is the analyst's priority.
 public struct AnalysisReport: Sendable, Codable {
+    /// An incident in the report: the contract's fields, then the analyst's write-up.
     public struct Incident: Sendable, Codable, Hashable {
         public var id: String
         public var title: String
@@ -13,11 +15,37 @@ public struct AnalysisReport: Sendable, Codable {
         public var techniques: [String]
         public var summary: String
         public var breaches: [String]
-        public init(id: String, title: String, score: Double, start: String, end: String, devices: [String],
-                    endpoints: [String], techniques: [String], summary: String, breaches: [String]) {
-            self.id = id; self.title = title; self.score = score; self.start = start; self.end = end
-            self.devices = devices; self.endpoints = endpoints; self.techniques = techniques
-            self.summary = summary; self.breaches = breaches
+        public var alerts: [String]
+        public var severity: Double
+        public var confidence: Double
+        public var tactics: [String]
+        public var deviceNames: [String: String]
+        public var users: [String]
+        public var narrative: [String]
+        public var conclusion: String
+        public var steps: [InvestigationStep]
+        public var timeline: [Entry]
+
+        /// A timeline entry with its time as ISO-8601 text.
+        public struct Entry: Sendable, Codable, Hashable {
+            public var time: String
+            public var kind: String
+            public var ref: String
+            public var source: String
+            public var device: String
+            public var score: Double
+            public var tactic: String?
+            public var text: String
+        }
+
+        public init(_ i: VigilCore.Incident) {
+            id = i.id; title = i.title; score = i.priority; start = i.start.iso8601; end = i.end.iso8601
+            devices = i.devices; endpoints = i.endpoints; techniques = i.techniques; summary = i.summary
+            breaches = i.breaches; alerts = i.alerts; severity = i.severity; confidence = i.confidence
+            tactics = i.tactics; deviceNames = i.deviceNames; users = i.users; narrative = i.narrative
+            conclusion = i.conclusion; steps = i.steps
+            timeline = i.timeline.map { Entry(time: $0.time.iso8601, kind: $0.kind.rawValue, ref: $0.ref, source: $0.source,
+                                              device: $0.device, score: $0.score, tactic: $0.tactic, text: $0.text) }
         }
     }
     public struct BreachEntry: Sendable, Codable, Hashable {
@@ -65,11 +93,18 @@ public struct AnalysisReport: Sendable, Codable {
         public var breachesAtOrAbove50: Int
         public var modelTests: [String: Int]
         public var peerGroups: [PeerGroup]
+        /// Outside alerts read, signals the analyst weighed (breaches + alerts), the groups it
+        /// formed, and incidents reported.
+        public var alerts: Int
+        public var signals: Int
+        public var groups: Int
+        public var incidents: Int
         public init(observations: Int, devices: Int, deviceDays: Double, first: String?, last: String?,
-                    breachesAtOrAbove50: Int, modelTests: [String: Int], peerGroups: [PeerGroup] = []) {
+                    breachesAtOrAbove50: Int, modelTests: [String: Int], peerGroups: [PeerGroup] = [],
+                    alerts: Int = 0, signals: Int = 0, groups: Int = 0, incidents: Int = 0) {
             self.observations = observations; self.devices = devices; self.deviceDays = deviceDays
             self.first = first; self.last = last; self.breachesAtOrAbove50 = breachesAtOrAbove50; self.modelTests = modelTests
-            self.peerGroups = peerGroups
+            self.peerGroups = peerGroups; self.alerts = alerts; self.signals = signals; self.groups = groups; self.incidents = incidents
         }
     }
     public var generator: String

@@ -37,6 +37,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         Timestamp(nanoseconds: a.nanoseconds &+ d.nanoseconds)
     }
 
+    @inlinable public static func - (a: Timestamp, d: Duration) -> Timestamp {
+        Timestamp(nanoseconds: a.nanoseconds &- d.nanoseconds)
+    }
+
     @inlinable public static func - (a: Timestamp, b: Timestamp) -> Duration {
         Duration(nanoseconds: a.nanoseconds &- b.nanoseconds)
     }

@@ -7,9 +7,9 @@ import VigilCore
 /// clear error, never reset.
 public final class SQLiteStore: ObservationSink {
     public static let applicationID: Int32 = 0x5647_494C  // "VGIL"
-    public static let schemaVersion: Int32 = 2
+    public static let schemaVersion: Int32 = 3
     public let path: String
-    private let db: OpaquePointer
+    let db: OpaquePointer
     private var insert: OpaquePointer?
     private var pendingInTransaction = 0
     public var batchSize = 5000
@@ -43,7 +43,7 @@ public final class SQLiteStore: ObservationSink {
         sqlite3_close(db)
     }
 
-    private func error(_ what: String) -> VigilError {
+    func error(_ what: String) -> VigilError {
         let code = sqlite3_errcode(db)
         let msg = String(cString: sqlite3_errmsg(db))
         if code == SQLITE_NOTADB || code == SQLITE_CORRUPT {
@@ -124,6 +124,22 @@ public final class SQLiteStore: ObservationSink {
           body TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS breaches_device ON breaches(device, ts);
         CREATE INDEX IF NOT EXISTS breaches_score ON breaches(score);
+        CREATE TABLE IF NOT EXISTS alerts(
+          id TEXT NOT NULL,
+          run INTEGER,
+          source TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          severity REAL NOT NULL,
+          body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+        CREATE TABLE IF NOT EXISTS incidents(
+          id TEXT NOT NULL,
+          run INTEGER,
+          priority REAL NOT NULL,
+          start_ts INTEGER NOT NULL,
+          end_ts INTEGER NOT NULL,
+          body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS incidents_priority ON incidents(priority);
         CREATE TABLE IF NOT EXISTS learner_state(
           name TEXT PRIMARY KEY,
           saved_at INTEGER NOT NULL,
@@ -161,7 +177,7 @@ public final class SQLiteStore: ObservationSink {
         if pendingInTransaction >= batchSize { try commit() }
     }
 
-    private func bind(_ st: OpaquePointer, _ i: Int32, _ s: String?) {
+    func bind(_ st: OpaquePointer, _ i: Int32, _ s: String?) {
         guard let s else { sqlite3_bind_null(st, i); return }
         sqlite3_bind_text(st, i, s, -1, vigil_sqlite_transient())
     }

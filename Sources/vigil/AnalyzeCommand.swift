@@ -1,5 +1,6 @@
 import Foundation
 import VigilCapture
+import VigilAnalyst
 import VigilCore
 import VigilLearn
 import VigilStore
@@ -10,12 +11,13 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
+        try args.allowOnly(["db", "json", "markdown", "alerts", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
         guard !args.positional.isEmpty else { throw VigilError.usage("analyze needs capture files or Zeek log directories") }
         guard let reader = CaptureFiles.Reader(rawValue: args.options["reader"] ?? "auto") else {
             throw VigilError.usage("--reader is auto or libpcap")
         }
         var c = LearnConfiguration()
+        var analystConfig = AnalystConfiguration()
         if let b = args.options["baseline"] {
             guard let days = Double(b), days >= 0, days < 3650 else { throw VigilError.usage("--baseline takes a number of days, not '\(b)'") }
             c.baseline = Duration(nanoseconds: Int64(days * 86_400e9))
@@ -28,6 +30,7 @@ enum AnalyzeCommand {
             }
             c.localNetworks = nets
             c.trustRecordLocality = false
+            analystConfig.localNetworks = nets
         }
         if let o = args.options["utc-offset"] {
             guard let h = Int(o), abs(h) <= 14 else { throw VigilError.usage("--utc-offset takes whole hours between -14 and 14") }
@@ -41,7 +44,18 @@ enum AnalyzeCommand {
         var wire = WireConfiguration()
         wire.maxFlows = try args.int("max-flows", default: wire.maxFlows)
         let quiet = args.flags.contains("quiet")
-        let store = try args.options["db"].map { try SQLiteStore(path: $0) }
+        // Outside alerts first: a bad alert file is reported before the long part starts.
+        var alertReader = AlertReader()
+        for path in (args.options["alerts"] ?? "").split(separator: ",").map(String.init) where !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else { throw VigilError.usage("--alerts: no such file '\(path)'") }
+            alertReader.read(path)
+        }
+        let alerts = alertReader.alerts
+        // The analyst's follow-up questions need the observations stored; without --db they
+        // go to a scratch store that is removed at the end.
+        let scratch = args.options["db"] == nil ? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-analyze-\(getpid()).sqlite").path : nil
+        defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }
+        let store = try (args.options["db"] ?? scratch).map { try SQLiteStore(path: $0) }
 
         let learner = Learner(configuration: c)
         if let store, !args.flags.contains("fresh"), let saved = try store.loadState("learner") {
@@ -78,7 +92,14 @@ enum AnalyzeCommand {
         }
         breaches = merged
         breaches.sort { $0.score != $1.score ? $0.score > $1.score : $0.surprisal != $1.surprisal ? $0.surprisal > $1.surprisal : $0.time < $1.time }
-        let report = makeReport(learner, breaches)
+        let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
+        let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
+        let report = makeReport(learner, breaches, result, alerts: alerts.count)
+        if let path = args.options["markdown"] {
+            do { try IncidentMarkdown.document(result.incidents, title: "Vigil incidents", inputs: args.positional).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw VigilError.io("cannot write the Markdown report: \(error.localizedDescription)", file: path)
+            }
+        }
         if let path = args.options["json"] {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -90,19 +111,28 @@ enum AnalyzeCommand {
             let stats = "{\"observations\":\(count),\"breaches\":\(breaches.count)}"
             try store.recordRun(command: "analyze", inputs: args.positional, statsJSON: stats, first: inputs.first, last: inputs.last)
             try store.commit()
-            try store.saveBreaches(breaches, run: try store.lastRunID())
+            let run = try store.lastRunID()
+            try store.saveBreaches(breaches, run: run)
+            try store.saveAlerts(alerts, run: run)
+            try store.saveIncidents(result.incidents, run: run)
             try store.saveState("learner", try learner.snapshot(), at: learner.context.now)
         }
+        printIncidents(result.incidents)
         printTable(breaches, top: top, report: report)
         if !quiet {
             let ctx = learner.context
             err(String(format: "analyzed %d observations (%d devices, %.1f device-days) in %.2f s; %d breaches reported, %d scoring 50+",
                        count, ctx.deviceCount, ctx.deviceDays, seconds, breaches.count, ctx.breachesAtOrAbove50))
+            err("analyst: \(breaches.count) breaches and \(alerts.count) outside alerts in, \(result.groups) groups, \(result.incidents.count) incident(s) out"
+                + (result.signals > 0 && !result.incidents.isEmpty ? String(format: " (%.0fx fewer to read)", Double(result.signals) / Double(result.incidents.count)) : ""))
+            if alertReader.unrecognised > 0 { err("note: \(alertReader.unrecognised) record(s) in the alert files matched no known alert format and were skipped") }
             if learner.foreign > 0 { err("note: \(learner.foreign) connections had neither end in the local networks (set --local)") }
             if ctx.isLearning { err("note: the input covered less than the learning period (--baseline); novelty models stayed quiet") }
         }
         for p in inputs.problems { err("vigil: \(p)") }
-        return inputs.problems.isEmpty ? 0 : 3
+        for p in alertReader.problems { err("vigil: \(p)") }
+        if alertReader.problemCount > alertReader.problems.count { err("vigil: … \(alertReader.problemCount - alertReader.problems.count) more problems in the alert files") }
+        return inputs.problems.isEmpty && alertReader.problemCount == 0 ? 0 : 3
     }
 
     static func showProgress(_ n: Int, _ l: Learner, _ fraction: Double?) {
@@ -115,24 +145,35 @@ enum AnalyzeCommand {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
-    static func makeReport(_ l: Learner, _ breaches: [Breach]) -> AnalysisReport {
-        let titles = Dictionary(l.models.map { ($0.name, $0.summary) }, uniquingKeysWith: { a, _ in a })
-        var incidents: [AnalysisReport.Incident] = []
-        for b in breaches where b.score >= 50 {
-            let what = titles[b.model].map { $0.prefix(1).uppercased() + $0.dropFirst() } ?? b.model
-            let device = b.deviceName.map { "\(b.device) (\($0))" } ?? b.device
-            incidents.append(AnalysisReport.Incident(
-                id: "I\(incidents.count + 1)", title: "\(what): \(device)", score: (b.score * 10).rounded() / 10,
-                start: b.first.iso8601, end: b.last.iso8601, devices: [b.device], endpoints: b.endpoints,
-                techniques: b.techniques, summary: b.reason, breaches: [b.id]))
+    /// The learner's devices as the analyst needs them: names, and which serve others.
+    static func directory(_ l: Learner) -> [String: DeviceInfo] {
+        var out: [String: DeviceInfo] = [:]
+        l.context.devices.forEach { ip, p in
+            out[ip.description] = DeviceInfo(name: p.name, isServer: !p.servedPorts.keys.isEmpty && p.connsIn > p.connsOut)
         }
+        return out
+    }
+
+    static func makeReport(_ l: Learner, _ breaches: [Breach], _ result: AnalystResult, alerts: Int) -> AnalysisReport {
         let ctx = l.context
         let summary = AnalysisReport.Summary(
             observations: l.observations, devices: ctx.deviceCount, deviceDays: (ctx.deviceDays * 100).rounded() / 100,
             first: ctx.started?.iso8601, last: ctx.started == nil ? nil : ctx.now.iso8601,
             breachesAtOrAbove50: breaches.filter { $0.score >= 50 }.count, modelTests: ctx.tests,
-            peerGroups: ctx.groups.describe(ctx.devices).map { AnalysisReport.PeerGroup(id: $0.id, size: $0.size, role: $0.role, examples: $0.examples) })
-        return AnalysisReport(generator: "vigil 0.1.0", summary: summary, incidents: incidents, breaches: breaches.map(AnalysisReport.BreachEntry.init))
+            peerGroups: ctx.groups.describe(ctx.devices).map { AnalysisReport.PeerGroup(id: $0.id, size: $0.size, role: $0.role, examples: $0.examples) },
+            alerts: alerts, signals: result.signals, groups: result.groups, incidents: result.incidents.count)
+        return AnalysisReport(generator: "vigil 0.1.0", summary: summary, incidents: result.incidents.map(AnalysisReport.Incident.init),
+                              breaches: breaches.map(AnalysisReport.BreachEntry.init))
+    }
+
+    static func printIncidents(_ incidents: [VigilCore.Incident]) {
+        guard !incidents.isEmpty else { print("No incidents: nothing added up to a story worth a person's time.\n"); return }
+        print("priority  incident      start                        devices  title")
+        for i in incidents {
+            print(String(format: "%8.1f  ", i.priority) + i.id.padding(toLength: 13, withPad: " ", startingAt: 0) + " "
+                  + i.start.iso8601 + "  " + String(i.devices.count).padding(toLength: 8, withPad: " ", startingAt: 0) + " " + i.title)
+        }
+        print("")
     }
 
     static func printTable(_ breaches: [Breach], top: Int, report: AnalysisReport) {

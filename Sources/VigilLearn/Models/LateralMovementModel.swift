@@ -64,11 +64,22 @@ public final class LateralMovementModel: LearningModel {
         ctx.judge(name, surprisal: x, device: f.device, subject: "hour \(hour)", at: f.ts, needsHistory: true) {
             BreachDraft(
                 reason: "\(ctx.label(f.device)) connected over \(proto) to \(ctx.label(f.peer)) for the first time; it has reached \(Int(burst)) new admin peer(s) this hour (\(recent.joined(separator: ", "))); before this it took up a new admin peer in \(Int(before.news)) of \(Int(before.trials)) admin connections, and \(admins) of \(size) devices in its peer group use admin protocols",
-                first: f.ts, last: f.ts, peers: [f.peer.description],
+                first: f.ts, last: f.ts, peers: LateralMovementModel.devices(in: recent, first: f.peer.description),
                 techniques: ["T1021" + (proto == "SMB" ? ".002" : proto == "RDP" ? ".001" : proto == "SSH" ? ".004" : proto == "WinRM" ? ".006" : proto == "VNC" ? ".005" : ""), "T1570"],
                 facts: ["newPeersThisHour": burst, "deviceNewRate": pNew, "groupAdmins": Double(admins), "groupSize": Double(size)],
                 scope: BreachScope(direction: .outbound, peers: [f.peer.description], ports: [f.respPort]))
         }
+    }
+
+    /// The devices behind "address:port" entries, the breach's own peer first.
+    static func devices(in recent: [String], first: String) -> [String] {
+        var out = [first]
+        for r in recent {
+            guard let colon = r.lastIndex(of: ":") else { continue }
+            let ip = String(r[..<colon])
+            if !out.contains(ip) { out.append(ip) }
+        }
+        return out
     }
 
     public func encodeState(_ e: JSONEncoder) throws -> Data { try e.encode(s) }

@@ -74,11 +74,11 @@ public final class NewServiceModel: LearningModel {
         let role = served > 0 ? ctx.devices.peek(device, { DeviceRole.describe(copy $0) }) ?? "device" : "client"
         ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
             let verb = asServer ? "started answering on" : "used"
-            let other = asServer ? "from \(other)" : "to \(f.peerName ?? other.description)"
+            let direction = asServer ? "from \(other)" : "to \(f.peerName ?? other.description)"
             return BreachDraft(
-                reason: "\(ctx.label(device)), a \(role), \(verb) \(label) for the first time (\(other)); \(inGroup) of \(groupSize) devices in its peer group and \(everyone) on the network have; it takes up something new in \(Int(before.news)) of \(Int(before.trials)) connections",
+                reason: "\(ctx.label(device)), a \(role), \(verb) \(label) for the first time (\(direction)); \(inGroup) of \(groupSize) devices in its peer group and \(everyone) on the network have; it takes up something new in \(Int(before.news)) of \(Int(before.trials)) connections",
                 first: f.ts, last: f.ts, endpoints: f.isInternal ? [] : [f.peerKey], peers: f.isInternal ? [other.description] : [],
-                techniques: asServer ? ["T1543"] : ["T1071"],
+                techniques: asServer ? ["T1543"] : f.isInternal ? [] : ["T1071"],
                 facts: ["groupUsing": Double(inGroup), "groupSize": Double(groupSize), "networkUsing": Double(everyone), "deviceNewRate": pNew],
                 scope: BreachScope(direction: asServer ? .inbound : .outbound, peers: [other.description], ports: [f.respPort]))
         }

@@ -1,0 +1,23 @@
+/// Traffic between a device and a peer (or any peer) over a period, as stored.
+public struct TrafficSummary: Sendable, Hashable {
+    public var connections: Int
+    public var bytesOut: UInt64
+    public var bytesIn: UInt64
+    public var first: Timestamp?
+    public var last: Timestamp?
+    public init(connections: Int = 0, bytesOut: UInt64 = 0, bytesIn: UInt64 = 0, first: Timestamp? = nil, last: Timestamp? = nil) {
+        self.connections = connections; self.bytesOut = bytesOut; self.bytesIn = bytesIn; self.first = first; self.last = last
+    }
+}
+
+/// The follow-up questions the analyst asks of stored observations. The store implements
+/// it (`SQLiteStore`); the analyst stays pure and only sees answers.
+public protocol EvidenceQuery {
+    /// Internal devices that exchanged traffic with an external endpoint (an address, or a
+    /// domain looked up, named in TLS or in an HTTP Host) between two times.
+    func devicesContacting(_ endpoint: String, from: Timestamp, to: Timestamp, limit: Int) throws -> [String]
+    /// Connections from a device to an endpoint (address or domain; nil for any) in a period.
+    func traffic(device: String, endpoint: String?, from: Timestamp, to: Timestamp) throws -> TrafficSummary
+    /// The latest observation time stored, so "is it still going" knows where the data ends.
+    func lastObservationTime() throws -> Timestamp?
+}

@@ -1,0 +1,194 @@
+import CSQLite
+import Foundation
+import VigilCore
+
+/// The analyst's follow-up questions, answered from stored observations with SQL (SQLite's
+/// JSON functions read the record bodies). Domains are resolved to the addresses DNS answers,
+/// TLS server names and HTTP Host headers tied them to in the same period.
+extension SQLiteStore: EvidenceQuery {
+    public func devicesContacting(_ endpoint: String, from: Timestamp, to: Timestamp, limit: Int) throws -> [String] {
+        try commit()
+        let addresses = try resolve(endpoint, from: from, to: to)
+        var found: [String] = []
+        func add(_ rows: [[Value]]) {
+            for r in rows { if case .text(let t) = r[0], !found.contains(t), found.count < limit { found.append(t) } }
+        }
+        if !addresses.isEmpty {
+            let marks = Array(repeating: "?", count: addresses.count).joined(separator: ",")
+            add(try rows("SELECT DISTINCT orig_h FROM observations WHERE kind='conn' AND ts BETWEEN ? AND ? AND resp_h IN (\(marks)) LIMIT ?",
+                         [.int(from.nanoseconds), .int(to.nanoseconds)] + addresses.map { .text($0) } + [.int(Int64(limit))]))
+        }
+        if IPAddress(endpoint) == nil {
+            add(try rows("""
+                SELECT DISTINCT orig_h FROM observations WHERE kind='dns' AND ts BETWEEN ? AND ?
+                AND (json_extract(body,'$.dns._0.query') = ?3 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?3) LIMIT ?4
+                """, [.int(from.nanoseconds), .int(to.nanoseconds), .text(endpoint.lowercased()), .int(Int64(limit))]))
+        }
+        return found
+    }
+
+    public func traffic(device: String, endpoint: String?, from: Timestamp, to: Timestamp) throws -> TrafficSummary {
+        try commit()
+        var sql = """
+            SELECT count(*), coalesce(sum(json_extract(body,'$.conn._0.origBytes')),0), coalesce(sum(json_extract(body,'$.conn._0.respBytes')),0),
+            min(ts), max(ts) FROM observations WHERE kind='conn' AND orig_h = ? AND ts BETWEEN ? AND ?
+            """
+        var args: [Value] = [.text(device), .int(from.nanoseconds), .int(to.nanoseconds)]
+        if let endpoint {
+            let addresses = try resolve(endpoint, from: from - .seconds(86_400), to: to)
+            if addresses.isEmpty {
+                // A name never resolved to an address the device reached: count its lookups.
+                let r = try rows("""
+                    SELECT count(*), 0, 0, min(ts), max(ts) FROM observations WHERE kind='dns' AND orig_h = ? AND ts BETWEEN ? AND ?
+                    AND (json_extract(body,'$.dns._0.query') = ?4 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?4)
+                    """, args + [.text(endpoint.lowercased())])
+                return Self.summary(r.first)
+            }
+            sql += " AND resp_h IN (\(Array(repeating: "?", count: addresses.count).joined(separator: ",")))"
+            args += addresses.map { .text($0) }
+        }
+        return Self.summary(try rows(sql, args).first)
+    }
+
+    public func lastObservationTime() throws -> Timestamp? {
+        try commit()
+        guard let r = try rows("SELECT max(ts) FROM observations", []).first, case .int(let v) = r[0] else { return nil }
+        return Timestamp(nanoseconds: v)
+    }
+
+    /// Addresses an endpoint stands for: itself, or what its name resolved to.
+    func resolve(_ endpoint: String, from: Timestamp, to: Timestamp) throws -> [String] {
+        if let ip = IPAddress(endpoint) { return [ip.description] }
+        let name = endpoint.lowercased()
+        let window: [Value] = [.int(from.nanoseconds), .int(to.nanoseconds), .text(name)]
+        var out: [String] = []
+        for r in try rows("""
+            SELECT DISTINCT a.value FROM observations, json_each(json_extract(body,'$.dns._0.answers')) AS a
+            WHERE kind='dns' AND ts BETWEEN ?1 AND ?2 AND (json_extract(body,'$.dns._0.query') = ?3 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?3)
+            UNION SELECT DISTINCT resp_h FROM observations WHERE kind='ssl' AND ts BETWEEN ?1 AND ?2 AND json_extract(body,'$.tls._0.serverName') = ?3
+            UNION SELECT DISTINCT resp_h FROM observations WHERE kind='http' AND ts BETWEEN ?1 AND ?2 AND json_extract(body,'$.http._0.host') = ?3
+            LIMIT 64
+            """, window) {
+            if case .text(let t) = r[0], let ip = IPAddress(t), !out.contains(ip.description) { out.append(ip.description) }
+        }
+        return out
+    }
+
+    static func summary(_ r: [Value]?) -> TrafficSummary {
+        guard let r, r.count == 5, case .int(let n) = r[0] else { return TrafficSummary() }
+        func u(_ v: Value) -> UInt64 {
+            switch v { case .int(let i): UInt64(max(0, i)); case .double(let d): UInt64(max(0, d)); default: 0 }
+        }
+        func t(_ v: Value) -> Timestamp? { if case .int(let i) = v { return Timestamp(nanoseconds: i) }; return nil }
+        return TrafficSummary(connections: Int(n), bytesOut: u(r[1]), bytesIn: u(r[2]), first: t(r[3]), last: t(r[4]))
+    }
+
+    // MARK: - Alerts and incidents
+
+    /// Stores outside alerts as read (their raw record is in the body).
+    public func saveAlerts(_ alerts: [Alert], run: Int64?) throws {
+        try inTransaction("INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)", alerts) { st, a in
+            bind(st, 1, a.id)
+            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            bind(st, 3, a.source)
+            sqlite3_bind_int64(st, 4, a.time.nanoseconds)
+            sqlite3_bind_double(st, 5, a.severity)
+            bind(st, 6, String(decoding: try JSONEncoder().encode(a), as: UTF8.self))
+        }
+    }
+
+    /// Stores incidents; an incident id seen before is replaced by its newer write-up.
+    public func saveIncidents(_ incidents: [Incident], run: Int64?) throws {
+        try commit()
+        try exec("BEGIN")
+        do {
+            for i in incidents {
+                var st: OpaquePointer?
+                guard sqlite3_prepare_v2(db, "DELETE FROM incidents WHERE id = ?", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare incident delete") }
+                bind(st, 1, i.id)
+                let rc = sqlite3_step(st)
+                sqlite3_finalize(st)
+                guard rc == SQLITE_DONE else { throw error("delete incident") }
+            }
+            try exec("COMMIT")
+        } catch { try? exec("ROLLBACK"); throw error }
+        try inTransaction("INSERT INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)", incidents) { st, i in
+            bind(st, 1, i.id)
+            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            sqlite3_bind_double(st, 3, i.priority)
+            sqlite3_bind_int64(st, 4, i.start.nanoseconds)
+            sqlite3_bind_int64(st, 5, i.end.nanoseconds)
+            bind(st, 6, String(decoding: try JSONEncoder().encode(i), as: UTF8.self))
+        }
+    }
+
+    public func incidents() throws -> [Incident] {
+        try commit()
+        let decoder = JSONDecoder()
+        return try rows("SELECT body FROM incidents ORDER BY priority DESC, start_ts", []).map { r in
+            guard case .text(let t) = r[0] else { throw VigilError.corruptStore("an incident row has no body", file: path) }
+            do { return try decoder.decode(Incident.self, from: Data(t.utf8)) } catch {
+                throw VigilError.corruptStore("an incident row does not decode: \(error)", file: path)
+            }
+        }
+    }
+
+    public func alertCount() throws -> Int { Int(try scalarInt("SELECT count(*) FROM alerts")) }
+
+    // MARK: - Small SQL helpers
+
+    enum Value { case int(Int64), double(Double), text(String), null }
+
+    func rows(_ sql: String, _ args: [Value]) throws -> [[Value]] {
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare query") }
+        defer { sqlite3_finalize(st) }
+        for (i, a) in args.enumerated() {
+            let k = Int32(i + 1)
+            switch a {
+            case .int(let v): sqlite3_bind_int64(st, k, v)
+            case .double(let v): sqlite3_bind_double(st, k, v)
+            case .text(let v): bind(st, k, v)
+            case .null: sqlite3_bind_null(st, k)
+            }
+        }
+        var out: [[Value]] = []
+        while true {
+            let rc = sqlite3_step(st)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error("query") }
+            var row: [Value] = []
+            for c in 0..<sqlite3_column_count(st) {
+                switch sqlite3_column_type(st, c) {
+                case SQLITE_INTEGER: row.append(.int(sqlite3_column_int64(st, c)))
+                case SQLITE_FLOAT: row.append(.double(sqlite3_column_double(st, c)))
+                case SQLITE_NULL: row.append(.null)
+                default:
+                    let n = Int(sqlite3_column_bytes(st, c))
+                    if let p = sqlite3_column_text(st, c) {
+                        row.append(.text(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)))
+                    } else { row.append(.null) }
+                }
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    /// One prepared insert run for every item inside one transaction; all or nothing.
+    func inTransaction<T>(_ sql: String, _ items: [T], _ bindRow: (OpaquePointer, T) throws -> Void) throws {
+        try commit()
+        try exec("BEGIN")
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else { try? exec("ROLLBACK"); throw error("prepare insert") }
+        defer { sqlite3_finalize(st) }
+        do {
+            for item in items {
+                sqlite3_reset(st)
+                try bindRow(st, item)
+                guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert") }
+            }
+            try exec("COMMIT")
+        } catch { try? exec("ROLLBACK"); throw error }
+    }
+}
