@@ -183,7 +183,7 @@ labels = json.load(open(os.path.join(sim, "attacks.labels.json")))
 r = analyze([pcap], "sim-attacks")
 os.remove(pcap)
 expect = {"beacon": {"beacon"}, "exfiltration": {"exfiltration", "volume"}, "scan": {"scan"}, "bruteforce": {"brute-force"},
-          "lateral": {"lateral-movement"}, "dnstunnel": {"dns-tunnel"}, "dga": {"dga"}}
+          "lateral": {"lateral-movement"}, "dnstunnel": {"dns-tunnel"}, "dga": {"dga"}, "campaign": {"scan", "lateral-movement"}}
 for l in labels:
     bs = [b for b in r["breaches"] if b["device"] == l["device"] and b["model"] in expect[l["attack"]]
           and secs(b["time"]) >= l["startSeconds"] - 1 and secs(b["first"]) <= l["endSeconds"] + 3600]

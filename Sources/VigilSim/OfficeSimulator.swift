@@ -17,6 +17,9 @@ public struct OfficeConfiguration: Sendable {
 /// Attacks the simulator can stage on the last working day.
 public enum OfficeAttack: String, CaseIterable, Sendable, Codable {
     case beacon, exfiltration, scan, bruteforce, lateral, dnstunnel, dga
+    /// One intrusion in three steps across two devices: a workstation scans for SMB, reaches
+    /// a second workstation over SMB and RPC, and that one then beacons out.
+    case campaign
 }
 
 /// What was staged, for evaluation: which device, which peers, when.
@@ -339,9 +342,20 @@ public final class OfficeSimulator: FrameSink {
         return d
     }
 
+    /// The i-th attacked workstation: a stride coprime with the number of workstations, so
+    /// attacks land on distinct devices while there are enough of them.
     private func victim(_ i: Int) -> Int {
         let ws = workstations
-        return ws[(i * 3 + 1) % ws.count]
+        let step = [3, 5, 7, 11, 1].first { ws.count % $0 != 0 || $0 == 1 } ?? 1
+        return ws[(i * step + 1) % ws.count]
+    }
+
+    /// Every workstation an attack starts from or lands on (the campaign's second device too).
+    private var victims: Set<Int> {
+        let n = configuration.attacks.count
+        var v = Set((0..<n).map(victim))
+        if let c = configuration.attacks.firstIndex(of: .campaign) { v.insert(victim(c + n)) }
+        return v
     }
 
     private func label(_ a: OfficeAttack, _ d: Int, _ peers: [String], _ s: Timestamp, _ e: Timestamp, _ text: String) {
@@ -397,7 +411,9 @@ public final class OfficeSimulator: FrameSink {
                 label(a, d, [devices[s].ip.description], t0, t0 + .seconds(1200), "150 SSH login attempts to \(devices[s].name) in 20 minutes")
             case (.lateral, 13):
                 let t0 = start + .seconds(1200)
-                let targets = workstations.filter { $0 != d }.prefix(6)
+                // Devices no other staged attack touches, so each attack's ground truth stays its own.
+                let spare = workstations.filter { $0 != d && !victims.contains($0) }
+                let targets = (spare.count >= 6 ? spare : workstations.filter { $0 != d }).prefix(6)
                 var peers: [String] = []
                 for (k, w) in targets.enumerated() {
                     for port: UInt16 in [445, 135] {
@@ -423,6 +439,32 @@ public final class OfficeSimulator: FrameSink {
                     dns(d, "\(n).\(["com", "net", "info", "biz"][k % 4])", nx: k % 40 != 0, at: t0 + .milliseconds(Int64(k) * 2400))
                 }
                 label(a, d, ["dga"], t0, t0 + .seconds(600), "250 lookups of generated domains, almost all NXDOMAIN")
+            case (.campaign, 11...16):
+                let b = victim(i + configuration.attacks.count)
+                let c2 = "update-check.example"
+                if hod == 11 {
+                    let t0 = start + .seconds(300)
+                    for k in 0..<60 {
+                        let target = PacketBuilder.Endpoint(mac: gatewayMAC, ip: IPAddress(v4: 0x0A16_0000 | UInt32(k + 1)), port: 445)
+                        var conv = TCPConversation(client: endpoint(d), server: target, start: t0 + .milliseconds(Int64(k) * 500), rtt: Duration(nanoseconds: 300_000), vlan: nil, isn: (rng.u32(), rng.u32()))
+                        if rng.unit() < 0.5 { conv.reject(self) } else { conv.unanswered(self, retries: 0) }
+                    }
+                    let t1 = start + .seconds(2400)
+                    for port: UInt16 in [445, 135] {
+                        tcp(d, to: endpoint(b, port: port), at: t1 + .seconds(port == 135 ? 15 : 0), up: 8000 + rng.int(20000), down: 3000 + rng.int(8000), serverMAC: devices[b].mac)
+                    }
+                } else {
+                    if hod == 12 { dns(b, c2, at: start) }
+                    var t = start + .seconds(Int64(rng.int(90)))
+                    while t < start + .seconds(3600) {
+                        tls(b, c2, at: t, up: 250 + rng.int(30), down: 120 + rng.int(30), lookup: 0)
+                        t = t + Duration(nanoseconds: Int64((90 * (0.85 + 0.3 * rng.unit())) * 1e9))
+                    }
+                    if hod == 16 {
+                        label(a, d, [devices[b].ip.description, Self.address(of: c2).description], start + .seconds(-5 * 3600 + 300), start + .seconds(3600),
+                              "SMB scan of 60 hosts, then SMB and RPC to \(devices[b].ip), which then beacons to \(c2) every 90 s for 5 hours")
+                    }
+                }
             default: break
             }
         }

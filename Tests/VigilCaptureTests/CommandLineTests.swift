@@ -104,8 +104,11 @@ import VigilCore
         let db = dir.appendingPathComponent("v.sqlite").path
         let r = try run(vigil, ["analyze", cap, "--json", json, "--db", db])
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.hasPrefix("score  model"), "\(r.out)")
-        #expect(r.out.contains("scan") && r.out.contains("dga"))
+        // The incidents first, then the breaches behind them.
+        #expect(r.out.hasPrefix("priority  incident"), "\(r.out)")
+        #expect(r.out.contains("score  model"), "\(r.out)")
+        #expect(r.out.contains("Network scanning on") && r.out.contains("Lookups of generated domains on"), "\(r.out)")
+        #expect(r.err.contains("incident(s) out"), "\(r.err)")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         let incidents = report?["incidents"] as? [[String: Any]] ?? []
         let breaches = report?["breaches"] as? [[String: Any]] ?? []
@@ -116,6 +119,8 @@ import VigilCore
         for key in ["id", "model", "device", "time", "score", "reason"] { #expect(breaches.first?[key] != nil, "breach lacks \(key)") }
         let stored = try run("sqlite3", [db, "SELECT count(*) FROM breaches; SELECT count(*) FROM learner_state;"]).out.split(separator: "\n")
         #expect(Int(stored.first ?? "") == breaches.count && stored.last == "1")
+        let storedIncidents = try run("sqlite3", [db, "SELECT count(*) FROM incidents"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(storedIncidents) == incidents.count)
         // A second run continues from the saved baseline.
         let again = try run(vigil, ["analyze", cap, "--db", db, "--top", "0"])
         #expect(again.err.contains("continuing from the baseline saved"), "\(again.err)")

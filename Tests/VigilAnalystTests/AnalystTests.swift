@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import VigilAnalyst
+import VigilCore
+import VigilSim
+
+@Suite struct AnalystTests {
+    @Test func everyStagedAttackIsOneIncidentAndNoIncidentMixesTwo() throws {
+        let office = try OfficeCase(devices: 24, days: 5, attacks: OfficeAttack.allCases, seed: 21)
+        let result = office.investigate()
+        #expect(office.labels.count == OfficeAttack.allCases.count)
+        var owner: [String: String] = [:]  // breach id -> attack
+        for l in office.labels {
+            let mine = office.attackBreaches(l)
+            #expect(!mine.isEmpty, "\(l.attack): no breach at 50+ on \(l.device)")
+            for b in mine { owner[b.id] = l.attack }
+            let holding = result.incidents.filter { i in mine.contains { i.breaches.contains($0.id) } }
+            #expect(holding.count == 1, "\(l.attack) is spread over \(holding.map(\.title))")
+        }
+        for i in result.incidents {
+            let attacks = Set(i.breaches.compactMap { owner[$0] })
+            #expect(attacks.count <= 1, "\(i.title) mixes \(attacks)")
+        }
+        // Far fewer incidents than breaches, each written up.
+        #expect(result.incidents.count <= office.labels.count + 1, "\(result.incidents.map(\.title))")
+        #expect(result.signals >= 5 * result.incidents.count)
+        for i in result.incidents {
+            #expect(i.priority >= 50 && !i.narrative.isEmpty && !i.timeline.isEmpty && !i.tactics.isEmpty, "\(i)")
+        }
+    }
+
+    @Test func theCampaignIsFollowedFromTheScannerToTheDeviceThatBeacons() throws {
+        let office = try OfficeCase(devices: 24, days: 5, attacks: [.campaign], seed: 22)
+        let result = office.investigate()
+        let label = try #require(office.labels.first)
+        let second = try #require(label.peers.first)
+        let i = try #require(result.incidents.first { $0.devices.contains(label.device) }, "\(result.incidents.map(\.title))")
+        #expect(i.devices.contains(second), "\(i.devices) lacks \(second); \(i.timeline.map { "\($0.source) \($0.device)" })")
+        #expect(i.tactics.contains("Lateral Movement") && i.tactics.contains("Command and Control"), "\(i.tactics)")
+        #expect(i.tactics.first.map { Attack.order(of: $0) } ?? 99 <= Attack.order(of: "Lateral Movement"))
+        #expect(i.title.contains("then"), "\(i.title)")
+        // The investigation asked who else talked to the beacon's destination and whether it goes on.
+        #expect(i.steps.contains { $0.question.hasPrefix("Which other devices talked to") && $0.finding.hasPrefix("Only") }, "\(i.steps)")
+        #expect(i.steps.contains { $0.question.hasPrefix("Did the devices") && $0.finding.contains(second) }, "\(i.steps)")
+        #expect(result.incidents.count == 1, "\(result.incidents.map(\.title))")
+    }
+
+    @Test func aCleanWeekWithBenignNoveltyOpensAtMostOneIncident() throws {
+        let office = try OfficeCase(devices: 40, days: 7, attacks: [], seed: 23)
+        let result = office.investigate()
+        #expect(result.signals > 20)  // the learner did report things; the analyst kept them apart
+        #expect(result.incidents.count <= 1, "\(result.incidents.map { "\($0.title): \($0.conclusion)" })")
+    }
+
+    @Test func theSameInputGivesTheSameIncidentsInAnyOrder() throws {
+        let office = try OfficeCase(devices: 16, days: 3, attacks: [.beacon, .lateral, .scan], seed: 24)
+        let a = office.investigate()
+        let b = Analyst(directory: office.directory).investigate(breaches: office.breaches.reversed(), query: office.store)
+        #expect(a.incidents.map(\.id) == b.incidents.map(\.id))
+        #expect(a.incidents.map(\.narrative) == b.incidents.map(\.narrative))
+    }
+}
