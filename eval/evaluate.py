@@ -161,6 +161,7 @@ if os.path.isdir(f"{D}/lateral_movement"):
 sim = os.path.join(W, "sim")
 os.makedirs(sim, exist_ok=True)
 total_days = total_high = 0
+clean_runs = []
 for seed in range(1, args.weeks + 1):
     pcap = os.path.join(sim, f"clean-{seed}.pcap")
     subprocess.run([args.vigil, "simulate", "--devices", str(args.devices), "--days", "7", "--seed", str(seed), "--out", pcap],
@@ -170,6 +171,7 @@ for seed in range(1, args.weeks + 1):
     high = [b for b in r["breaches"] if b["score"] >= 50]
     dd = r["summary"]["deviceDays"]
     total_days += dd; total_high += len(high)
+    clean_runs.append(r)
     models = collections.Counter(b["model"] for b in high)
     row("none (clean week, benign novelty)", f"simulated seed {seed}", f"{len(high) / dd:.3f}/device-day",
         f"{len(high)} breaches >= 50 in {dd:.0f} device-days {dict(models)}")
@@ -195,8 +197,60 @@ for l in labels:
 other = [b for b in r["breaches"] if b["score"] >= 50 and not any(b["device"] == l["device"] for l in labels)]
 row("none (same week, other devices)", "simulated week + attacks", f"{len(other)} breaches >= 50", ", ".join(sorted({b['model'] for b in other})) or "-")
 
+attack_runs = [(r, labels)]
+pcap = os.path.join(sim, "attacks-2.pcap")
+subprocess.run([args.vigil, "simulate", "--devices", str(args.devices), "--days", "7", "--seed", "98", "--attacks", "all", "--out", pcap],
+               check=True, stderr=subprocess.DEVNULL)
+attack_runs.append((analyze([pcap], "sim-attacks-2"), json.load(open(os.path.join(sim, "attacks-2.labels.json")))))
+os.remove(pcap)
+
 w = [max(len(str(r[i])) for r in rows + [("attack", "data", "found", "score", "detected after", "")]) for i in range(5)]
 hdr = ("attack", "data", "found", "score", "detected after", "evidence")
 print("  ".join(str(h).ljust(w[i]) if i < 5 else h for i, h in enumerate(hdr)))
 for rr in rows:
     print("  ".join((f"{rr[i]:.0f}" if isinstance(rr[i], float) else str(rr[i])).ljust(w[i]) if i < 5 else str(rr[i]) for i in range(6)))
+
+# The analyst: breaches and alerts in, incidents out, grouped against the labels.
+def attack_devices(l):
+    d = {l["device"]}
+    if l["attack"] in ("campaign", "bruteforce"):
+        d |= {p for p in l["peers"] if "/" not in p and ipaddress.ip_address(p).is_private}
+    return d
+
+def grouping(r, labels):
+    owner = {}
+    for l in labels:
+        for b in r["breaches"]:
+            if b["score"] >= 50 and b["device"] in attack_devices(l) and secs(b["last"]) >= l["startSeconds"] - 600 and secs(b["first"]) <= l["endSeconds"] + 3600:
+                owner[b["id"]] = l["attack"]
+    one = 0
+    for l in labels:
+        holding = [i for i in r["incidents"] if any(owner.get(b) == l["attack"] for b in i["breaches"])]
+        one += len(holding) == 1
+    with_attack = [i for i in r["incidents"] if any(b in owner for b in i["breaches"])]
+    pure = sum(1 for i in with_attack if len({owner[b] for b in i["breaches"] if b in owner}) == 1)
+    false = len(r["incidents"]) - len(with_attack)
+    return one, pure, len(with_attack), false
+
+arows = []
+for n, (r, labels) in enumerate(attack_runs):
+    one, pure, wa, false = grouping(r, labels)
+    s_ = r["summary"]
+    arows.append((f"simulated week {n + 1}, {len(labels)} attacks at once", s_["signals"], len(r["incidents"]),
+                  f'{s_["signals"] / max(1, len(r["incidents"])):.0f}x', f"{one / len(labels):.2f}", f"{pure / max(1, wa):.2f}", false))
+cs = sum(r["summary"]["signals"] for r in clean_runs); ci = sum(len(r["incidents"]) for r in clean_runs)
+arows.append((f"{len(clean_runs)} clean weeks ({args.devices} devices, benign novelty)", cs, ci, f"{cs / max(1, ci):.0f}x" if ci else "all quiet", "", "", f"{ci / max(1, len(clean_runs)):.2f}/week"))
+allsig = cs + sum(r["summary"]["signals"] for r, _ in attack_runs)
+allinc = ci + sum(len(r["incidents"]) for r, _ in attack_runs)
+arows.append(("all simulated weeks together", allsig, allinc, f"{allsig / max(1, allinc):.0f}x", "", "", ""))
+if os.path.isdir(D):
+    eve = f"{D}/slips/test6-malicious.suricata.json"
+    r = analyze([], "eve-only", ["--alerts", eve])
+    arows.append(("Suricata EVE alone (slips test6, Internet-facing host)", r["summary"]["signals"], len(r["incidents"]),
+                  f'{r["summary"]["signals"] / max(1, len(r["incidents"])):.0f}x', "", "", ""))
+print()
+hdr = ("analyst", "signals in", "incidents out", "reduction", "grouping recall", "grouping precision", "false incidents")
+w = [max(len(str(x[i])) for x in arows + [hdr]) for i in range(7)]
+print("  ".join(str(h).ljust(w[i]) for i, h in enumerate(hdr)))
+for x in arows:
+    print("  ".join(str(x[i]).ljust(w[i]) for i in range(7)))

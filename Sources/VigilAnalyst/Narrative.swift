@@ -19,7 +19,10 @@ enum Narrative {
         case "volume": "unusual data volume"
         case "unusual-time": "activity at an unusual time"
         case "device-outlier": "behaviour unlike its own"
-        default: s.text.hasPrefix("Suricata alert: ") || s.kind == .alert ? "\(Signal.sourceName(s.source)) alerts" : s.source
+        default:
+            if s.kind == .alert, let colon = s.witness.range(of: ": ") {
+                "\(s.witness[colon.upperBound...].lowercased()) (\(s.witness[..<colon.lowerBound]))"
+            } else { s.source }
         }
     }
 

@@ -124,7 +124,9 @@ extension Signal {
         if techniques.isEmpty, let t = Attack.technique(forCategory: (a.category ?? "") + " " + a.title) { techniques = [t] }
         // An unanswered probe from outside counts for less: most are Internet background.
         let strength = a.severity / 100 * (a.unanswered ? 0.5 : 1)
-        self.init(kind: .alert, id: a.id, source: a.source, witness: "\(a.source): \(a.title)", devices: devices,
+        // One witness per tool and kind of finding: forty reputation-list signatures from one
+        // ruleset are one opinion, not forty.
+        self.init(kind: .alert, id: a.id, source: a.source, witness: "\(Self.sourceName(a.source)): \(a.category ?? a.title)", devices: devices,
                   endpoints: endpoints, peers: peers, users: a.users, first: a.time, last: a.time,
                   score: a.severity, strength: strength, decisive: !a.unanswered && a.severity >= 50,
                   techniques: techniques, text: "\(Self.sourceName(a.source)) alert: \(a.title)", deviceName: nil)

@@ -12,7 +12,9 @@ enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
         try args.allowOnly(["db", "json", "markdown", "alerts", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
-        guard !args.positional.isEmpty else { throw VigilError.usage("analyze needs capture files or Zeek log directories") }
+        guard !args.positional.isEmpty || args.options["alerts"] != nil else {
+            throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts alone)")
+        }
         guard let reader = CaptureFiles.Reader(rawValue: args.options["reader"] ?? "auto") else {
             throw VigilError.usage("--reader is auto or libpcap")
         }
