@@ -24,7 +24,7 @@ demo: release
 	@echo; echo "== first TLS handshakes"; grep -v '^#' $(OUT)/logs/ssl.log | head -3
 	@echo; echo "== a simulated office week (24 devices, 5 days) with staged attacks, learned and analyzed"
 	.build/release/vigil simulate --devices 24 --days 5 --attacks all --out $(OUT)/office.pcap
-	.build/release/vigil analyze $(OUT)/office.pcap --json $(OUT)/report.json --db $(OUT)/vigil.sqlite --fresh
+	.build/release/vigil analyze $(OUT)/office.pcap --json $(OUT)/report.json --markdown $(OUT)/incidents.md --html $(OUT)/incidents.html --db $(OUT)/vigil.sqlite --fresh
 
 test:
 	./scripts/setup test

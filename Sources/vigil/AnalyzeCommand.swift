@@ -11,7 +11,7 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "markdown", "ocsf", "cef", "alerts", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
+        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
         guard !args.positional.isEmpty || args.options["alerts"] != nil else {
             throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts alone)")
         }
@@ -97,6 +97,11 @@ enum AnalyzeCommand {
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
         let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
         let report = makeReport(learner, breaches, result, alerts: alerts.count)
+        if let path = args.options["html"] {
+            do { try IncidentHTML.document(result.incidents, title: "Vigil incidents").write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw VigilError.io("cannot write the HTML report: \(error.localizedDescription)", file: path)
+            }
+        }
         if let path = args.options["ocsf"] {
             do { try IncidentExport.ocsfLines(result.incidents).write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 throw VigilError.io("cannot write the OCSF findings: \(error.localizedDescription)", file: path)

@@ -15,7 +15,7 @@ usage: vigil <command> [options]
   logs --interface IF [--filter BPF] [--count N] [--seconds S] --out DIR [--json]
         The same from a live interface (needs root or CAP_NET_RAW).
   analyze INPUT... [--alerts FILE,...] [--db FILE] [--json FILE] [--markdown FILE]
-        [--ocsf FILE] [--cef FILE] [--baseline DAYS] [--local CIDR,...]
+        [--html FILE] [--ocsf FILE] [--cef FILE] [--baseline DAYS] [--local CIDR,...]
         [--utc-offset H] [--top N] [--budget B] [--fresh]
         Learn every device's pattern of life from captures or Zeek logs, report model
         breaches (0-100, with reasons), and chain them with outside alerts (Suricata EVE,

@@ -30,6 +30,14 @@ import VigilCore
         }
     }
 
+    @Test func htmlIsSelfContainedAndEscapesEveryHostileName() throws {
+        let html = IncidentHTML.document([try incident()], title: Self.hostile)
+        #expect(!html.contains("<script") && html.contains("&lt;script&gt;"))
+        #expect(html.contains("Content-Security-Policy") && html.contains("default-src 'none'"))
+        #expect(!html.contains("http://evil\"") && !html.contains("href=\"http"))
+        #expect(html.contains("<svg") && html.components(separatedBy: "<circle").count - 1 == 2)
+    }
+
     @Test func cefEscapesHeaderAndExtensionSeparators() throws {
         let line = IncidentExport.cef(try incident())
         let header = line.split(separator: "|", maxSplits: 7, omittingEmptySubsequences: false)
