@@ -33,27 +33,30 @@ struct Investigator {
         if let e = g.subjectEndpoints.first, let t = try? query.traffic(device: device, endpoint: e, from: g.start - .seconds(7 * 86_400), to: dataEnd),
            let first = t.first {
             let lead = g.start - first
+            let what = t.lookupsOnly ? "lookup(s)" : "connection(s)"
             let finding = lead.seconds > 60
-                ? "\(device) first reached \(e) at \(first.iso8601), \(Narrative.span(lead)) before the first breach; \(t.connections) connection(s) in all."
-                : "\(device) first reached \(e) at \(first.iso8601), as the first breach began; \(t.connections) connection(s) in all."
+                ? "\(device) first reached \(e) at \(first.iso8601), \(Narrative.span(lead)) before the first breach; \(t.connections) \(what) in all."
+                : "\(device) first reached \(e) at \(first.iso8601), as the first breach began; \(t.connections) \(what) in all."
             steps.append(InvestigationStep(question: "When did \(device) first reach \(e)?", finding: finding,
                                            facts: ["connections": Double(t.connections), "lead_seconds": lead.seconds]))
         }
 
         // How much data left for the endpoints (exfiltration, C2)?
         if !g.subjectEndpoints.isEmpty {
-            var out: UInt64 = 0, inb: UInt64 = 0, conns = 0
+            var out: UInt64 = 0, inb: UInt64 = 0, conns = 0, lookups = 0
             for e in g.subjectEndpoints.prefix(3) {
                 for d in g.devices {
                     if let t = try? query.traffic(device: d, endpoint: e, from: g.start - .seconds(3600), to: g.end + .seconds(3600)) {
-                        out += t.bytesOut; inb += t.bytesIn; conns += t.connections
+                        if t.lookupsOnly { lookups += t.connections } else { out += t.bytesOut; inb += t.bytesIn; conns += t.connections }
                     }
                 }
             }
+            var finding = "\(Narrative.bytes(out)) sent and \(Narrative.bytes(inb)) received in \(conns) connection(s)"
+            if lookups > 0 { finding += conns == 0 ? "; the name was only looked up, \(lookups) time(s) (the data rides in the lookups)" : "; and \(lookups) DNS lookup(s)" }
             steps.append(InvestigationStep(
                 question: "How much data went to \(g.subjectEndpoints.prefix(3).joined(separator: ", ")) during the incident?",
-                finding: "\(Narrative.bytes(out)) sent and \(Narrative.bytes(inb)) received in \(conns) connection(s).",
-                facts: ["bytes_out": Double(out), "bytes_in": Double(inb), "connections": Double(conns)]))
+                finding: finding + ".",
+                facts: ["bytes_out": Double(out), "bytes_in": Double(inb), "connections": Double(conns), "lookups": Double(lookups)]))
         }
 
         // Is it still going?

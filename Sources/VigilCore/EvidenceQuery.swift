@@ -5,8 +5,12 @@ public struct TrafficSummary: Sendable, Hashable {
     public var bytesIn: UInt64
     public var first: Timestamp?
     public var last: Timestamp?
-    public init(connections: Int = 0, bytesOut: UInt64 = 0, bytesIn: UInt64 = 0, first: Timestamp? = nil, last: Timestamp? = nil) {
+    /// True when the endpoint is a name never resolved to an address the device reached: the
+    /// counts are then DNS lookups of it (a tunnel's traffic), not connections.
+    public var lookupsOnly: Bool
+    public init(connections: Int = 0, bytesOut: UInt64 = 0, bytesIn: UInt64 = 0, first: Timestamp? = nil, last: Timestamp? = nil, lookupsOnly: Bool = false) {
         self.connections = connections; self.bytesOut = bytesOut; self.bytesIn = bytesIn; self.first = first; self.last = last
+        self.lookupsOnly = lookupsOnly
     }
 }
 

@@ -42,7 +42,9 @@ extension SQLiteStore: EvidenceQuery {
                     SELECT count(*), 0, 0, min(ts), max(ts) FROM observations WHERE kind='dns' AND orig_h = ? AND ts BETWEEN ? AND ?
                     AND (json_extract(body,'$.dns._0.query') = ?4 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?4)
                     """, args + [.text(endpoint.lowercased())])
-                return Self.summary(r.first)
+                var t = Self.summary(r.first)
+                t.lookupsOnly = true
+                return t
             }
             sql += " AND resp_h IN (\(Array(repeating: "?", count: addresses.count).joined(separator: ",")))"
             args += addresses.map { .text($0) }
