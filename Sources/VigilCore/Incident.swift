@@ -31,6 +31,12 @@ public struct Incident: Hashable, Sendable, Codable {
     /// Why the conclusion follows, in one or two sentences.
     public var conclusion: String
 
+    /// `priority` is written as `score`, the name DESIGN.md's report contract gives it.
+    enum CodingKeys: String, CodingKey {
+        case id, title, priority = "score", severity, confidence, start, end, devices, deviceNames, endpoints, users
+        case techniques, tactics, summary, narrative, breaches, alerts, timeline, steps, conclusion
+    }
+
     public init(id: String, title: String, priority: Double, severity: Double, confidence: Double,
                 start: Timestamp, end: Timestamp, devices: [String], deviceNames: [String: String] = [:],
                 endpoints: [String], users: [String] = [], techniques: [String], tactics: [String],

@@ -119,9 +119,7 @@ enum AnalyzeCommand {
             }
         }
         if let path = args.options["json"] {
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            do { try e.encode(report).write(to: URL(fileURLWithPath: path)) } catch {
+            do { try AnalysisReport.encoder().encode(report).write(to: URL(fileURLWithPath: path)) } catch {
                 throw VigilError.io("cannot write the report: \(error.localizedDescription)", file: path)
             }
         }
@@ -180,8 +178,7 @@ enum AnalyzeCommand {
             breachesAtOrAbove50: breaches.filter { $0.score >= 50 }.count, modelTests: ctx.tests,
             peerGroups: ctx.groups.describe(ctx.devices).map { AnalysisReport.PeerGroup(id: $0.id, size: $0.size, role: $0.role, examples: $0.examples) },
             alerts: alerts, signals: result.signals, groups: result.groups, incidents: result.incidents.count)
-        return AnalysisReport(generator: "vigil 0.1.0", summary: summary, incidents: result.incidents.map(AnalysisReport.Incident.init),
-                              breaches: breaches.map(AnalysisReport.BreachEntry.init))
+        return AnalysisReport(generator: "vigil 0.1.0", summary: summary, incidents: result.incidents, breaches: breaches)
     }
 
     static func printIncidents(_ incidents: [VigilCore.Incident]) {

@@ -106,7 +106,7 @@ enum AlertTime {
         if let n = v as? NSNumber { return epoch(n.doubleValue) }
         guard let s = v as? String else { return nil }
         if let d = Double(s) { return epoch(d) }
-        return iso(s)
+        return Timestamp(iso8601: s)
     }
 
     static func epoch(_ d: Double) -> Timestamp? {
@@ -114,46 +114,6 @@ enum AlertTime {
         let seconds = d > 1e17 ? d / 1e9 : d > 1e14 ? d / 1e6 : d > 1e11 ? d / 1e3 : d
         guard seconds < 32_503_680_000 else { return nil }
         return Timestamp(secondsValue: seconds)
-    }
-
-    /// `2021-06-06T15:59:46.457984+0200`, `...Z`, `... +02:00`, `2019-12-05 10:00:00`.
-    static func iso(_ s: String) -> Timestamp? {
-        let u = Array(s.utf8)
-        func num(_ a: Int, _ n: Int) -> Int64? {
-            guard a + n <= u.count else { return nil }
-            var v: Int64 = 0
-            for c in u[a..<(a + n)] { guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int64(c - 48) }
-            return v
-        }
-        guard u.count >= 19, let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2),
-              let mi = num(14, 2), let se = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
-        var i = 19
-        var nanos: Int64 = 0
-        if i < u.count, u[i] == UInt8(ascii: ".") {
-            i += 1
-            var scale: Int64 = 100_000_000
-            while i < u.count, u[i] >= 48, u[i] <= 57 {
-                nanos += Int64(u[i] - 48) * scale
-                scale /= 10
-                i += 1
-            }
-        }
-        var offset: Int64 = 0
-        if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
-            let sign: Int64 = u[i] == UInt8(ascii: "+") ? 1 : -1
-            guard let oh = num(i + 1, 2) else { return nil }
-            let mPos = i + 3 < u.count && u[i + 3] == UInt8(ascii: ":") ? i + 4 : i + 3
-            let om = num(mPos, 2) ?? 0
-            offset = sign * (oh * 3600 + om * 60)
-        }
-        // Days from civil (Howard Hinnant).
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Timestamp(seconds: days * 86_400 + h * 3600 + mi * 60 + se - offset, nanoseconds: nanos)
     }
 }
 
