@@ -8,7 +8,6 @@ public struct AnalystResult: Sendable {
     public var signals: Int
     /// Groups formed; those below the report threshold are kept out of the incident list.
     public var groups: Int
-    public var belowThreshold: Int
 }
 
 /// The level-2 analyst: takes every breach and outside alert, works out which belong to one
@@ -34,21 +33,20 @@ public struct Analyst: Sendable {
         let signals = signals(breaches: breaches, alerts: alerts)
         let groups = IncidentGrouping.groups(signals, configuration)
         var incidents: [Incident] = []
-        var below = 0
         for g in groups {
             var facts = GroupFacts(g.map { signals[$0] }, configuration)
             let weight = facts.weigh(configuration, directory)
-            guard weight.reported else { below += 1; continue }
+            guard weight.reported else { continue }
             var steps: [InvestigationStep] = []
             if let query {
-                let found = Investigator(query: query, configuration: configuration).investigate(facts)
+                let found = Investigator(query: query).investigate(facts)
                 steps = found.steps
                 facts.devices += found.moreDevices.filter { !facts.devices.contains($0) }
             }
             incidents.append(Narrative.write(facts, weight, steps, directory))
         }
         incidents.sort { $0.priority != $1.priority ? $0.priority > $1.priority : $0.start != $1.start ? $0.start < $1.start : $0.id < $1.id }
-        return AnalystResult(incidents: incidents, signals: signals.count, groups: groups.count, belowThreshold: below)
+        return AnalystResult(incidents: incidents, signals: signals.count, groups: groups.count)
     }
 }
 
@@ -104,8 +102,6 @@ struct GroupFacts {
         var severity: Double
         var confidence: Double
         var witnesses: [(name: String, strength: Double)]
-        var progression: Double
-        var importance: Double
         var reported: Bool
         var servers: [String]
     }
@@ -125,7 +121,6 @@ struct GroupFacts {
         let decisive = signals.contains { $0.decisive }
         let corroborated = witnesses.filter { $0.strength >= 0.3 }.count >= 2
         return Weight(priority: priority, severity: severity, confidence: confidence, witnesses: witnesses,
-                      progression: progression, importance: importance,
                       reported: priority >= c.reportThreshold && (decisive || corroborated), servers: servers)
     }
 }

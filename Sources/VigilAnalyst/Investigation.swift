@@ -3,7 +3,6 @@ import VigilCore
 /// Runs the follow-up questions for one incident and records each as a step.
 struct Investigator {
     let query: any EvidenceQuery
-    let configuration: AnalystConfiguration
 
     /// Questions and findings, and devices found to be part of the story.
     func investigate(_ g: GroupFacts) -> (steps: [InvestigationStep], moreDevices: [String]) {

@@ -33,7 +33,8 @@ enum Narrative {
         }
         // Headline: the distinct behaviours in kill-chain order, decisive ones first.
         var phrases: [(Int, String)] = []
-        let lead = g.signals.filter(\.decisive).isEmpty ? g.signals : g.signals.filter(\.decisive)
+        let decisive = g.signals.filter(\.decisive)
+        let lead = decisive.isEmpty ? g.signals : decisive
         for s in lead {
             let p = phrase(s)
             let o = s.tactics.map { Attack.order(of: $0) }.min() ?? Attack.tactics.count

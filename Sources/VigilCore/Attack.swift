@@ -87,11 +87,10 @@ public enum Attack {
             if u[i] == UInt8(ascii: "T"), i + 4 < u.count, (i == 0 || !isAlnum(u[i - 1])),
                u[(i + 1)...(i + 4)].allSatisfy(isDigit), (i + 5 == u.count || !isDigit(u[i + 5])) {
                 var id = String(decoding: u[i...(i + 4)], as: UTF8.self)
-                var j = i + 5
+                let j = i + 5
                 if j + 3 < u.count, u[j] == UInt8(ascii: ".") || u[j] == UInt8(ascii: "/"),
                    u[(j + 1)...(j + 3)].allSatisfy(isDigit) {
                     id += "." + String(decoding: u[(j + 1)...(j + 3)], as: UTF8.self)
-                    j += 4
                 }
                 return id
             }

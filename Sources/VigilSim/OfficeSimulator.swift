@@ -346,7 +346,7 @@ public final class OfficeSimulator: FrameSink {
     /// attacks land on distinct devices while there are enough of them.
     private func victim(_ i: Int) -> Int {
         let ws = workstations
-        let step = [3, 5, 7, 11, 1].first { ws.count % $0 != 0 || $0 == 1 } ?? 1
+        let step = [3, 5, 7, 11].first { ws.count % $0 != 0 } ?? 1
         return ws[(i * step + 1) % ws.count]
     }
 

@@ -101,20 +101,7 @@ extension SQLiteStore: EvidenceQuery {
 
     /// Stores incidents; an incident id seen before is replaced by its newer write-up.
     public func saveIncidents(_ incidents: [Incident], run: Int64?) throws {
-        try commit()
-        try exec("BEGIN")
-        do {
-            for i in incidents {
-                var st: OpaquePointer?
-                guard sqlite3_prepare_v2(db, "DELETE FROM incidents WHERE id = ?", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare incident delete") }
-                bind(st, 1, i.id)
-                let rc = sqlite3_step(st)
-                sqlite3_finalize(st)
-                guard rc == SQLITE_DONE else { throw error("delete incident") }
-            }
-            try exec("COMMIT")
-        } catch { try? exec("ROLLBACK"); throw error }
-        try inTransaction("INSERT INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)", incidents) { st, i in
+        try inTransaction("INSERT OR REPLACE INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)", incidents) { st, i in
             bind(st, 1, i.id)
             if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
             sqlite3_bind_double(st, 3, i.priority)
@@ -134,8 +121,6 @@ extension SQLiteStore: EvidenceQuery {
             }
         }
     }
-
-    public func alertCount() throws -> Int { Int(try scalarInt("SELECT count(*) FROM alerts")) }
 
     // MARK: - Small SQL helpers
 

@@ -133,7 +133,7 @@ public final class SQLiteStore: ObservationSink {
           body TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
         CREATE TABLE IF NOT EXISTS incidents(
-          id TEXT NOT NULL,
+          id TEXT PRIMARY KEY,
           run INTEGER,
           priority REAL NOT NULL,
           start_ts INTEGER NOT NULL,

@@ -55,12 +55,13 @@ enum AnalyzeCommand {
         let alerts = alertReader.alerts
         // The analyst's follow-up questions need the observations stored; without --db they
         // go to a scratch store that is removed at the end.
-        let scratch = args.options["db"] == nil ? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-analyze-\(getpid()).sqlite").path : nil
-        defer { if let scratch { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } } }
-        let store = try (args.options["db"] ?? scratch).map { try SQLiteStore(path: $0) }
+        let persist = args.options["db"] != nil
+        let storePath = args.options["db"] ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-analyze-\(getpid()).sqlite").path
+        defer { if !persist { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: storePath + suffix) } } }
+        let store = try SQLiteStore(path: storePath)
 
         let learner = Learner(configuration: c)
-        if let store, !args.flags.contains("fresh"), let saved = try store.loadState("learner") {
+        if persist, !args.flags.contains("fresh"), let saved = try store.loadState("learner") {
             try learner.restore(saved)
             if !quiet { err("continuing from the baseline saved in \(store.path) (observed up to \(learner.context.now.iso8601)); --fresh starts over") }
         }
@@ -74,7 +75,7 @@ enum AnalyzeCommand {
         inputs.read(args.positional, reader: reader, wire: wire, progress: where_) { o in
             learner.observe(o)
             count += 1
-            if let store, sinkError == nil { do { try store.consume(o) } catch { sinkError = error } }
+            if sinkError == nil { do { try store.consume(o) } catch { sinkError = error } }
             if count & 0x3FFF == 0 {
                 breaches += learner.drainBreaches()
                 if progress { showProgress(count, learner, where_.fraction) }
@@ -123,7 +124,7 @@ enum AnalyzeCommand {
                 throw VigilError.io("cannot write the report: \(error.localizedDescription)", file: path)
             }
         }
-        if let store {
+        if persist {
             let stats = "{\"observations\":\(count),\"breaches\":\(breaches.count)}"
             try store.recordRun(command: "analyze", inputs: args.positional, statsJSON: stats, first: inputs.first, last: inputs.last)
             try store.commit()
@@ -134,7 +135,7 @@ enum AnalyzeCommand {
             try store.saveState("learner", try learner.snapshot(), at: learner.context.now)
         }
         printIncidents(result.incidents)
-        printTable(breaches, top: top, report: report)
+        printTable(breaches, top: top)
         if !quiet {
             let ctx = learner.context
             err(String(format: "analyzed %d observations (%d devices, %.1f device-days) in %.2f s; %d breaches reported, %d scoring 50+",
@@ -191,7 +192,7 @@ enum AnalyzeCommand {
         print("")
     }
 
-    static func printTable(_ breaches: [Breach], top: Int, report: AnalysisReport) {
+    static func printTable(_ breaches: [Breach], top: Int) {
         guard !breaches.isEmpty else { print("No breaches: nothing strayed from the learned pattern of life."); fflush(nil); return }
         print("score  model             device           time                  reason")
         for b in breaches.prefix(top) {
