@@ -56,6 +56,23 @@ import VigilCore
         #expect(r.alerts[0].hosts == ["WS-1"] && r.alerts[0].users == ["eve"])
     }
 
+    @Test func zeekNoticeTSVReadsItsDottedConnectionFields() throws {
+        let r = try read("""
+        #separator \\x09
+        #set_separator	,
+        #empty_field	(empty)
+        #unset_field	-
+        #path	notice
+        #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	note	msg	src	dst	p
+        #types	time	string	addr	port	addr	port	enum	enum	string	addr	addr	port
+        1713681675.618306	Cabc	10.0.0.5	51000	10.0.0.9	22	tcp	SSH::Password_Guessing	10.0.0.5 appears to be guessing passwords	-	-	-
+        """, name: "notice.log")
+        #expect(r.problems.isEmpty, "\(r.problems)")
+        let a = try #require(r.alerts.first)
+        #expect(a.sourceAddress?.description == "10.0.0.5" && a.destinationAddress?.description == "10.0.0.9" && a.destinationPort == 22, "\(a)")
+        #expect(a.severity == 70 && a.id.contains("Cabc"))
+    }
+
     @Test func aMalformedLineIsReportedByLineAndTheRestIsRead() throws {
         let r = try read("""
         {"ts":1664459365.848468,"note":"Scan::Port_Scan","msg":"192.168.1.15 scanned at least 15 unique ports","src":"192.168.1.15"}

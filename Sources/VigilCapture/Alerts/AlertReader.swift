@@ -37,12 +37,14 @@ public struct AlertRecord {
     var place: String { "\((file as NSString).lastPathComponent):\(line)" }
 
     func value(_ path: String) -> Any? {
-        var cur: Any? = object
-        for part in path.split(separator: ".") {
-            guard let d = cur as? [String: Any] else { return nil }
-            if let v = d[String(part)] { cur = v; continue }
-            // Zeek TSV rows keep dotted names flat ("id.orig_h").
-            return path.hasSuffix(String(part)) ? (object[path] ?? nil) : nil
+        // Zeek rows (TSV, and JSON written with flat names) keep dotted names whole: "id.orig_h".
+        var cur: Any? = object[path]
+        if cur == nil {
+            cur = object
+            for part in path.split(separator: ".") {
+                guard let d = cur as? [String: Any], let v = d[String(part)] else { return nil }
+                cur = v
+            }
         }
         return cur is NSNull ? nil : cur
     }
