@@ -24,7 +24,7 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
         deadline = seconds.map { ContinuousClock.now.advanced(by: .seconds($0)) }
         var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_create(interface, &err) else {
-            throw VigilError.io("cannot open interface: \(String(cString: err))", file: interface)
+            throw VigilError.io("cannot open interface: \(String(errorBuffer: err))", file: interface)
         }
         pcap_set_snaplen(h, snaplen)
         pcap_set_promisc(h, promiscuous ? 1 : 0)

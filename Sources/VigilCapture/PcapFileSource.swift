@@ -41,7 +41,7 @@ public final class PcapFileSource: PacketSource {
         }
         guard let h = pcap_fopen_offline_with_tstamp_precision(fp, UInt32(PCAP_TSTAMP_PRECISION_NANO), &err) else {
             fclose(fp)
-            let msg = String(cString: err)
+            let msg = String(errorBuffer: err)
             throw VigilError.badInput("not a readable pcap or pcapng capture (\(msg))", file: path, offset: 0)
         }
         handle = h
@@ -156,5 +156,12 @@ public final class MergedPacketSource {
             body(buf, ts, link)
             advance(best)
         }
+    }
+}
+
+extension String {
+    /// Text from a C error buffer such as libpcap's `errbuf` (up to the first NUL).
+    init(errorBuffer: [CChar]) {
+        self.init(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -40,6 +40,16 @@ public struct Breach: Hashable, Sendable, Codable {
     }
 }
 
+extension Breach {
+    /// A breach reported again with more evidence keeps its id: the latest version of each
+    /// stands, in the order the ids first appeared.
+    public static func latestVersions(_ reports: [Breach]) -> [Breach] {
+        var at: [String: Int] = [:], out: [Breach] = []
+        for b in reports { if let i = at[b.id] { out[i] = b } else { at[b.id] = out.count; out.append(b) } }
+        return out
+    }
+}
+
 /// Which connections a breach covers: the device, optionally some peers (addresses), ports,
 /// direction, and whether only failed attempts count, within `first...last` of the breach.
 public struct BreachScope: Hashable, Sendable, Codable {

@@ -26,6 +26,9 @@ public struct DeviceProfile: Sendable, Codable {
 
     /// Age in observation time.
     public func age(at t: Timestamp) -> Duration { t - firstSeen }
+
+    /// A server: it answers on some port and is reached more than it reaches out.
+    public var servesOthers: Bool { !servedPorts.keys.isEmpty && connsIn > connsOut }
 }
 
 /// One device's activity in the current hour of observation time, counted once by the learner

@@ -87,13 +87,7 @@ enum AnalyzeCommand {
         if let sinkError { throw sinkError }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
-        // A breach reported again with more evidence keeps its id: the latest version stands.
-        var latest: [String: Int] = [:]
-        var merged: [Breach] = []
-        for b in breaches {
-            if let i = latest[b.id] { merged[i] = b } else { latest[b.id] = merged.count; merged.append(b) }
-        }
-        breaches = merged
+        breaches = Breach.latestVersions(breaches)
         breaches.sort { $0.score != $1.score ? $0.score > $1.score : $0.surprisal != $1.surprisal ? $0.surprisal > $1.surprisal : $0.time < $1.time }
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
         let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
@@ -166,7 +160,7 @@ enum AnalyzeCommand {
     static func directory(_ l: Learner) -> [String: DeviceInfo] {
         var out: [String: DeviceInfo] = [:]
         l.context.devices.forEach { ip, p in
-            out[ip.description] = DeviceInfo(name: p.name, isServer: !p.servedPorts.keys.isEmpty && p.connsIn > p.connsOut)
+            out[ip.description] = DeviceInfo(name: p.name, isServer: p.servesOthers)
         }
         return out
     }

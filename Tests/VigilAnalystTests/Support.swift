@@ -51,11 +51,9 @@ struct OfficeCase {
         learner.finish()
         raw += learner.drainBreaches()
         try store.commit()
-        var at: [String: Int] = [:], latest: [Breach] = []
-        for b in raw { if let i = at[b.id] { latest[i] = b } else { at[b.id] = latest.count; latest.append(b) } }
         var directory: [String: DeviceInfo] = [:]
-        learner.context.devices.forEach { ip, p in directory[ip.description] = DeviceInfo(name: p.name, isServer: !p.servedPorts.keys.isEmpty && p.connsIn > p.connsOut) }
-        self.breaches = latest
+        learner.context.devices.forEach { ip, p in directory[ip.description] = DeviceInfo(name: p.name, isServer: p.servesOthers) }
+        self.breaches = Breach.latestVersions(raw)
         self.labels = sim.labels
         self.store = store
         self.directory = directory

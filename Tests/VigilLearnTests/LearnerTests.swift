@@ -31,12 +31,7 @@ func learnOffice(devices: Int, days: Int, attacks: [OfficeAttack], seed: UInt64 
     return (latest(breaches), sim.labels, learner, obs)
 }
 
-/// The latest version of each breach (a breach updated with more evidence keeps its id).
-func latest(_ bs: [Breach]) -> [Breach] {
-    var at: [String: Int] = [:], out: [Breach] = []
-    for b in bs { if let i = at[b.id] { out[i] = b } else { at[b.id] = out.count; out.append(b) } }
-    return out
-}
+func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
 
 @Suite struct LearnerTests {
     @Test func findsEveryStagedAttackInASimulatedWeekWithAReason() throws {

@@ -28,7 +28,7 @@ public final class DGAModel: LearningModel {
     }
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        guard let q = r.query, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
+        guard r.query != nil, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
         let label = zone.firstIndex(of: ".").map { zone[..<$0] } ?? Substring(zone)
         let len = Double(label.utf8.count), ent = Stats.entropy(label.utf8)
         var digitCount = 0
