@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
         .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
         .testTarget(name: "VigilAnalystTests", dependencies: ["VigilCore", "VigilAnalyst", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture", "VigilStore"]),
-        .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore"]),
+        .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore", "VigilSim", "VigilWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,9 +2,10 @@ import CSQLite
 import Foundation
 import VigilCore
 
-/// The analyst's follow-up questions, answered from stored observations with SQL (SQLite's
-/// JSON functions read the record bodies). Domains are resolved to the addresses DNS answers,
-/// TLS server names and HTTP Host headers tied them to in the same period.
+/// The analyst's follow-up questions, answered from stored observations with SQL. Domains are
+/// found through the reversed-name index (`rname`: a name and every name under it are one
+/// index range) and resolved to the addresses DNS answers, TLS server names and HTTP Host
+/// headers tied them to in the same period.
 extension SQLiteStore: EvidenceQuery {
     public func devicesContacting(_ endpoint: String, from: Timestamp, to: Timestamp, limit: Int) throws -> [String] {
         try commit()
@@ -20,9 +21,8 @@ extension SQLiteStore: EvidenceQuery {
         }
         if IPAddress(endpoint) == nil {
             add(try rows("""
-                SELECT DISTINCT orig_h FROM observations WHERE kind='dns' AND ts BETWEEN ? AND ?
-                AND (json_extract(body,'$.dns._0.query') = ?3 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?3) LIMIT ?4
-                """, [.int(from.nanoseconds), .int(to.nanoseconds), .text(endpoint.lowercased()), .int(Int64(limit))]))
+                SELECT DISTINCT orig_h FROM observations INDEXED BY observations_name WHERE \(Self.underName) AND kind='dns' AND ts BETWEEN ?2 AND ?3 LIMIT ?4
+                """, [.text(Self.reversedName(endpoint)), .int(from.nanoseconds), .int(to.nanoseconds), .int(Int64(limit))]))
         }
         return found
     }
@@ -39,9 +39,8 @@ extension SQLiteStore: EvidenceQuery {
             if addresses.isEmpty {
                 // A name never resolved to an address the device reached: count its lookups.
                 let r = try rows("""
-                    SELECT count(*), 0, 0, min(ts), max(ts) FROM observations WHERE kind='dns' AND orig_h = ? AND ts BETWEEN ? AND ?
-                    AND (json_extract(body,'$.dns._0.query') = ?4 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?4)
-                    """, args + [.text(endpoint.lowercased())])
+                    SELECT count(*), 0, 0, min(ts), max(ts) FROM observations INDEXED BY observations_name WHERE \(Self.underName) AND kind='dns' AND orig_h = ?2 AND ts BETWEEN ?3 AND ?4
+                    """, [.text(Self.reversedName(endpoint))] + args)
                 var t = Self.summary(r.first)
                 t.lookupsOnly = true
                 return t
@@ -61,20 +60,22 @@ extension SQLiteStore: EvidenceQuery {
     /// Addresses an endpoint stands for: itself, or what its name resolved to.
     func resolve(_ endpoint: String, from: Timestamp, to: Timestamp) throws -> [String] {
         if let ip = IPAddress(endpoint) { return [ip.description] }
-        let name = endpoint.lowercased()
-        let window: [Value] = [.int(from.nanoseconds), .int(to.nanoseconds), .text(name)]
+        let window: [Value] = [.text(Self.reversedName(endpoint)), .int(from.nanoseconds), .int(to.nanoseconds)]
         var out: [String] = []
         for r in try rows("""
-            SELECT DISTINCT a.value FROM observations, json_each(json_extract(body,'$.dns._0.answers')) AS a
-            WHERE kind='dns' AND ts BETWEEN ?1 AND ?2 AND (json_extract(body,'$.dns._0.query') = ?3 OR json_extract(body,'$.dns._0.query') LIKE '%.' || ?3)
-            UNION SELECT DISTINCT resp_h FROM observations WHERE kind='ssl' AND ts BETWEEN ?1 AND ?2 AND json_extract(body,'$.tls._0.serverName') = ?3
-            UNION SELECT DISTINCT resp_h FROM observations WHERE kind='http' AND ts BETWEEN ?1 AND ?2 AND json_extract(body,'$.http._0.host') = ?3
+            SELECT DISTINCT a.value FROM observations INDEXED BY observations_name, json_each(json_extract(body,'$.dns._0.answers')) AS a
+            WHERE \(Self.underName) AND kind='dns' AND ts BETWEEN ?2 AND ?3
+            UNION SELECT DISTINCT resp_h FROM observations INDEXED BY observations_name WHERE rname = ?1 AND kind IN ('ssl','http') AND ts BETWEEN ?2 AND ?3
             LIMIT 64
             """, window) {
             if case .text(let t) = r[0], let ip = IPAddress(t), !out.contains(ip.description) { out.append(ip.description) }
         }
         return out
     }
+
+    /// Records whose name is ?1 (reversed) or a name under it: a range of the `rname` index,
+    /// then a check that the match ends at a label boundary ("elpmaxe" must not take "elpmaxe-x").
+    static let underName = "rname >= ?1 AND rname < ?1 || '/' AND (rname = ?1 OR substr(rname, length(?1) + 1, 1) = '.')"
 
     static func summary(_ r: [Value]?) -> TrafficSummary {
         guard let r, r.count == 5, case .int(let n) = r[0] else { return TrafficSummary() }

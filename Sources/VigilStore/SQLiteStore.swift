@@ -14,6 +14,8 @@ public final class SQLiteStore: ObservationSink {
     private var pendingInTransaction = 0
     public var batchSize = 5000
     private let encoder = JSONEncoder()
+    /// The observation body writer, reused for every insert.
+    private var body = ObservationBody()
 
     public init(path: String) throws {
         self.path = path
@@ -91,6 +93,10 @@ public final class SQLiteStore: ObservationSink {
     private func migrate() throws {
         let version = try scalarInt("PRAGMA user_version")
         if version >= Int64(Self.schemaVersion) { return }
+        // Version 3 adds `rname`: the DNS query, TLS server name or HTTP host of a record,
+        // lower-cased and reversed, so "which records name this domain or a name under it" is
+        // an index range, not a scan that parses every body.
+        let addName = version >= 1 ? "ALTER TABLE observations ADD COLUMN rname TEXT;" : ""
         try exec("""
         BEGIN;
         PRAGMA application_id=\(Self.applicationID);
@@ -102,11 +108,14 @@ public final class SQLiteStore: ObservationSink {
           orig_h TEXT,
           resp_h TEXT,
           resp_p INTEGER,
-          body TEXT NOT NULL);
+          body TEXT NOT NULL,
+          rname TEXT);
+        \(addName)
         CREATE INDEX IF NOT EXISTS observations_ts ON observations(ts);
         CREATE INDEX IF NOT EXISTS observations_orig ON observations(orig_h, ts);
         CREATE INDEX IF NOT EXISTS observations_resp ON observations(resp_h, ts);
         CREATE INDEX IF NOT EXISTS observations_uid ON observations(uid);
+        CREATE INDEX IF NOT EXISTS observations_name ON observations(rname, ts);
         CREATE TABLE IF NOT EXISTS runs(
           id INTEGER PRIMARY KEY,
           command TEXT NOT NULL,
@@ -145,8 +154,11 @@ public final class SQLiteStore: ObservationSink {
           saved_at INTEGER NOT NULL,
           data BLOB NOT NULL);
         PRAGMA user_version=\(Self.schemaVersion);
-        COMMIT;
         """)
+        do {
+            if version >= 1 { try backfillNames() }
+            try exec("COMMIT")
+        } catch { try? exec("ROLLBACK"); throw error }
     }
 
     // MARK: - Observations
@@ -154,15 +166,14 @@ public final class SQLiteStore: ObservationSink {
     public func consume(_ o: Observation) throws {
         if insert == nil {
             var st: OpaquePointer?
-            guard sqlite3_prepare_v2(db, "INSERT INTO observations(kind, ts, uid, orig_h, resp_h, resp_p, body) VALUES(?,?,?,?,?,?,?)", -1, &st, nil) == SQLITE_OK else {
+            guard sqlite3_prepare_v2(db, "INSERT INTO observations(kind, ts, uid, orig_h, resp_h, resp_p, body, rname) VALUES(?,?,?,?,?,?,?,?)", -1, &st, nil) == SQLITE_OK else {
                 throw error("prepare insert")
             }
             insert = st
         }
         guard let st = insert else { return }
         if pendingInTransaction == 0 { try exec("BEGIN") }
-        let body: Data
-        do { body = try encoder.encode(o) } catch { throw VigilError.io("cannot encode observation: \(error)", file: path) }
+        body.write(o)
         let (uid, origH, respH, respP) = Self.keys(o)
         sqlite3_reset(st)
         bind(st, 1, o.kind.rawValue)
@@ -170,8 +181,9 @@ public final class SQLiteStore: ObservationSink {
         bind(st, 3, uid)
         bind(st, 4, origH)
         bind(st, 5, respH)
+        bind(st, 8, Self.name(o).map(Self.reversedName))
         if let respP { sqlite3_bind_int64(st, 6, Int64(respP)) } else { sqlite3_bind_null(st, 6) }
-        _ = body.withUnsafeBytes { sqlite3_bind_text(st, 7, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32($0.count), vigil_sqlite_transient()) }
+        _ = body.bytes.withUnsafeBytes { sqlite3_bind_text(st, 7, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32($0.count), vigil_sqlite_transient()) }
         guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert observation") }
         pendingInTransaction += 1
         if pendingInTransaction >= batchSize { try commit() }
@@ -180,6 +192,41 @@ public final class SQLiteStore: ObservationSink {
     func bind(_ st: OpaquePointer, _ i: Int32, _ s: String?) {
         guard let s else { sqlite3_bind_null(st, i); return }
         sqlite3_bind_text(st, i, s, -1, vigil_sqlite_transient())
+    }
+
+    /// The name a record carries: a DNS query, a TLS server name, an HTTP Host.
+    static func name(_ o: Observation) -> String? {
+        switch o {
+        case .dns(let r): r.query
+        case .tls(let r): r.serverName
+        case .http(let r): r.host
+        default: nil
+        }
+    }
+
+    /// "A.t.Example.org." -> "gro.elpmaxe.t.a": names under a domain share its prefix.
+    static func reversedName(_ name: String) -> String {
+        var s = name.lowercased()
+        if s.hasSuffix(".") { s.removeLast() }
+        return String(s.unicodeScalars.reversed().map(Character.init))
+    }
+
+    /// Fills `rname` for records stored before version 3.
+    private func backfillNames() throws {
+        let found = try rows("""
+            SELECT id, coalesce(json_extract(body,'$.dns._0.query'), json_extract(body,'$.tls._0.serverName'), json_extract(body,'$.http._0.host'))
+            FROM observations WHERE kind IN ('dns','ssl','http')
+            """, [])
+        var st: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "UPDATE observations SET rname = ? WHERE id = ?", -1, &st, nil) == SQLITE_OK, let st else { throw error("prepare name backfill") }
+        defer { sqlite3_finalize(st) }
+        for r in found {
+            guard case .int(let id) = r[0], case .text(let name) = r[1] else { continue }
+            sqlite3_reset(st)
+            bind(st, 1, Self.reversedName(name))
+            sqlite3_bind_int64(st, 2, id)
+            guard sqlite3_step(st) == SQLITE_DONE else { throw error("name backfill") }
+        }
     }
 
     static func keys(_ o: Observation) -> (String?, String?, String?, UInt16?) {
