@@ -31,37 +31,33 @@ public enum IncidentGrouping {
                 sets.union(i, j)
                 joined = true
             }
-            for d in s.devices {
+            // Joins the story last seen under a key if it was still going within `gap`.
+            func joinRecent(_ table: inout [String: (last: Timestamp, index: Int)], _ key: String, within gap: Duration) {
                 var last = s.last
-                if let prev = deviceLast[d], s.first <= prev.last + c.deviceGap {
+                if let prev = table[key], s.first <= prev.last + gap {
                     link(prev.index)
                     last = max(last, prev.last)
                 }
-                deviceLast[d] = (last, i)
+                table[key] = (last, i)
+            }
+            for d in s.devices {
+                joinRecent(&deviceLast, d, within: c.deviceGap)
                 lastStart[d] = (s.first, i)
             }
             for d in s.devices {
-                for r in reached[d] ?? [] where s.first.nanoseconds >= r.at.nanoseconds - c.propagationSlack.nanoseconds
-                    && s.first <= r.at + c.propagationWindow {
+                for r in reached[d] ?? [] where s.first >= r.at - c.propagationSlack && s.first <= r.at + c.propagationWindow {
                     link(r.index)
                 }
             }
             // Background-level signals (a new site browsed) do not tie stories together by endpoint.
-            for e in s.endpoints where !background {
-                var last = s.last
-                if let prev = endpointLast[e], s.first <= prev.last + c.endpointWindow {
-                    link(prev.index)
-                    last = max(last, prev.last)
-                }
-                endpointLast[e] = (last, i)
-            }
+            for e in s.endpoints where !background { joinRecent(&endpointLast, e, within: c.endpointWindow) }
             if s.peers.count <= maxPeers && !background {
                 for p in s.peers where !s.devices.contains(p) {
                     reached[p, default: []].append((s.first, i))
                     // The reached device starting to show something at that very moment (a server
                     // answering on a new port as the guessing begins) is the same story; what it
                     // had been doing since before is not.
-                    if let prev = lastStart[p], prev.first.nanoseconds >= s.first.nanoseconds - c.propagationSlack.nanoseconds {
+                    if let prev = lastStart[p], prev.first >= s.first - c.propagationSlack {
                         link(prev.index)
                     }
                 }
