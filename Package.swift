@@ -24,15 +24,17 @@ let package = Package(
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilAnalyst", dependencies: ["VigilCore"], swiftSettings: release),
+        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
+        .target(name: "VigilMCPTransport", dependencies: ["VigilMCP"], swiftSettings: release),
         .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),
 
         // The command line.
         .executableTarget(
             name: "vigil",
-            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilAnalyst", "VigilCapture", "VigilStore"],
+            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilAnalyst", "VigilCapture", "VigilStore", "VigilMCP", "VigilMCPTransport"],
             swiftSettings: release),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"], exclude: ["Golden"]),

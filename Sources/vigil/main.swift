@@ -28,6 +28,9 @@ usage: vigil <command> [options]
         beacon, exfiltration, scan, bruteforce, lateral, dnstunnel, dga.
   synth --out FILE.pcap [--sessions N] [--seed S] [--bulk-bytes B] [--clients N]
         Generate a capture of realistic mixed traffic (DNS, TLS, HTTP, SSH, DHCP, ...).
+  mcp proxy|scan|lock|keygen|token|approvals|approve|audit ...
+        The gateway for AI agents that use MCP: per-agent policy, signed tool pins,
+        hidden-instruction and leak checks, a signed audit log ('vigil mcp' for more).
   version
 
 Exit status: 0 clean, 3 finished but some input was damaged (see the messages), 1 error.
@@ -45,6 +48,7 @@ func main() -> Int32 {
         case "simulate": return try SimulateCommand.run(args.dropFirst(2))
         case "bench-learn": return try BenchLearnCommand.run(args.dropFirst(2))
         case "analyze": return try AnalyzeCommand.run(args.dropFirst(2))
+        case "mcp": return try MCPCommand.run(args.dropFirst(2))
         case "version", "--version": print("vigil 0.1.0"); return 0
         case "help", "--help", "-h": print(usage); return 0
         default: err("vigil: unknown command '\(args[1])'\n\n" + usage); return 1

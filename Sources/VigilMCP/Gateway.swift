@@ -1,0 +1,481 @@
+/// The gateway for one agent session, sans I/O: messages from the client and from each upstream
+/// server go in, messages to send, audit entries and log lines come out. It terminates MCP on both
+/// sides, so the client sees one server (the gateway) and each upstream sees one client (the
+/// gateway): the agent's identity and `_meta` never reach an upstream.
+public struct Gateway: Sendable {
+    public enum Effect: Hashable, Sendable {
+        case toClient(RPCMessage)
+        case toUpstream(server: String, RPCMessage)
+        /// An audit entry to seal into the chain (see `AuditChain`).
+        case audit(JSONValue)
+        case log(String)
+        /// A call waits for a person; the key names it for `vigil mcp approve`.
+        case held(key: String, call: JSONValue)
+    }
+
+    public struct Options: Sendable {
+        public var serverName = "vigil-mcp-gateway"
+        /// Client requests held while upstreams start; more are refused.
+        public var maxQueued = 256
+        /// Calls in flight per session; more are refused.
+        public var maxInFlight = 64
+        /// Withhold a tool result carrying hidden instructions at or above this severity.
+        public var withholdResultsAt: Finding.Severity = .high
+        public init() {}
+    }
+
+    /// One tool as the gateway knows it.
+    public struct Tool: Sendable, Hashable {
+        public var server: String
+        public var definition: JSONValue
+        public var name: String { definition["name"]?.string ?? "" }
+        /// Why it is not offered to agents (nil when it is).
+        public var blocked: String?
+        public init(server: String, definition: JSONValue, blocked: String? = nil) {
+            self.server = server; self.definition = definition; self.blocked = blocked
+        }
+    }
+
+    enum UpstreamState: Sendable, Hashable { case probing, initializing, listing, ready, failed(String) }
+    struct Upstream: Sendable {
+        var state: UpstreamState = .probing
+        var revision: Revision = .handshake(Revision.latestHandshake)
+        var declaresListChanged = false
+        var tools: [JSONValue] = []
+        var listing: [JSONValue] = []
+    }
+    enum Pending: Sendable {
+        case discover, initialize, list(cursor: Bool)
+        case call(clientID: JSONValue, tool: String, arguments: JSONValue, started: Double)
+    }
+
+    public let config: GatewayConfig
+    public let agent: GatewayConfig.Agent
+    public let lockfile: Lockfile?
+    public var options: Options
+    public private(set) var tools: [String: Tool] = [:]
+    public private(set) var findings: [Finding] = []
+
+    private var upstreams: [String: Upstream] = [:]
+    private var pending: [String: [Int: Pending]] = [:]
+    private var nextID = 0
+    private var client: Revision?
+    private var queued: [RPCMessage] = []
+    private var rate = RateLimiter()
+    private var flow = DataFlowTracker()
+    private let injection = InjectionCheck()
+    private let leaks = LeakCheck()
+    private var inFlight = 0
+    /// Without a lockfile, the first definition of each tool seen in the session is its pin.
+    private var sessionPins: [String: JSONValue] = [:]
+
+    public init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, options: Options = Options()) {
+        self.config = config; self.agent = agent; self.lockfile = lockfile; self.options = options
+    }
+
+    public var ready: Bool {
+        upstreams.count == config.servers.count && upstreams.values.allSatisfy {
+            if case .ready = $0.state { return true }; if case .failed = $0.state { return true }; return false
+        }
+    }
+
+    // MARK: - Upstream side
+
+    /// Starts every upstream: `server/discover` first, `initialize` when the server is older.
+    public mutating func start(now: Double) -> [Effect] {
+        var out: [Effect] = [.audit(entry("session", now: now, ["servers": .array(config.servers.keys.sorted().map { .string($0) })]))]
+        for name in config.servers.keys.sorted() {
+            upstreams[name] = Upstream()
+            let params: JSONValue = ["_meta": Revision.modernMeta(clientName: options.serverName)]
+            out.append(send(name, "server/discover", params, .discover))
+        }
+        return out
+    }
+
+    /// An upstream's process ended or its connection failed.
+    public mutating func upstreamClosed(_ server: String, reason: String, now: Double) -> [Effect] {
+        upstreams[server, default: Upstream()].state = .failed(reason)
+        var out: [Effect] = [.log("upstream \(server) closed: \(reason)")]
+        for (_, p) in pending[server] ?? [:] {
+            if case .call(let cid, let tool, _, _) = p {
+                out.append(.toClient(.error(id: cid, code: RPCMessage.Code.internalError, message: "upstream \(server) closed while \(tool) ran", data: nil)))
+                inFlight -= 1
+            }
+        }
+        pending[server] = [:]
+        for (name, t) in tools where t.server == server { tools[name]?.blocked = "its server \(server) is down" }
+        if ready { out += drainQueue(now: now) }
+        return out
+    }
+
+    public mutating func fromUpstream(_ server: String, _ message: RPCMessage, now: Double) -> [Effect] {
+        switch message {
+        case .result(let id, let result):
+            guard let key = id.int, let p = pending[server]?.removeValue(forKey: Int(key)) else {
+                return [.log("upstream \(server) answered an id the gateway never sent: \(id.canonical)")]
+            }
+            return upstreamAnswer(server, p, result: result, error: nil, now: now)
+        case .error(let id, let code, let msg, let data):
+            guard let key = id.int, let p = pending[server]?.removeValue(forKey: Int(key)) else {
+                return [.log("upstream \(server) sent an error for an unknown id: \(msg)")]
+            }
+            return upstreamAnswer(server, p, result: nil, error: (code, msg, data), now: now)
+        case .notification(let method, _):
+            if method == "notifications/tools/list_changed" {
+                var out: [Effect] = []
+                if !(upstreams[server]?.declaresListChanged ?? false) {
+                    out += note(Finding(.undeclaredListChanged, .high, channel: "notifications",
+                                        "\(server) said its tools changed without declaring listChanged"), server: server, tool: nil, now: now)
+                }
+                upstreams[server]?.listing = []
+                out.append(send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false)))
+                return out
+            }
+            return []
+        case .request(let id, let method, _):
+            // Server-initiated requests (sampling, elicitation, roots) are a channel into the model;
+            // the gateway does not relay them.
+            return [.toUpstream(server: server, .error(id: id, code: RPCMessage.Code.methodNotFound,
+                                                        message: "the Vigil gateway does not relay \(method)", data: nil)),
+                    .log("refused \(method) from upstream \(server)")]
+        }
+    }
+
+    private mutating func upstreamAnswer(_ server: String, _ p: Pending, result: JSONValue?,
+                                         error: (Int, String, JSONValue?)?, now: Double) -> [Effect] {
+        switch p {
+        case .discover:
+            if let result, let versions = result["supportedVersions"]?.array?.compactMap(\.string),
+               versions.contains(Revision.latestModern) {
+                upstreams[server]?.revision = .modern(Revision.latestModern)
+                upstreams[server]?.declaresListChanged = result["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+                upstreams[server]?.state = .listing
+                return [send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false))]
+            }
+            upstreams[server]?.state = .initializing
+            let params: JSONValue = ["protocolVersion": .string(Revision.latestHandshake), "capabilities": [:],
+                                     "clientInfo": ["name": .string(options.serverName), "version": "0.1.0"]]
+            return [send(server, "initialize", params, .initialize)]
+        case .initialize:
+            guard let result else {
+                upstreams[server]?.state = .failed("initialize refused: \(error?.1 ?? "")")
+                return [.log("upstream \(server) refused initialize: \(error?.1 ?? "")")] + (ready ? drainQueue(now: now) : [])
+            }
+            let version = result["protocolVersion"]?.string ?? Revision.latestHandshake
+            upstreams[server]?.revision = .handshake(version)
+            upstreams[server]?.declaresListChanged = result["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+            upstreams[server]?.state = .listing
+            return [.toUpstream(server: server, .notification(method: "notifications/initialized", params: nil)),
+                    send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false))]
+        case .list:
+            guard let result else {
+                upstreams[server]?.state = .failed("tools/list refused: \(error?.1 ?? "")")
+                return [.log("upstream \(server) refused tools/list: \(error?.1 ?? "")")] + (ready ? drainQueue(now: now) : [])
+            }
+            upstreams[server]?.listing += result["tools"]?.array ?? []
+            if let cursor = result["nextCursor"]?.string, (upstreams[server]?.listing.count ?? 0) < 10_000 {
+                return [send(server, "tools/list", listParams(server, cursor: cursor), .list(cursor: true))]
+            }
+            let wasReady = ready
+            let listed = upstreams[server]?.listing ?? []
+            upstreams[server]?.tools = listed
+            upstreams[server]?.listing = []
+            upstreams[server]?.state = .ready
+            let before = visibleNames
+            var out = rebuildTools(now: now)
+            if ready && !wasReady { out += drainQueue(now: now) }
+            if wasReady, visibleNames != before, client.map({ !$0.isModern }) ?? false {
+                out.append(.toClient(.notification(method: "notifications/tools/list_changed", params: nil)))
+            }
+            return out
+        case .call(let cid, let tool, let arguments, let started):
+            inFlight -= 1
+            let labels = config.servers[server]?.labels(of: tool) ?? []
+            if let error {
+                let out: [Effect] = [.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
+                                                                    "outcome": "error", "error": .string(error.1),
+                                                                    "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)),
+                                                                    "ms": .int(Int64((now - started) * 1000))]))]
+                return out + [.toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
+            }
+            guard let result else { return [] }
+            var found: [Finding] = []
+            var texts: [String] = []
+            result["content"]?.array?.forEach { c in if let t = c["text"]?.string { texts.append(t) } }
+            if let s = result["structuredContent"] { s.forEachString { texts.append($0) } }
+            for t in texts { found += injection.check(t, channel: "tool-result") }
+            found = Array(Set(found)).sorted { $0.severity > $1.severity }
+            flow.recordResult(result, labels: labels, tool: tool)
+            var out: [Effect] = []
+            for f in found { out += note(f, server: server, tool: tool, now: now) }
+            let withheld = found.contains { $0.severity >= options.withholdResultsAt }
+            out.append(.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
+                                                       "outcome": withheld ? "withheld" : "ok",
+                                                       "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)),
+                                                       "ms": .int(Int64((now - started) * 1000))])))
+            if withheld {
+                let why = found.filter { $0.severity >= options.withholdResultsAt }.map(\.detail).joined(separator: "; ")
+                let text = "Vigil withheld this result from \(server)/\(tool): \(why)."
+                return out + [.toClient(.result(id: cid, result: clientResult(["content": [["type": "text", "text": .string(text)]], "isError": true])))]
+            }
+            var r = result.object ?? [:]
+            r["_meta"] = nil
+            return out + [.toClient(.result(id: cid, result: clientResult(r)))]
+        }
+    }
+
+    private func listParams(_ server: String, cursor: String?) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        if let cursor { o["cursor"] = .string(cursor) }
+        if upstreams[server]?.revision.isModern ?? false { o["_meta"] = Revision.modernMeta(clientName: options.serverName) }
+        return .object(o)
+    }
+
+    private mutating func send(_ server: String, _ method: String, _ params: JSONValue?, _ p: Pending) -> Effect {
+        nextID += 1
+        pending[server, default: [:]][nextID] = p
+        return .toUpstream(server: server, .request(id: .int(Int64(nextID)), method: method, params: params))
+    }
+
+    /// Recomputes the offered tools after any upstream listed its tools: pins, hidden
+    /// instructions in descriptions, and name collisions across servers.
+    private mutating func rebuildTools(now: Double) -> [Effect] {
+        var out: [Effect] = []
+        var byName: [String: [Tool]] = [:]
+        for (server, u) in upstreams.sorted(by: { $0.key < $1.key }) {
+            for def in u.tools {
+                guard let name = def["name"]?.string, !name.isEmpty else { continue }
+                byName[name, default: []].append(Tool(server: server, definition: def, blocked: nil))
+            }
+        }
+        var next: [String: Tool] = [:]
+        for (name, candidates) in byName.sorted(by: { $0.key < $1.key }) {
+            if candidates.count > 1 {
+                let servers = candidates.map(\.server).joined(separator: ", ")
+                var t = candidates[0]
+                t.blocked = "the name \(name) is offered by \(servers)"
+                if tools[name]?.blocked != t.blocked {
+                    out += note(Finding(.nameCollision, .high, channel: "tools/list", "\(name) is offered by \(servers); neither is offered until one is renamed or removed"), server: nil, tool: name, now: now)
+                }
+                next[name] = t
+                continue
+            }
+            var t = candidates[0]
+            let previous = tools[name]
+            var found: [Finding] = []
+            let key = "\(t.server)/\(name)"
+            if lockfile == nil, let first = sessionPins[key], Lockfile.hash(first) != Lockfile.hash(t.definition) {
+                found.append(Finding(.rugPull, .critical, channel: "tools/list", "\(key) changed during the session: \(Self.describeChange(from: first, to: t.definition))"))
+            }
+            if sessionPins[key] == nil { sessionPins[key] = t.definition }
+            if let lockfile {
+                switch Self.pinStatus(t, lockfile) {
+                case .pinned: break
+                case .unpinned:
+                    found.append(Finding(.unpinnedTool, .medium, channel: "tools/list", "\(t.server)/\(name) is not in the lockfile; held until it is approved (vigil mcp lock)"))
+                case .changed(let was):
+                    found.append(Finding(.rugPull, .critical, channel: "tools/list", "\(t.server)/\(name) changed since it was pinned: \(Self.describeChange(from: was, to: t.definition))"))
+                }
+            }
+            var texts: [String] = []
+            Lockfile.pinnedDefinition(t.definition).forEachString { texts.append($0) }
+            found += injection.check(texts.joined(separator: "\n"), channel: "tool-description")
+            if let worst = found.max(by: { $0.severity < $1.severity }), worst.severity >= .medium {
+                t.blocked = worst.detail
+            }
+            if previous?.blocked != t.blocked || previous?.definition != t.definition {
+                for f in found { out += note(f, server: t.server, tool: name, now: now) }
+            }
+            next[name] = t
+        }
+        tools = next
+        out.append(.audit(entry("tools", now: now, [
+            "offered": .array(tools.values.filter { $0.blocked == nil }.map { .string("\($0.server)/\($0.name)") }.sorted { $0.canonical < $1.canonical }),
+            "blocked": .array(tools.values.filter { $0.blocked != nil }.map { .string("\($0.server)/\($0.name)") }.sorted { $0.canonical < $1.canonical }),
+        ])))
+        return out
+    }
+
+    static func pinStatus(_ t: Tool, _ lock: Lockfile) -> PinStatus {
+        guard let pin = lock.pin(server: t.server, tool: t.name) else { return .unpinned }
+        return Lockfile.hash(t.definition) == pin.sha256 ? .pinned : .changed(was: pin.definition)
+    }
+
+    static func describeChange(from was: JSONValue, to now: JSONValue) -> String {
+        let a = Lockfile.pinnedDefinition(was), b = Lockfile.pinnedDefinition(now)
+        let keys = Set((a.object ?? [:]).keys).union((b.object ?? [:]).keys).sorted()
+        let changed = keys.filter { a[$0] != b[$0] }
+        var s = "its " + changed.joined(separator: " and ") + " changed"
+        if changed.contains("description"), let d = b["description"]?.string {
+            s += "; description now \(quoted(d, limit: 160))"
+        }
+        return s
+    }
+
+    private var visibleNames: Set<String> {
+        Set(tools.values.filter { $0.blocked == nil && Policy.mayList(agent: agent, server: $0.server, tool: $0.name) }.map(\.name))
+    }
+
+    // MARK: - Client side
+
+    public mutating func fromClient(_ message: RPCMessage, now: Double, approved: (String) -> Bool = { _ in false }) -> [Effect] {
+        if !ready {
+            if case .request(let id, _, _) = message, queued.count >= options.maxQueued {
+                return [.toClient(.error(id: id, code: RPCMessage.Code.internalError, message: "the gateway is still starting its servers", data: nil))]
+            }
+            queued.append(message)
+            return []
+        }
+        return handle(message, now: now, approved: approved)
+    }
+
+    private mutating func drainQueue(now: Double) -> [Effect] {
+        let q = queued
+        queued = []
+        return q.flatMap { handle($0, now: now, approved: { _ in false }) }
+    }
+
+    private mutating func handle(_ message: RPCMessage, now: Double, approved: (String) -> Bool) -> [Effect] {
+        switch message {
+        case .notification:
+            return []
+        case .result, .error:
+            return [.log("the client answered a request the gateway never sent")]
+        case .request(let id, let method, let params):
+            // A modern request names its version in _meta; check it before anything else.
+            if let v = Revision.modernVersion(in: params) {
+                guard Revision.modernVersions.contains(v) else {
+                    return [.toClient(.error(id: id, code: RPCMessage.Code.unsupportedVersion,
+                                             message: "Unsupported protocol version: \(v)",
+                                             data: ["supported": .array((Revision.modernVersions + Revision.handshakeVersions).map { .string($0) }), "requested": .string(v)]))]
+                }
+                client = .modern(v)
+            } else if method != "initialize", client == nil || client!.isModern {
+                return [.toClient(.error(id: id, code: RPCMessage.Code.invalidRequest,
+                                         message: "send initialize first, or name a protocol version in _meta (2026-07-28)", data: nil))]
+            }
+            switch method {
+            case "initialize":
+                let asked = params?["protocolVersion"]?.string ?? ""
+                let version = Revision.handshakeVersions.contains(asked) ? asked : Revision.latestHandshake
+                client = .handshake(version)
+                return [.toClient(.result(id: id, result: [
+                    "protocolVersion": .string(version),
+                    "capabilities": ["tools": ["listChanged": true]],
+                    "serverInfo": ["name": .string(options.serverName), "version": "0.1.0"],
+                    "instructions": "Tools here pass through the Vigil MCP gateway: calls are checked against policy and audited.",
+                ]))]
+            case "server/discover":
+                return [.toClient(.result(id: id, result: clientResult([
+                    "supportedVersions": .array((Revision.modernVersions + Revision.handshakeVersions).map { .string($0) }),
+                    "capabilities": ["tools": ["listChanged": false]],
+                    "ttlMs": 0, "cacheScope": "private",
+                    "_meta": [Revision.Meta.serverInfo: ["name": .string(options.serverName), "version": "0.1.0"]],
+                ])))]
+            case "ping" where !(client?.isModern ?? false):
+                return [.toClient(.result(id: id, result: [:]))]
+            case "tools/list":
+                let offered = tools.values.filter { $0.blocked == nil && Policy.mayList(agent: agent, server: $0.server, tool: $0.name) }
+                    .sorted { $0.name < $1.name }
+                    .map { t -> JSONValue in var d = t.definition.object ?? [:]; d["_meta"] = nil; return .object(d) }
+                return [.toClient(.result(id: id, result: clientResult(["tools": .array(offered), "ttlMs": 0, "cacheScope": "private"])))]
+            case "tools/call":
+                return call(id: id, params: params, now: now, approved: approved)
+            default:
+                return [.toClient(.error(id: id, code: RPCMessage.Code.methodNotFound, message: "Method not found: \(method)", data: nil))]
+            }
+        }
+    }
+
+    /// A result in the client's era: modern results carry `resultType`, older ones do not.
+    private func clientResult(_ o: [String: JSONValue]) -> JSONValue {
+        var r = o
+        if client?.isModern ?? false { r["resultType"] = r["resultType"] ?? "complete" }
+        else { r["resultType"] = nil; r["ttlMs"] = nil; r["cacheScope"] = nil }
+        return .object(r)
+    }
+
+    private mutating func call(id: JSONValue, params: JSONValue?, now: Double, approved: (String) -> Bool) -> [Effect] {
+        guard let name = params?["name"]?.string else {
+            return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "tools/call needs a tool name", data: nil))]
+        }
+        let arguments = params?["arguments"] ?? [:]
+        guard let args = arguments.object else {
+            return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "arguments must be an object", data: nil))]
+        }
+        let argHash = Sodium.sha256Hex(arguments.canonical)
+        func refuse(_ code: Int, _ decision: String, _ reason: String, server: String?, findings: [Finding] = [], data: JSONValue? = nil) -> [Effect] {
+            var e: [String: JSONValue] = ["tool": .string(name), "decision": .string(decision), "reason": .string(reason),
+                                          "arguments_sha256": .string(argHash)]
+            if let server { e["server"] = .string(server) }
+            if !findings.isEmpty { e["findings"] = .array(findings.map(\.json)) }
+            return [.audit(entry("call", now: now, e)),
+                    .toClient(.error(id: id, code: code, message: "Vigil gateway: \(reason)", data: data))]
+        }
+        guard let tool = tools[name] else {
+            return refuse(RPCMessage.Code.invalidParams, "deny", "no tool named \(name) is offered to this agent", server: nil)
+        }
+        if let blocked = tool.blocked {
+            return refuse(RPCMessage.Code.denied, "deny", "\(name) is blocked: \(blocked)", server: tool.server)
+        }
+        let server = tool.server
+        if inFlight >= options.maxInFlight {
+            return refuse(RPCMessage.Code.internalError, "deny", "too many calls in flight", server: server)
+        }
+        guard rate.admit(agent: agent.name, rate: agent.rate, now: now) else {
+            let f = Finding(.rateLimited, .medium, channel: "arguments", "\(agent.name) is over its rate of \(agent.rate!.calls) calls per \(Int(agent.rate!.perSeconds)) s")
+            return note(f, server: server, tool: name, now: now) + refuse(RPCMessage.Code.denied, "deny", f.detail, server: server)
+        }
+        let decision = Policy.decide(agent: agent, server: server, tool: name, arguments: args)
+        if case .deny(let why) = decision {
+            let f = Finding(.policyDenied, .medium, channel: "arguments", why)
+            return note(f, server: server, tool: name, now: now) + refuse(RPCMessage.Code.denied, "deny", why, server: server)
+        }
+        let labels = config.servers[server]?.labels(of: name) ?? []
+        var found = leaks.check(arguments, channel: "arguments")
+        // Personal data to a tool that only works locally is noted, not refused.
+        let refusing = found.filter { $0.kind == .secret || labels.contains(.outbound) }
+        if let f = flow.check(arguments: arguments, labels: labels, tool: name) { found.append(f) }
+        var out: [Effect] = []
+        for f in found { out += note(f, server: server, tool: name, now: now) }
+        let blockers = refusing + found.filter { $0.kind == .trifecta && $0.severity == .critical }
+        if !blockers.isEmpty {
+            return out + refuse(RPCMessage.Code.denied, "deny", blockers.map(\.detail).joined(separator: "; "), server: server, findings: blockers)
+        }
+        if Policy.needsApproval(agent: agent, server: server, tool: name) {
+            let key = Sodium.sha256Hex([agent.name, server, name, arguments.canonical].joined(separator: "\u{1F}"))
+            if !approved(key) {
+                out.append(.held(key: key, call: ["agent": .string(agent.name), "server": .string(server), "tool": .string(name),
+                                                  "arguments": arguments, "time": .double(now)]))
+                return out + refuse(RPCMessage.Code.heldForApproval, "hold", "\(name) waits for a person: vigil mcp approve \(key.prefix(16))", server: server,
+                                    data: ["approval": .string(key)])
+            }
+        }
+        inFlight += 1
+        let upstream = upstreams[server]?.revision ?? .handshake(Revision.latestHandshake)
+        var p = upstream.upstreamParams(params, clientName: options.serverName)?.object ?? [:]
+        p["name"] = .string(name)
+        p["arguments"] = arguments
+        out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: arguments, started: now)))
+        return out
+    }
+
+    // MARK: - Audit
+
+    private mutating func note(_ f: Finding, server: String?, tool: String?, now: Double) -> [Effect] {
+        findings.append(f)
+        if findings.count > 10_000 { findings.removeFirst(findings.count - 10_000) }
+        var e: [String: JSONValue] = ["finding": f.json]
+        if let server { e["server"] = .string(server) }
+        if let tool { e["tool"] = .string(tool) }
+        return [.audit(entry("alert", now: now, e)), .log("\(f.severity.name): \(f.kind.rawValue): \(f.detail)")]
+    }
+
+    private func entry(_ event: String, now: Double, _ fields: [String: JSONValue]) -> JSONValue {
+        var o = fields
+        o["event"] = .string(event)
+        o["agent"] = .string(agent.name)
+        o["time"] = .double((now * 1000).rounded() / 1000)
+        return .object(o)
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+
+/// The gateway's configuration: upstream servers, agents and what each may do, the lockfile of
+/// approved tools, and where audit entries go. Read from one JSON file; every unknown key and every
+/// wrong type is an error naming its path, so a typo in a security policy never passes silently.
+public struct GatewayConfig: Sendable {
+    public struct Server: Sendable, Hashable {
+        public var name: String
+        /// stdio: the command and arguments to spawn, and the only environment it gets.
+        public var command: [String]
+        public var env: [String: String]
+        /// Streamable HTTP upstream (not yet served by this build's transports).
+        public var url: String?
+        /// What its tools touch, for the lethal-trifecta check: `private` (reads private data),
+        /// `untrusted` (returns content from outside), `outbound` (can send data out).
+        public var labels: Set<DataLabel>
+        /// Per-tool labels, overriding the server's.
+        public var toolLabels: [String: Set<DataLabel>]
+
+        public func labels(of tool: String) -> Set<DataLabel> { toolLabels[tool] ?? labels }
+    }
+
+    public struct Agent: Sendable, Hashable {
+        public var name: String
+        /// SHA-256 (hex) of the agent's bearer token: the config holds no secret.
+        public var tokenSHA256: String
+        public var rules: [Rule]
+        public var rate: Rate?
+        /// Tools that wait for a person (`vigil mcp approve`) before each distinct call.
+        public var approval: Set<String>
+    }
+
+    public struct Rule: Sendable, Hashable {
+        public var server: String
+        /// Tool names or `*`.
+        public var tools: Set<String>
+        public var arguments: [String: ArgumentConstraint]
+        /// Refuse arguments the rule does not name (a hidden optional field is a side channel).
+        public var onlyNamedArguments: Bool
+
+        public func covers(server s: String, tool t: String) -> Bool {
+            s == server && (tools.contains("*") || tools.contains(t))
+        }
+    }
+
+    public struct Rate: Sendable, Hashable {
+        public var calls: Int
+        public var perSeconds: Double
+    }
+
+    public var servers: [String: Server]
+    public var agents: [String: Agent]
+    public var lockfile: String?
+    /// Base64 Ed25519 public keys whose lockfile signatures are accepted.
+    public var trustedKeys: [String]
+    public var auditLog: String?
+    public var auditKey: String?
+    public var approvalsDirectory: String?
+    /// Text or files bigger than this are refused before any check runs (fixed-latency checks).
+    public var maxMessageBytes: Int
+
+    public init(servers: [String: Server] = [:], agents: [String: Agent] = [:]) {
+        self.servers = servers; self.agents = agents
+        lockfile = nil; trustedKeys = []; auditLog = nil; auditKey = nil; approvalsDirectory = nil
+        maxMessageBytes = 4 << 20
+    }
+
+    public func agent(forTokenSHA256 hash: String) -> Agent? {
+        agents.values.first { constantTimeEqual($0.tokenSHA256, hash) }
+    }
+}
+
+public enum DataLabel: String, Sendable, Hashable, CaseIterable {
+    case `private`, untrusted, outbound
+}
+
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var diff: UInt8 = 0
+    for i in 0..<x.count { diff |= x[i] ^ y[i] }
+    return diff == 0
+}
+
+// MARK: - Reading
+
+extension GatewayConfig {
+    /// Reads the configuration; relative paths in it are resolved against `directory`.
+    public static func parse(_ text: String, directory: String = ".") throws -> GatewayConfig {
+        let v: JSONValue
+        do { v = try JSONValue.parse(text) } catch let e as MCPError { throw MCPError.policy(e.message, place: "config") }
+        var r = Reader(path: "")
+        let top = try r.object(v, allowed: ["servers", "agents", "lockfile", "trusted_keys", "audit", "approvals", "max_message_bytes"])
+        var config = GatewayConfig()
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
+        for (name, sv) in try r.object(top["servers"] ?? [:], at: "servers", allowed: nil) {
+            let path = "servers.\(name)"
+            let s = try r.object(sv, at: path, allowed: ["command", "args", "env", "url", "labels", "tool_labels"])
+            var command: [String] = []
+            if let c = s["command"] { command = [try r.string(c, at: path + ".command")] }
+            command += try r.strings(s["args"] ?? [], at: path + ".args")
+            let url = try s["url"].map { try r.string($0, at: path + ".url") }
+            guard !command.isEmpty || url != nil else { throw MCPError.policy("a server needs a command or a url", place: path) }
+            var env: [String: String] = [:]
+            for (k, ev) in try r.object(s["env"] ?? [:], at: path + ".env", allowed: nil) { env[k] = try r.string(ev, at: "\(path).env.\(k)") }
+            var toolLabels: [String: Set<DataLabel>] = [:]
+            for (t, lv) in try r.object(s["tool_labels"] ?? [:], at: path + ".tool_labels", allowed: nil) {
+                toolLabels[t] = try r.labels(lv, at: "\(path).tool_labels.\(t)")
+            }
+            config.servers[name] = Server(name: name, command: command, env: env, url: url,
+                                          labels: try r.labels(s["labels"] ?? [], at: path + ".labels"),
+                                          toolLabels: toolLabels)
+        }
+        for (name, av) in try r.object(top["agents"] ?? [:], at: "agents", allowed: nil) {
+            let path = "agents.\(name)"
+            let a = try r.object(av, at: path, allowed: ["token_sha256", "allow", "rate", "approval"])
+            guard let t = a["token_sha256"] else { throw MCPError.policy("missing token_sha256", place: path) }
+            let hash = try r.string(t, at: path + ".token_sha256").lowercased()
+            guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+                throw MCPError.policy("token_sha256 must be 64 hex digits (vigil mcp token prints one)", place: path + ".token_sha256")
+            }
+            var rules: [Rule] = []
+            for (i, rv) in (try r.array(a["allow"] ?? [], at: path + ".allow")).enumerated() {
+                let rp = "\(path).allow[\(i)]"
+                let ro = try r.object(rv, at: rp, allowed: ["server", "tools", "arguments", "only_named_arguments"])
+                guard let sv = ro["server"] else { throw MCPError.policy("missing server", place: rp) }
+                let server = try r.string(sv, at: rp + ".server")
+                guard config.servers[server] != nil else { throw MCPError.policy("no server named '\(server)'", place: rp + ".server") }
+                var args: [String: ArgumentConstraint] = [:]
+                for (arg, cv) in try r.object(ro["arguments"] ?? [:], at: rp + ".arguments", allowed: nil) {
+                    args[arg] = try ArgumentConstraint.parse(cv, at: "\(rp).arguments.\(arg)", reader: &r)
+                }
+                rules.append(Rule(server: server, tools: Set(try r.strings(ro["tools"] ?? ["*"], at: rp + ".tools")),
+                                  arguments: args,
+                                  onlyNamedArguments: try r.bool(ro["only_named_arguments"] ?? false, at: rp + ".only_named_arguments")))
+            }
+            var rate: Rate?
+            if let rv = a["rate"] {
+                let ro = try r.object(rv, at: path + ".rate", allowed: ["calls", "per_seconds"])
+                let calls = try r.int(ro["calls"] ?? .null, at: path + ".rate.calls")
+                let per = try r.int(ro["per_seconds"] ?? 60, at: path + ".rate.per_seconds")
+                guard calls > 0, per > 0 else { throw MCPError.policy("calls and per_seconds must be positive", place: path + ".rate") }
+                rate = Rate(calls: calls, perSeconds: Double(per))
+            }
+            config.agents[name] = Agent(name: name, tokenSHA256: hash, rules: rules, rate: rate,
+                                        approval: Set(try r.strings(a["approval"] ?? [], at: path + ".approval")))
+        }
+        if let l = top["lockfile"] { config.lockfile = resolve(try r.string(l, at: "lockfile")) }
+        config.trustedKeys = try r.strings(top["trusted_keys"] ?? [], at: "trusted_keys")
+        if let av = top["audit"] {
+            let ao = try r.object(av, at: "audit", allowed: ["log", "key"])
+            config.auditLog = try ao["log"].map { resolve(try r.string($0, at: "audit.log")) }
+            config.auditKey = try ao["key"].map { resolve(try r.string($0, at: "audit.key")) }
+        }
+        if let d = top["approvals"] { config.approvalsDirectory = resolve(try r.string(d, at: "approvals")) }
+        if let m = top["max_message_bytes"] { config.maxMessageBytes = try r.int(m, at: "max_message_bytes") }
+        if config.lockfile != nil && config.trustedKeys.isEmpty {
+            throw MCPError.policy("a lockfile needs trusted_keys to check its signature", place: "trusted_keys")
+        }
+        return config
+    }
+}
+
+/// Typed reads from JSON with the path of every error.
+struct Reader {
+    var path: String
+    func object(_ v: JSONValue, at p: String = "top level", allowed: Set<String>?) throws -> [String: JSONValue] {
+        guard let o = v.object else { throw MCPError.policy("must be an object", place: p) }
+        if let allowed {
+            for k in o.keys.sorted() where !allowed.contains(k) {
+                throw MCPError.policy("unknown key '\(k)' (known: \(allowed.sorted().joined(separator: ", ")))", place: p)
+            }
+        }
+        return o
+    }
+    func array(_ v: JSONValue, at p: String) throws -> [JSONValue] {
+        guard let a = v.array else { throw MCPError.policy("must be a list", place: p) }
+        return a
+    }
+    func string(_ v: JSONValue, at p: String) throws -> String {
+        guard let s = v.string else { throw MCPError.policy("must be a string", place: p) }
+        return s
+    }
+    func strings(_ v: JSONValue, at p: String) throws -> [String] {
+        try array(v, at: p).enumerated().map { try string($0.element, at: "\(p)[\($0.offset)]") }
+    }
+    func int(_ v: JSONValue, at p: String) throws -> Int {
+        guard let i = v.int, i >= 0, i <= Int64(Int32.max) else { throw MCPError.policy("must be a whole number", place: p) }
+        return Int(i)
+    }
+    func bool(_ v: JSONValue, at p: String) throws -> Bool {
+        guard let b = v.bool else { throw MCPError.policy("must be true or false", place: p) }
+        return b
+    }
+    func labels(_ v: JSONValue, at p: String) throws -> Set<DataLabel> {
+        Set(try strings(v, at: p).map { s in
+            guard let l = DataLabel(rawValue: s) else {
+                throw MCPError.policy("unknown label '\(s)' (known: private, untrusted, outbound)", place: p)
+            }
+            return l
+        })
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// A JSON value as MCP carries it. Parsed by Foundation's `JSONDecoder` (the parser is not ours);
+/// written by `canonical` (RFC 8785 order: for hashing pins and for the wire).
+public enum JSONValue: Hashable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+    public var string: String? { if case .string(let s) = self { return s }; return nil }
+    public var object: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
+    public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var int: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d.rounded() == d && abs(d) < 9e15: return Int64(d)
+        default: return nil
+        }
+    }
+
+    /// Parses one JSON text. Throws `MCPError.parse` with the decoder's reason.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        do { return try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw MCPError.parse("not JSON: \(Self.reason(error))")
+        }
+    }
+    public static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
+
+    private static func reason(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let c) = error {
+            return (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? c.debugDescription
+        }
+        return "\(error)"
+    }
+
+    /// Every string inside, depth first (keys excluded): what content checks read.
+    public func forEachString(_ body: (String) -> Void) {
+        switch self {
+        case .string(let s): body(s)
+        case .array(let a): for v in a { v.forEachString(body) }
+        case .object(let o): for k in o.keys.sorted() { o[k]!.forEachString(body) }
+        default: break
+        }
+    }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral v: String) { self = .string(v) }
+    public init(integerLiteral v: Int64) { self = .int(v) }
+    public init(booleanLiteral v: Bool) { self = .bool(v) }
+    public init(arrayLiteral v: JSONValue...) { self = .array(v) }
+    public init(dictionaryLiteral v: (String, JSONValue)...) {
+        self = .object(Dictionary(v, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+// MARK: - Writing
+
+extension JSONValue {
+    /// RFC 8785 (JCS) form: one line, keys sorted by UTF-16 code units, minimal escapes, shortest
+    /// numbers. What a tool pin hashes (a reordered schema is the same tool, a changed one is not),
+    /// and what goes on the wire (no raw newline can appear, which stdio framing requires).
+    public var canonical: String { var out = ""; write(into: &out); return out }
+
+    private func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += Self.number(d)
+        case .string(let s): Self.quote(s, into: &out)
+        case .array(let a):
+            out += "["
+            for (i, v) in a.enumerated() { if i > 0 { out += "," }; v.write(into: &out) }
+            out += "]"
+        case .object(let o):
+            out += "{"
+            let keys = o.keys.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
+            for (i, k) in keys.enumerated() {
+                if i > 0 { out += "," }
+                Self.quote(k, into: &out); out += ":"; o[k]!.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func number(_ d: Double) -> String {
+        guard d.isFinite else { return "null" }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if u.value < 0x20 {
+                    out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
+    }
+}

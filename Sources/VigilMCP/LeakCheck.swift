@@ -1,0 +1,95 @@
+import Foundation
+
+/// Secrets and personal data in what an agent sends out (tool arguments). Local and bounded:
+/// well-known credential shapes, checksummed numbers (Luhn for cards, mod-97 for IBANs) so a
+/// long order number is not a card.
+public struct LeakCheck: Sendable {
+    public var maxScan = 256 * 1024
+    public init() {}
+
+    struct Shape: @unchecked Sendable {
+        let re: NSRegularExpression
+        let name: String
+        let kind: Finding.Kind
+        let valid: (@Sendable (String) -> Bool)?
+        init(_ pattern: String, _ name: String, _ kind: Finding.Kind = .secret, valid: (@Sendable (String) -> Bool)? = nil) {
+            // Constant patterns; the tests compile every one.
+            re = try! NSRegularExpression(pattern: pattern)
+            self.name = name; self.kind = kind; self.valid = valid
+        }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(#"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY( BLOCK)?-----"#, "a private key"),
+        Shape(#"\b(AKIA|ASIA)[0-9A-Z]{16}\b"#, "an AWS access key id"),
+        Shape(#"(?i)aws_secret_access_key\s*[=:]\s*['"]?[A-Za-z0-9/+=]{40}"#, "an AWS secret key"),
+        Shape(#"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"#, "a GitHub token"),
+        Shape(#"\bglpat-[A-Za-z0-9_\-]{20}\b"#, "a GitLab token"),
+        Shape(#"\bxox[abprs]-[A-Za-z0-9-]{10,}"#, "a Slack token"),
+        Shape(#"\bAIza[0-9A-Za-z_\-]{35}\b"#, "a Google API key"),
+        Shape(#"\b(sk|rk)_live_[0-9A-Za-z]{20,}"#, "a Stripe live key"),
+        Shape(#"\bsk-(proj-|ant-)?[A-Za-z0-9_\-]{32,}"#, "an AI provider API key"),
+        Shape(#"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, "a JSON web token"),
+        Shape(#"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b["']?\s*[=:]\s*["']?[^\s"',;]{8,}"#, "a credential assignment"),
+        Shape(#"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@]{3,}@"#, "a password in a URL"),
+        Shape(#"\b(?:\d[ -]?){12,18}\d\b"#, "a payment card number", .personalData, valid: { LeakCheck.luhn($0) }),
+        Shape(#"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"#, "a US social security number", .personalData),
+        Shape(#"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"#, "an IBAN", .personalData, valid: { LeakCheck.iban($0) }),
+    ]
+
+    /// Findings in every string of an argument value.
+    public func check(_ value: JSONValue, channel: String) -> [Finding] {
+        var out: [Finding] = []
+        var seen = Set<String>()
+        value.forEachString { s in
+            for f in check(s, channel: channel) where seen.insert(f.detail).inserted { out.append(f) }
+        }
+        return out
+    }
+
+    public func check(_ text: String, channel: String) -> [Finding] {
+        let scanned = text.utf8.count > maxScan ? String(decoding: Array(text.utf8.prefix(maxScan)), as: UTF8.self) : text
+        let range = NSRange(scanned.startIndex..., in: scanned)
+        var out: [Finding] = []
+        for shape in Self.shapes {
+            for m in shape.re.matches(in: scanned, range: range) {
+                guard let r = Range(m.range, in: scanned) else { continue }
+                let hit = String(scanned[r])
+                if let valid = shape.valid, !valid(hit) { continue }
+                out.append(Finding(shape.kind, .high, channel: channel, "\(shape.name) (\(Self.redact(hit)))"))
+                break
+            }
+        }
+        return out
+    }
+
+    /// Enough of the value to recognise it, never enough to reuse it.
+    static func redact(_ s: String) -> String {
+        let chars = Array(s)
+        guard chars.count > 8 else { return String(repeating: "*", count: chars.count) }
+        return String(chars.prefix(4)) + String(repeating: "*", count: min(12, chars.count - 6)) + String(chars.suffix(2))
+    }
+
+    static func luhn(_ s: String) -> Bool {
+        let digits = s.compactMap(\.wholeNumberValue)
+        guard (13...19).contains(digits.count), Set(digits).count > 1 else { return false }
+        var sum = 0
+        for (i, d) in digits.reversed().enumerated() {
+            if i % 2 == 1 { let x = d * 2; sum += x > 9 ? x - 9 : x } else { sum += d }
+        }
+        return sum % 10 == 0
+    }
+
+    static func iban(_ s: String) -> Bool {
+        let compact = s.filter { $0 != " " }
+        guard (15...34).contains(compact.count) else { return false }
+        let moved = compact.dropFirst(4) + compact.prefix(4)
+        var rem = 0
+        for c in moved {
+            if let d = c.wholeNumberValue { rem = (rem * 10 + d) % 97 }
+            else if let a = c.asciiValue, (65...90).contains(a) { rem = (rem * 100 + Int(a) - 55) % 97 }
+            else { return false }
+        }
+        return rem == 1
+    }
+}

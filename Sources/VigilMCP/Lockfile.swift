@@ -1,0 +1,100 @@
+/// The approved tool definitions: one pin per server and tool, the SHA-256 of the tool's canonical
+/// definition, signed with Ed25519. The CI scanner writes and checks it; the gateway enforces it.
+public struct Lockfile: Sendable, Hashable {
+    public struct Pin: Sendable, Hashable {
+        public var server: String
+        public var tool: String
+        public var sha256: String
+        /// The definition as approved, so a changed one can be shown beside it.
+        public var definition: JSONValue
+        public init(server: String, tool: String, sha256: String, definition: JSONValue) {
+            self.server = server; self.tool = tool; self.sha256 = sha256; self.definition = definition
+        }
+    }
+    public var pins: [Pin]
+    public var signedBy: String?
+    public var signature: String?
+
+    public init(pins: [Pin]) {
+        self.pins = pins.sorted { ($0.server, $0.tool) < ($1.server, $1.tool) }
+    }
+
+    public func pin(server: String, tool: String) -> Pin? {
+        pins.first { $0.server == server && $0.tool == tool }
+    }
+
+    /// What a pin covers: name, title, description, input and output schema and annotations;
+    /// not `_meta` or cache hints, which change without the tool changing.
+    public static func pinnedDefinition(_ tool: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for k in ["name", "title", "description", "inputSchema", "outputSchema", "annotations"] {
+            if let v = tool[k] { o[k] = v }
+        }
+        return .object(o)
+    }
+    public static func hash(_ tool: JSONValue) -> String { Sodium.sha256Hex(pinnedDefinition(tool).canonical) }
+
+    /// The bytes the signature covers: the pins in canonical JSON.
+    public var signedBody: String {
+        JSONValue.array(pins.map { ["server": .string($0.server), "tool": .string($0.tool), "sha256": .string($0.sha256)] }).canonical
+    }
+
+    public mutating func sign(secretKey: [UInt8]) throws {
+        let sig = try Sodium.sign(Array(signedBody.utf8), secretKey: secretKey)
+        signedBy = Sodium.base64(try Sodium.publicKey(ofSecret: secretKey))
+        signature = Sodium.base64(sig)
+    }
+
+    /// Throws unless signed by one of the trusted keys and every pin matches its definition.
+    public func verify(trustedKeys: [String], file: String) throws {
+        guard let signedBy, let signature, let sig = Sodium.fromBase64(signature), let pk = Sodium.fromBase64(signedBy) else {
+            throw MCPError.lockfile("not signed (vigil mcp lock --key signs it)", place: file)
+        }
+        guard trustedKeys.contains(where: { Sodium.fromBase64($0) == pk }) else {
+            throw MCPError.lockfile("signed by \(signedBy), which is not a trusted key", place: file)
+        }
+        guard Sodium.verify(sig, Array(signedBody.utf8), publicKey: pk) else {
+            throw MCPError.lockfile("the signature does not match the pins: the file was changed after signing", place: file)
+        }
+        for p in pins where Lockfile.hash(p.definition) != p.sha256 {
+            throw MCPError.lockfile("the definition kept for \(p.server)/\(p.tool) does not match its pin", place: file)
+        }
+    }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "vigil_mcp_lock": 1,
+            "pins": .array(pins.map { ["server": .string($0.server), "tool": .string($0.tool),
+                                      "sha256": .string($0.sha256), "definition": $0.definition] }),
+        ]
+        if let signedBy { o["signed_by"] = .string(signedBy) }
+        if let signature { o["signature"] = .string(signature) }
+        return .object(o)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Lockfile {
+        let v: JSONValue
+        do { v = try JSONValue.parse(text) } catch let e as MCPError { throw MCPError.lockfile(e.message, place: file) }
+        guard v["vigil_mcp_lock"]?.int == 1, let pins = v["pins"]?.array else {
+            throw MCPError.lockfile("not a Vigil MCP lockfile (vigil_mcp_lock: 1 and pins expected)", place: file)
+        }
+        var out: [Pin] = []
+        for (i, p) in pins.enumerated() {
+            guard let s = p["server"]?.string, let t = p["tool"]?.string, let h = p["sha256"]?.string, let d = p["definition"] else {
+                throw MCPError.lockfile("pin needs server, tool, sha256 and definition", place: "\(file): pins[\(i)]")
+            }
+            out.append(Pin(server: s, tool: t, sha256: h, definition: d))
+        }
+        var lock = Lockfile(pins: out)
+        lock.signedBy = v["signed_by"]?.string
+        lock.signature = v["signature"]?.string
+        return lock
+    }
+}
+
+/// How a listed tool stands against the lockfile.
+public enum PinStatus: Hashable, Sendable {
+    case pinned
+    case unpinned
+    case changed(was: JSONValue)
+}

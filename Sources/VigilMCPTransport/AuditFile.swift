@@ -1,0 +1,68 @@
+import Foundation
+import VigilMCP
+
+/// The audit chain kept in an append-only file: continues the chain already there (or refuses to
+/// start when its last line is damaged), and syncs each line to disk before the call goes on.
+public final class AuditFile: @unchecked Sendable {
+    private var chain: AuditChain
+    private let fd: Int32
+    private let lock = NSLock()
+    public let path: String
+
+    public init(path: String, secretKey: [UInt8]) throws {
+        self.path = path
+        var previous = AuditChain.genesis, sequence = 0
+        if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
+            let lines = data.split(separator: 0x0A)
+            if let last = lines.last {
+                guard let v = try? JSONValue.parse(Data(last)), let h = v["hash"]?.string, let s = v["seq"]?.int else {
+                    throw MCPError.audit("its last line is damaged; run 'vigil mcp audit verify' and keep the file as evidence", place: path)
+                }
+                previous = h; sequence = Int(s)
+            }
+        }
+        chain = AuditChain(secretKey: secretKey, previous: previous, sequence: sequence)
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MCPError.audit("cannot open for appending: \(String(cString: strerror(errno)))", place: path) }
+    }
+
+    deinit { close(fd) }
+
+    public func append(_ entry: JSONValue) throws {
+        lock.lock(); defer { lock.unlock() }
+        var line = Array(try chain.seal(entry.object ?? [:]).utf8)
+        line.append(0x0A)
+        var off = 0
+        while off < line.count {
+            let n = line[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw MCPError.audit("write failed", place: path) }
+            off += n
+        }
+        fsync(fd)
+    }
+}
+
+/// Keys as files: the secret key base64 in a 0600 file, the public key base64 beside it.
+public enum KeyFile {
+    public static func readSecret(_ path: String) throws -> [UInt8] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let key = Sodium.fromBase64(text), key.count == 64 else {
+            throw MCPError.crypto("\(path): not a Vigil secret key (vigil mcp keygen writes one)")
+        }
+        return key
+    }
+    public static func readPublic(_ path: String) throws -> [UInt8] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let key = Sodium.fromBase64(text), key.count == 32 else {
+            throw MCPError.crypto("\(path): not a Vigil public key (vigil mcp keygen writes one)")
+        }
+        return key
+    }
+    public static func write(_ pair: Sodium.KeyPair, prefix: String) throws {
+        let secret = prefix + ".key", pub = prefix + ".pub"
+        guard FileManager.default.createFile(atPath: secret, contents: Data((Sodium.base64(pair.secretKey) + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw MCPError.crypto("cannot write \(secret)")
+        }
+        try Data((Sodium.base64(pair.publicKey) + "\n").utf8).write(to: URL(fileURLWithPath: pub))
+    }
+}
