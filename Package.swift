@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
         .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
         .testTarget(name: "VigilAnalystTests", dependencies: ["VigilCore", "VigilAnalyst", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture", "VigilStore"]),
+        .testTarget(name: "VigilMCPTests", dependencies: ["VigilMCP", "VigilMCPTransport"], exclude: ["Drivers"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore", "VigilSim", "VigilWire"]),
     ],
     swiftLanguageModes: [.v6]
