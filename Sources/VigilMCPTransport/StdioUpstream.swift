@@ -52,11 +52,16 @@ final class StdioUpstream: @unchecked Sendable {
         t.start()
     }
 
+    /// Closes its stdin (a stdio server's cue to exit), then ends it: SIGTERM, and SIGKILL after 2 s.
     func stop() {
         channel.closeOutput()
-        if process.isRunning {
-            process.terminate()
-        }
+        let pid = process.processIdentifier
+        guard process.isRunning, pid > 0 else { return }
+        for _ in 0..<20 where process.isRunning { usleep(50_000) }
+        guard process.isRunning else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
     }
 
     static func which(_ exe: String) -> String? {
