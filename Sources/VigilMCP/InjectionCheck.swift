@@ -15,32 +15,72 @@ public struct InjectionCheck: Sendable {
         let re: NSRegularExpression
         let weight: Int
         let name: String
-        init(_ pattern: String, _ weight: Int, _ name: String) {
+        /// Lowercase words of which at least one must appear before the expression runs: a
+        /// substring test is far cheaper than a regex, and most text matches none.
+        let keys: [String]
+        init(_ pattern: String, _ weight: Int, _ name: String, keys: [String]) {
             // The patterns are constants; a typo is a programming error caught by the tests.
             re = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
-            self.weight = weight; self.name = name
+            self.weight = weight; self.name = name; self.keys = keys
         }
     }
 
     static let phrases: [Phrase] = [
-        Phrase(#"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|sys|critical)\s*>"#, 3, "an instruction tag"),
-        Phrase(#"\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|system|original)\b[^.\n]{0,20}\b(instructions?|prompts?|messages?|directions?|rules|guidelines|context)"#, 3, "ignore previous instructions"),
-        Phrase(#"\b(do\s*n[o']t|never|without)\s+(tell|telling|mention|mentioning|inform|informing|reveal|revealing|show|showing|explain|explaining|notify|notifying|alert|alerting)\b[^.\n]{0,40}\b(user|human|anyone|them)\b"#, 3, "hide it from the user"),
-        Phrase(#"\b(before|after|when|whenever)\s+(using|calling|invoking|running|you\s+use|you\s+call)\b[^.\n]{0,60}\b(always|must|first|make\s+sure)\b"#, 2, "directs other tool use"),
-        Phrase(#"\b(add|include|insert|put|set|cc|bcc)\b[^.\n]{0,60}\b(bcc|cc|recipient|to)\b[^.\n]{0,10}\bfield"#, 2, "adds a recipient"),
-        Phrase(#"\b(send|forward|email|post|upload|exfiltrate|transmit|leak|copy)\b[^.\n]{0,40}\b(all|the|every|any|your|user'?s?)\b[^.\n]{0,30}\b(data|contents?|files?|secrets?|credentials?|keys?|conversation|messages?|history|passwords?|tokens?|emails?)\b[^.\n]{0,40}\b(to|at)\b"#, 3, "sends data elsewhere"),
-        Phrase(#"\b(you\s+(must|should|will|are\s+required\s+to)|it\s+is\s+(required|mandatory|essential))\b[^.\n]{0,40}\b(now|always|instead|first|immediately|also)\b"#, 2, "commands the model"),
-        Phrase(#"\bfrom\s+now\s+on\b"#, 2, "from now on"),
-        Phrase(#"\binstead\b[^.\n]{0,20}\b(reply|respond|answer|say|tell|output|write|return)\b"#, 2, "replaces the answer"),
-        Phrase(#"\bact\s+(like|as\s+if|as\s+though)\b|\bpretend\s+(to|that|you)\b"#, 1, "act as if"),
-        Phrase(#"\b(system|developer|hidden|new|updated|secret|real)\s+(prompt|instructions?|directives?|orders?)\b"#, 2, "names a prompt"),
-        Phrase(#"(^|\n)\s*(system|assistant|developer)\s*:|\[/?INST\]|<\|im_(start|end)\|>|<\|(system|user|assistant)\|>"#, 3, "a chat role marker"),
-        Phrase(#"\b(read|cat|open|print|dump|list|include|attach|send)\b[^.\n]{0,40}(~/\.ssh|id_rsa|\.env\b|/etc/passwd|/etc/shadow|\.aws/credentials|api[_ ]?keys?|private\s+keys?)"#, 3, "asks for secrets"),
-        Phrase(#"\b(required|mandatory|must\s+be\s+provided)\b[^.\n]{0,60}\b(previous|prior|last|entire|full|whole|user'?s?)\b[^.\n]{0,30}\b(message|conversation|prompt|input|history|text)"#, 3, "asks for the conversation"),
-        Phrase(#"\b(run|execute|eval)\b[^.\n]{0,30}\b(this|the\s+following|command|script|code)\b[^.\n]{0,30}(curl|wget|bash|sh\s+-c|powershell|rm\s+-rf|chmod)"#, 3, "runs a command"),
-        Phrase(#"<!--[\s\S]{0,400}?\b(assistant|ai|model|agent|llm|instructions?)\b[\s\S]{0,400}?-->"#, 2, "a hidden HTML comment to the model"),
-        Phrase(#"\b(this\s+is\s+(very\s+)?important|important:|attention:|note\s+to\s+(the\s+)?(ai|assistant|model|agent))"#, 1, "urgency aimed at the model"),
-        Phrase(#"\b(ai|assistant|model|agent|llm|chatbot)\b[^.\n]{0,30}\b(must|should|will|needs?\s+to|has\s+to)\b"#, 1, "addresses the model"),
+        // Markup and role markers that pretend to be the prompt's own structure.
+        Phrase(#"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|sys|critical)\s*>"#, 3, "an instruction tag", keys: ["<"]),
+        Phrase(#"(^|\n)\s*(system|assistant|developer)\s*:|\[/?INST\]|<\|im_(start|end)\|>|<\|(system|user|assistant)\|>"#, 3, "a chat role marker", keys: ["system", "assistant", "developer", "inst]", "<|"]),
+        Phrase(#"\[\s*(system|admin|assistant|developer)\s*\]|</\s*(untrusted|document|data|context|tool_?output|tool_?result|user_?input)\s*>"#, 3, "a fake prompt boundary", keys: ["[", "</"]),
+        Phrase(#"<!--[\s\S]{0,400}?\b(assistant|ai|model|agent|llm|instructions?)\b[\s\S]{0,400}?-->"#, 2, "a hidden HTML comment to the model", keys: ["<!--"]),
+        // Overriding what the model was told.
+        Phrase(#"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|system|original|operator'?s?)\b[^.\n]{0,25}\b(instructions?|prompts?|messages?|directions?|rules|guidelines|context|confidentiality)"#, 3, "ignore previous instructions", keys: ["ignor", "disregard", "forget", "overrid", "bypass"]),
+        Phrase(#"\b(ignore|disregard|forget)\b\s+(everything|all(\s+of)?(\s+the)?)\s+(above|before|prior|previous)|\b(ignore|disregard)\s+the\s+above\b"#, 3, "ignore the above", keys: ["ignor", "disregard", "forget"]),
+        Phrase(#"\b(override|overrides)\s*:|\bnew\s+(task|instructions?|objective|goal|directive)s?\s*:|\b(prior|previous|original|current)\s+(task|instructions?)\s+(is|are|has\s+been|have\s+been)\s+(cancel+ed|void|replaced|revoked|obsolete)"#, 3, "replaces the task", keys: ["overrid", "new ", "task", "instruction"]),
+        Phrase(#"\b(you\s+are\s+(now|no\s+longer)|from\s+now\s+on\s+you)\b"#, 2, "redefines the model", keys: ["you are", "from now on"]),
+        Phrase(#"\bfrom\s+now\s+on\b"#, 2, "from now on", keys: ["from now on"]),
+        Phrase(#"\b(DAN|developer\s+mode|jailbreak|jailbroken|unfiltered\s+mode|god\s+mode)\b"#, 2, "a jailbreak persona", keys: ["dan", "developer mode", "jailbr", "unfiltered", "god mode"]),
+        Phrase(#"\b(no|without|free\s+of)\s+(any\s+)?(content\s+)?(policy|policies|restrictions?|limits|limitations|filters?|guidelines|rules|censorship)\b"#, 2, "no restrictions", keys: ["no ", "without", "free of"]),
+        Phrase(#"\b(safety|security|content)\s+(guidelines|protocols?|checks|rules|filters?|restrictions|policies)\b[^.\n]{0,60}\b(disabled|off|not\s+(meant|apply|applicable|valid)|don'?t\s+apply|do\s+not\s+apply|skip|bypass|exempt|suspended|lifted)|\b(skip|bypass|disable|ignore)\b[^.\n]{0,30}\b(safety|security)\b[^.\n]{0,20}\b(checks?|guidelines|protocols?|confirmations?|rules)"#, 3, "turns off safety", keys: ["safety", "security", "content"]),
+        // Hiding things from the person.
+        Phrase(#"\b(do\s*n[o']t|never|without)\s+(tell|telling|mention|mentioning|inform|informing|reveal|revealing|show|showing|explain|explaining|notify|notifying|alert|alerting)\b[^.\n]{0,40}\b(user|human|anyone|them)\b"#, 3, "hide it from the user", keys: ["n't", "not", "never", "without"]),
+        Phrase(#"\b(do\s+not|don'?t|never)\s+(explain|say|mention)\s+why\b"#, 2, "hides its reasons", keys: ["why"]),
+        // Taking over the answer or other tools.
+        Phrase(#"\b(before|after|when|whenever)\s+(using|calling|invoking|running|you\s+use|you\s+call|replying|responding|answering)\b[^.\n]{0,60}\b(always|must|first|make\s+sure|call|invoke|add)\b"#, 2, "directs other tool use", keys: ["before", "after", "when"]),
+        Phrase(#"\b(call|invoke|execute|trigger)\s+(the\s+)?[`'"]?[a-z][a-z0-9]*_[a-z0-9_]+[`'"]?"#, 2, "calls a tool by name", keys: ["call", "invoke", "execute", "trigger"]),
+        Phrase(#"\b(now|first|then|immediately)\s+(call|invoke|execute|run|use)\b"#, 1, "an imperative step", keys: ["now", "first", "then", "immediately"]),
+        Phrase(#"\b(add|include|insert|put|set|cc|bcc)\b[^.\n]{0,60}\b(bcc|cc|recipient|to)\b[^.\n]{0,10}\bfield"#, 2, "adds a recipient", keys: ["field"]),
+        Phrase(#"\binstead\b[^.\n]{0,20}\b(reply|respond|answer|say|tell|output|write|return)\b"#, 2, "replaces the answer", keys: ["instead"]),
+        Phrase(#"\b(reply|respond|answer)(ing)?\s+(only\s+|exactly\s+|just\s+|solely\s+)?with\b|\b(output|print|say|append|include|add|produce)\b[^.\n]{0,30}\b(exactly|verbatim|the\s+(exact\s+)?(token|code|string|phrase|word))\b"#, 2, "dictates the answer", keys: ["reply", "respond", "answer", "output", "print", "say", "append", "include", "add", "produce"]),
+        Phrase(#"\b(end|start|begin|prefix|suffix|sign)\s+(every|each|all|your)\s+(response|reply|answer|message|report)s?\b|\bin\s+every\s+(future\s+)?(reply|response|report|answer|message)\b|\bfor\s+the\s+rest\s+of\s+(this|the)\s+(conversation|session|chat)\b"#, 3, "changes every answer", keys: ["every", "each", "all", "rest of"]),
+        Phrase(#"\bact\s+(like|as\s+if|as\s+though)\b|\bpretend\s+(to|that|you)\b"#, 1, "act as if", keys: ["act ", "pretend"]),
+        Phrase(#"\b(you\s+(must|should|will|are\s+required\s+to)|it\s+is\s+(required|mandatory|essential))\b[^.\n]{0,40}\b(now|always|instead|first|immediately|also)\b"#, 2, "commands the model", keys: ["you must", "you should", "you will", "you are required", "it is"]),
+        // Secrets and data leaving.
+        Phrase(#"\b(reveal|show|print|output|repeat|tell|display|dump|leak|share|give|return)\b[^.\n]{0,30}\b(your|the|its)\b[^.\n]{0,20}\b(system\s+prompt|system\s+message|initial\s+instructions|hidden\s+instructions|instructions|confidential|internal\s+(rules|instructions|data|notes))"#, 3, "asks for the prompt", keys: ["reveal", "show", "print", "output", "repeat", "tell", "display", "dump", "leak", "share", "give", "return"]),
+        Phrase(#"\b(system|developer|hidden|new|updated|secret|real)\s+(prompt|instructions?|directives?|orders?)\b"#, 2, "names a prompt", keys: ["prompt", "instruction", "directive", "order"]),
+        Phrase(#"\b(send|forward|email|e-mail|mail|post|upload|exfiltrate|transmit|leak|copy)\b[^.\n]{0,40}\b(all|the|every|any|your|user'?s?|full|entire|complete)\b[^.\n]{0,30}\b(data|contents?|files?|secrets?|credentials?|keys?|conversation|messages?|history|passwords?|tokens?|emails?|list|database|records)\b[^.\n]{0,40}\b(to|at)\b"#, 3, "sends data elsewhere", keys: ["send", "forward", "mail", "post", "upload", "exfil", "transmit", "leak", "copy"]),
+        Phrase(#"\b(send|email|e-mail|forward|post|upload|transmit|include|set|pass|put)\b[^.\n]{0,80}\b(api[\s_-]?keys?|secrets?|passwords?|credentials?|access\s+tokens?|customer\s+(list|database|data|records)|private\s+(data|keys?|files?)|ssh\s+keys?)\b"#, 2, "moves secrets", keys: ["key", "secret", "password", "credential", "token", "customer", "private", "ssh"]),
+        Phrase(#"\b(read|cat|open|print|dump|list|include|attach|send)\b[^.\n]{0,40}(~/\.ssh|id_rsa|\.env\b|/etc/passwd|/etc/shadow|\.aws/credentials|api[_ ]?keys?|private\s+keys?)"#, 3, "asks for secrets", keys: ["ssh", "id_rsa", ".env", "passwd", "shadow", "credentials", "key"]),
+        Phrase(#"169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200"#, 3, "a cloud metadata address", keys: ["169.254", "metadata", "100.100"]),
+        Phrase(#"\b(required|mandatory|must\s+be\s+provided)\b[^.\n]{0,60}\b(previous|prior|last|entire|full|whole|user'?s?)\b[^.\n]{0,30}\b(message|conversation|prompt|input|history|text)"#, 3, "asks for the conversation", keys: ["required", "mandatory", "must be provided"]),
+        Phrase(#"\b(run|execute|eval)\b[^.\n]{0,30}\b(this|the\s+following|command|script|code)\b[^.\n]{0,30}(curl|wget|bash|sh\s+-c|powershell|rm\s+-rf|chmod)"#, 3, "runs a command", keys: ["run", "execute", "eval"]),
+        Phrase(#"\b(delete|remove|wipe|erase|drop|empty|truncate|rm\s+-rf)\b[^.\n]{0,40}(/|\.db\b|database|director(y|ies)|repositor(y|ies)|files\b|prod\b|production)"#, 1, "destroys data", keys: ["delete", "remove", "wipe", "erase", "drop", "empty", "truncate", "rm -rf"]),
+        // Speaking to the model rather than the reader.
+        Phrase(#"\b(note|notice|message|instructions?|attention|memo|postinstall)\s*(\(\s*)?(for|to)\s+(any\s+|all\s+|the\s+)?(ai|llm|language\s+model|assistant|agent|coding\s+agent|bot)s?\b|\b(ai|assistant|agent|model|llm|bot)s?\s+(reading|processing|summari[sz]ing|viewing|parsing)\s+this\b|\bif\s+you\s+are\s+(an?\s+)?(ai|llm|language\s+model|assistant|agent|bot)\b"#, 3, "a note to the model", keys: ["ai", "llm", "model", "assistant", "agent", "bot"]),
+        Phrase(#"\b(ai|llm|assistant|model|agent|chatbot)s?\b[^.\n]{0,40}\b(must|should|will|needs?\s+to|has\s+to|are\s+required)\b"#, 1, "addresses the model", keys: ["ai", "llm", "assistant", "model", "agent", "chatbot"]),
+        Phrase(#"(^|[\s>])(assistant|ai|system)\s*:\s"#, 1, "speaks as a role", keys: ["assistant", "ai", "system"]),
+        Phrase(#"\b(system\s+(note|notice|update|message|alert)|systemhinweis|note\s+syst[eè]me|nota\s+del\s+sistema|nota\s+di\s+sistema)\b"#, 2, "speaks as the system", keys: ["system", "systèm", "sistema"]),
+        Phrase(#"\b(to|at|cc|bcc)\s+[\w.+-]+@[\w-]+(\.[\w-]+)+"#, 1, "an outside address", keys: ["@"]),
+        Phrase(#"\b(this\s+is\s+(very\s+)?important|important:|attention:)"#, 1, "urgency aimed at the model", keys: ["important", "attention"]),
+        Phrase(#"\bnote\s+from\s+the\s+(developer|admin|administrator|system|operator|owner|security\s+team)\b|\b(authori[sz]ed|official)\s+(diagnostic|test|request|override|maintenance|instruction)\b"#, 2, "claims authority", keys: ["note from", "authori", "official"]),
+        Phrase(#"\b(already|previously)\s+(been\s+)?(approved|authori[sz]ed|confirmed|granted|verified|permitted|agreed)\b|\b(granted|given)\s+(you\s+)?(permission|authori[sz]ation)\b|\byou\s+(confirmed|agreed|promised)\s+(you\s+would|to)\b"#, 2, "claims prior consent", keys: ["already", "previously", "granted", "given", "confirmed", "agreed", "promised"]),
+        Phrase(#"\b(save|store|remember|persist|write|add)\b[^.\n]{0,50}\b(memory|memories|long[-\s]term|future\s+(tasks|sessions|replies|turns|conversations|reports)|every\s+future|across\s+(sessions|turns))"#, 3, "plants a memory", keys: ["memor", "long-term", "long term", "future", "across"]),
+        Phrase(#"\b(i\s+have|i'?ve)\s+(already\s+)?(reasoned|concluded|determined|established|verified|decided)\b[^.\n]{0,100}\b(safety|guidelines|restrictions|rules|exempt|not\s+(meant|apply)|authori[sz]ed|confirmation\s+token)|<\s*/?\s*thinking\s*>"#, 3, "a forged chain of thought", keys: ["i have", "i've", "thinking"]),
+        Phrase(#"\b(decode|decrypt|translate|deobfuscate|convert)\b[^.\n]{0,40}\b(follow|execute|obey|do\s+(exactly\s+)?what|run|comply|instructions?\s+inside)"#, 3, "decode and obey", keys: ["decode", "decrypt", "translate", "deobfuscate", "convert"]),
+        Phrase(#"\b(verbatim|word\s+for\s+word|wortwörtlich|mot\s+pour\s+mot|palabra\s+por\s+palabra|parola\s+per\s+parola)\b"#, 1, "verbatim", keys: ["verbatim", "word for word", "wortw", "mot pour", "palabra por", "parola per"]),
+        // The same in German, French, Spanish, Italian and Portuguese.
+        Phrase(#"\b(ignorier\w*|vergiss|vergessen|missachte\w*)\b[^.\n]{0,40}\b(anweisungen|richtlinien|instruktionen|regeln|vorgaben)\b|\b(ignore[rz]?|oubliez?|oublie)\b[^.\n]{0,40}\b(instructions|consignes|règles)\b|\b(ignora\w*|olvida\w*|dimentica\w*|esque[cç]a\w*)\b[^.\n]{0,40}\b(instrucciones|reglas|indicaciones|istruzioni|regole|instru[cç][oõ]es|regras)\b"#, 3, "ignore previous instructions (translated)", keys: ["ignor", "vergiss", "vergessen", "missacht", "oubli", "olvid", "dimentic", "esque"]),
+        Phrase(#"\bsystem(anweisung|prompt|nachricht)\w*|\b(prompt|instructions?)\s+(du\s+)?système\b|\b(prompt|instrucciones)\s+del\s+sistema\b|\b(prompt|istruzioni)\s+di\s+sistema\b|\bneue\s+anweisungen\b|\bnouvelles\s+instructions\b|\bnuevas\s+instrucciones\b"#, 2, "names a prompt (translated)", keys: ["system", "systèm", "sistema", "anweisungen", "instructions", "instrucciones"]),
+        Phrase(#"\b(du\s+bist\s+jetzt|vous\s+êtes\s+désormais|tu\s+es\s+désormais|ahora\s+eres|ora\s+sei|agora\s+você\s+é)\b|\b(uneingeschränkt|keine\s+richtlinien|sans\s+restrictions?|sin\s+restricciones|senza\s+restrizioni|sem\s+restri[cç][oõ]es)\b"#, 2, "no restrictions (translated)", keys: ["du bist", "désormais", "ahora eres", "ora sei", "agora", "uneingeschr", "keine richtlinien", "sans restriction", "sin restric", "senza restri", "sem restri"]),
+        Phrase(#"\b(verrate|enthülle|révèle|révélez|revela|rivela)\w*\b[^.\n]{0,30}\b(anweisungen|instructions|instrucciones|istruzioni|prompt)\b|\b(alle\s+internen\s+daten|données\s+internes|datos\s+internos|dati\s+interni)\b"#, 2, "asks for the prompt (translated)", keys: ["verrat", "enthüll", "révèl", "révél", "revela", "rivela", "intern"]),
     ]
 
     /// Findings in one text on one channel.
@@ -60,10 +100,18 @@ public struct InjectionCheck: Sendable {
         if scanned.contains("\u{1B}[") || scanned.contains("\u{1B}]") || scanned.contains("\u{9B}") {
             out.append(Finding(.terminalEscape, .high, channel: channel, "terminal escape sequences can hide or rewrite text on a console"))
         }
-        let (score, hits) = phraseScore(visible + (smuggled.isEmpty ? "" : "\n" + smuggled))
-        if score >= threshold {
-            let sev: Finding.Severity = score >= 6 || !smuggled.isEmpty || invisible >= 3 ? .critical : .high
-            out.append(Finding(.hiddenInstruction, sev, channel: channel, "instructions aimed at the model: \(hits.joined(separator: ", "))"))
+        // Read it every way a model might, keep the strongest reading.
+        var best: (score: Int, hits: [String], decoded: String?) = (0, [], nil)
+        for reading in TextReadings.all(visible + (smuggled.isEmpty ? "" : "\n" + smuggled)) {
+            let (score, hits) = phraseScore(reading.text)
+            if score > best.score { best = (score, hits, reading.decoded) }
+            if best.score >= 6 && best.decoded == nil { break }
+        }
+        if best.score >= threshold {
+            let hidden = best.decoded != nil || !smuggled.isEmpty || invisible >= 3
+            let sev: Finding.Severity = best.score >= 6 || hidden ? .critical : .high
+            let how = best.decoded.map { " (hidden in \($0))" } ?? ""
+            out.append(Finding(.hiddenInstruction, sev, channel: channel, "instructions aimed at the model\(how): \(best.hits.joined(separator: ", "))"))
         }
         return out
     }
@@ -71,9 +119,10 @@ public struct InjectionCheck: Sendable {
     /// The phrase score of a text and the names of the phrases found.
     public func phraseScore(_ text: String) -> (Int, [String]) {
         let range = NSRange(text.startIndex..., in: text)
+        let lower = text.lowercased()
         var score = 0
         var hits: [String] = []
-        for p in Self.phrases where p.re.firstMatch(in: text, range: range) != nil {
+        for p in Self.phrases where p.keys.contains(where: { lower.contains($0) }) && p.re.firstMatch(in: text, range: range) != nil {
             score += p.weight
             hits.append(p.name)
         }

@@ -20,6 +20,9 @@ enum MCPCommand {
       approvals --dir DIR            list calls waiting for a person
       approve KEY --dir DIR          approve a held call (a unique prefix of its key is enough)
       audit verify LOG --key PUB     check the audit log's hash chain and signatures
+      check [FILE] [--channel C]     run the content checks on text (a file, or stdin); with
+                                     --jsonl, each line is {"id", "text"[, "channel"]} and each
+                                     verdict is printed as a JSON line
     """
 
     static func run(_ args: ArraySlice<String>) throws -> Int32 {
@@ -35,6 +38,7 @@ enum MCPCommand {
             case "approvals": return try approvals(rest)
             case "approve": return try approve(rest)
             case "audit": return try audit(rest)
+            case "check": return try check(rest)
             default: err("vigil mcp: unknown command '\(sub)'\n\n" + usage); return 1
             }
         } catch let e as MCPError {
@@ -90,6 +94,7 @@ enum MCPCommand {
         }
         var results: [ToolScan.Result] = []
         var serverRows: [JSONValue] = []
+        var descriptions: [JSONValue] = []
         for entry in try servers(from: a.positional) {
             if let why = entry.skipped {
                 print("\(entry.server.name): skipped (\(why))")
@@ -100,6 +105,11 @@ enum MCPCommand {
                 let listing = try ToolLister.list(entry.server, sandbox: !a.flags.contains("no-sandbox"))
                 let found = ToolScan.check(server: listing.server, tools: listing.tools, lockfile: lockfile)
                 results += found
+                for t in listing.tools {
+                    var texts: [String] = []
+                    Lockfile.pinnedDefinition(t).forEachString { texts.append($0) }
+                    descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(texts.joined(separator: "\n"))])
+                }
                 print("\(listing.server): \(listing.tools.count) tools, protocol \(listing.revision)\(listing.sandboxed ? ", no network" : ""), \(found.count) finding(s)")
                 serverRows.append(["server": .string(listing.server), "protocol": .string(listing.revision),
                                    "tools": .array(listing.tools.compactMap { $0["name"] }), "sandboxed": .bool(listing.sandboxed)])
@@ -114,7 +124,7 @@ enum MCPCommand {
             print("  \(r.finding.severity.name.uppercased()) \(r.finding.kind.rawValue) \(r.server)/\(r.tool ?? "-"): \(r.finding.detail)")
         }
         if let j = a.options["json"] {
-            let doc: JSONValue = ["servers": .array(serverRows),
+            let doc: JSONValue = ["servers": .array(serverRows), "descriptions": .array(descriptions),
                                   "findings": .array(results.map { r in
                                       var o = r.finding.json.object ?? [:]
                                       o["server"] = .string(r.server); if let t = r.tool { o["tool"] = .string(t) }
@@ -200,6 +210,40 @@ enum MCPCommand {
         }
         print("approved \(key): the agent's next identical call goes through")
         return 0
+    }
+
+    static func check(_ args: ArraySlice<String>) throws -> Int32 {
+        let a = try Arguments(args, flags: ["jsonl"])
+        try a.allowOnly(["channel"])
+        let data: Data
+        if let f = a.positional.first, f != "-" {
+            guard let d = FileManager.default.contents(atPath: f) else { throw MCPError.invalid("cannot read", place: f) }
+            data = d
+        } else {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        let injection = InjectionCheck(), leaks = LeakCheck()
+        func verdict(_ text: String, channel: String) -> [Finding] {
+            injection.check(text, channel: channel) + (channel == "arguments" ? leaks.check(text, channel: channel) : [])
+        }
+        let defaultChannel = a.options["channel"] ?? "tool-result"
+        guard a.flags.contains("jsonl") else {
+            let found = verdict(String(decoding: data, as: UTF8.self), channel: defaultChannel)
+            for f in found { print("\(f.severity.name.uppercased()) \(f.kind.rawValue): \(f.detail)") }
+            return found.contains { $0.severity >= .medium } ? 2 : 0
+        }
+        var any = false
+        for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
+            guard let v = try? JSONValue.parse(String(line)), let text = v["text"]?.string else {
+                throw MCPError.invalid("not a JSON object with a text field", place: "line \(n + 1)")
+            }
+            let found = verdict(text, channel: v["channel"]?.string ?? defaultChannel)
+            let flagged = found.contains { $0.severity >= .medium }
+            any = any || flagged
+            let out: JSONValue = ["id": v["id"] ?? .int(Int64(n + 1)), "flagged": .bool(flagged), "findings": .array(found.map(\.json))]
+            print(out.canonical)
+        }
+        return any ? 2 : 0
     }
 
     static func audit(_ args: ArraySlice<String>) throws -> Int32 {

