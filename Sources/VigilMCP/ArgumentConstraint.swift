@@ -6,8 +6,9 @@ public struct ArgumentConstraint: Sendable, Hashable {
     public var pathUnder: [String] = []
     /// A URL whose scheme is http(s) and whose host is one of these (".example.com" allows subdomains).
     public var urlHosts: [String] = []
-    /// A regular expression the whole string must match.
-    public var pattern: String?
+    /// A regular expression the whole string must match (compiled once, when the policy is read).
+    public var pattern: String? { compiled?.source }
+    var compiled: CompiledPattern?
     /// One of these exact values.
     public var oneOf: [JSONValue] = []
     /// The argument written as JSON is at most this many bytes.
@@ -24,8 +25,10 @@ public struct ArgumentConstraint: Sendable, Hashable {
         if let x = o["url_hosts"] { c.urlHosts = try r.strings(x, at: p + ".url_hosts").map { $0.lowercased() } }
         if let x = o["pattern"] {
             let s = try r.string(x, at: p + ".pattern")
-            guard (try? NSRegularExpression(pattern: s)) != nil else { throw MCPError.policy("not a regular expression: \(s)", place: p + ".pattern") }
-            c.pattern = s
+            guard let re = try? NSRegularExpression(pattern: "^(?:" + s + ")$") else {
+                throw MCPError.policy("not a regular expression: \(s)", place: p + ".pattern")
+            }
+            c.compiled = CompiledPattern(source: s, re: re)
         }
         if let x = o["one_of"] { c.oneOf = try r.array(x, at: p + ".one_of") }
         if let x = o["max_bytes"] { c.maxBytes = try r.int(x, at: p + ".max_bytes") }
@@ -64,9 +67,9 @@ public struct ArgumentConstraint: Sendable, Hashable {
             let ok = urlHosts.contains { h in h.hasPrefix(".") ? (host.hasSuffix(h) || host == String(h.dropFirst())) : host == h }
             if !ok { return "argument '\(name)' reaches host \(quoted(host)), not one of \(urlHosts.joined(separator: ", "))" }
         }
-        if let pattern, let re = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") {
+        if let compiled {
             let range = NSRange(s.startIndex..., in: s)
-            if re.firstMatch(in: s, range: range) == nil { return "argument '\(name)' does not match /\(pattern)/" }
+            if compiled.re.firstMatch(in: s, range: range) == nil { return "argument '\(name)' does not match /\(compiled.source)/" }
         }
         return nil
     }
@@ -100,6 +103,14 @@ public struct ArgumentConstraint: Sendable, Hashable {
     }
 
     static func show(_ d: Double) -> String { d == d.rounded() ? String(Int64(d)) : "\(d)" }
+}
+
+/// A policy's regular expression, compiled once. NSRegularExpression is immutable once made.
+struct CompiledPattern: @unchecked Sendable, Hashable {
+    let source: String
+    let re: NSRegularExpression
+    static func == (a: CompiledPattern, b: CompiledPattern) -> Bool { a.source == b.source }
+    func hash(into h: inout Hasher) { h.combine(source) }
 }
 
 func quoted(_ s: String, limit: Int = 80) -> String {

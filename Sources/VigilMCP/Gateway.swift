@@ -203,8 +203,8 @@ public struct Gateway: Sendable {
             var texts: [String] = []
             result["content"]?.array?.forEach { c in if let t = c["text"]?.string { texts.append(t) } }
             if let s = result["structuredContent"] { s.forEachString { texts.append($0) } }
-            for t in texts { found += injection.check(t, channel: "tool-result") }
-            found = Array(Set(found)).sorted { $0.severity > $1.severity }
+            // One check over everything the model will read from this result.
+            found = injection.check(texts.joined(separator: "\n"), channel: "tool-result")
             flow.recordResult(result, labels: labels, tool: tool)
             var out: [Effect] = []
             for f in found { out += note(f, server: server, tool: tool, now: now) }

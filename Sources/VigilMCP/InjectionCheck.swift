@@ -119,14 +119,54 @@ public struct InjectionCheck: Sendable {
     /// The phrase score of a text and the names of the phrases found.
     public func phraseScore(_ text: String) -> (Int, [String]) {
         let range = NSRange(text.startIndex..., in: text)
-        let lower = text.lowercased()
+        let lower = Array(text.lowercased().utf8)
+        // Which byte pairs occur: a key with a pair the text lacks is rejected without a scan.
+        var pairs = [UInt64](repeating: 0, count: 1024)
+        if lower.count > 1 {
+            for i in 0..<(lower.count - 1) {
+                let k = Int(lower[i]) << 8 | Int(lower[i + 1])
+                pairs[k >> 6] |= 1 << UInt64(k & 63)
+            }
+        }
+        func present(_ key: String) -> Bool {
+            var prev: UInt8? = nil
+            for b in key.utf8 {
+                if let p = prev {
+                    let k = Int(p) << 8 | Int(b)
+                    if pairs[k >> 6] & (1 << UInt64(k & 63)) == 0 { return false }
+                }
+                prev = b
+            }
+            return Self.contains(lower, key)
+        }
         var score = 0
         var hits: [String] = []
-        for p in Self.phrases where p.keys.contains(where: { lower.contains($0) }) && p.re.firstMatch(in: text, range: range) != nil {
+        for p in Self.phrases where p.keys.contains(where: present) && p.re.firstMatch(in: text, range: range) != nil {
             score += p.weight
             hits.append(p.name)
         }
         return (score, hits)
+    }
+
+    /// A byte substring search: Foundation's String.contains costs more than the regex it guards.
+    static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
+        var n = needle
+        return n.withUTF8 { k in
+            haystack.withUnsafeBufferPointer { h in
+                guard let first = k.first, k.count <= h.count else { return k.isEmpty }
+                var i = 0
+                let last = h.count - k.count
+                while i <= last {
+                    if h[i] == first {
+                        var j = 1
+                        while j < k.count && h[i + j] == k[j] { j += 1 }
+                        if j == k.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     /// The text without invisible characters (so "ig\u{200B}nore" reads "ignore"), how many were

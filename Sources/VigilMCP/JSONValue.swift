@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON value as MCP carries it. Parsed by Foundation's `JSONDecoder` (the parser is not ours);
+/// A JSON value as MCP carries it. Parsed by Foundation's `JSONSerialization` (the parser is not ours);
 /// written by `canonical` (RFC 8785 order: for hashing pins and for the wire).
 public enum JSONValue: Hashable, Sendable {
     case null
@@ -29,17 +29,34 @@ public enum JSONValue: Hashable, Sendable {
 
     /// Parses one JSON text. Throws `MCPError.parse` with the decoder's reason.
     public static func parse(_ data: Data) throws -> JSONValue {
-        do { return try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        let any: Any
+        do { any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
             throw MCPError.parse("not JSON: \(Self.reason(error))")
+        }
+        return from(any)
+    }
+
+    /// Foundation's objects to values. A JSON boolean arrives as an NSNumber whose type is `char`;
+    /// a JSON number never does, so `true` and `1` stay apart.
+    static func from(_ any: Any) -> JSONValue {
+        switch any {
+        case let s as String: return .string(s)
+        case let n as NSNumber:
+            switch n.objCType.pointee {
+            case 0x63: return .bool(n.boolValue)                       // 'c'
+            case 0x64, 0x66: return .double(n.doubleValue)             // 'd', 'f'
+            case 0x51 where n.uint64Value > UInt64(Int64.max): return .double(n.doubleValue)   // 'Q'
+            default: return .int(n.int64Value)
+            }
+        case let a as [Any]: return .array(a.map(from))
+        case let o as [String: Any]: return .object(o.mapValues(from))
+        default: return .null
         }
     }
     public static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
 
     private static func reason(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let c) = error {
-            return (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? c.debugDescription
-        }
-        return "\(error)"
+        (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error.localizedDescription)"
     }
 
     /// Every string inside, depth first (keys excluded): what content checks read.
@@ -112,7 +129,7 @@ extension JSONValue {
             out += "]"
         case .object(let o):
             out += "{"
-            let keys = o.keys.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
+            let keys = o.count < 2 ? Array(o.keys) : o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
             for (i, k) in keys.enumerated() {
                 if i > 0 { out += "," }
                 Self.quote(k, into: &out); out += ":"; o[k]!.write(into: &out)

@@ -11,8 +11,10 @@ enum TextReadings {
         let text = visible.utf8.count > limit ? String(decoding: Array(visible.utf8.prefix(limit)), as: UTF8.self) : visible
         let folded = fold(text)
         var out = [Reading(text: folded, decoded: nil)]
-        let joined = joinSpacedLetters(deleet(folded))
-        if joined != folded { out.append(Reading(text: joined, decoded: nil)) }
+        if mayHideWords(folded) {
+            let joined = joinSpacedLetters(deleet(folded))
+            if joined != folded { out.append(Reading(text: joined, decoded: nil)) }
+        }
         for (how, s) in decodedSegments(text) { out.append(Reading(text: fold(s), decoded: how)) }
         out.append(Reading(text: rot13(folded), decoded: "ROT13"))
         out.append(Reading(text: String(folded.reversed()), decoded: "reversed text"))
@@ -20,7 +22,27 @@ enum TextReadings {
     }
 
     /// Cyrillic and Greek letters that look Latin, full-width forms, and compatibility forms (NFKC).
+    /// Whether any word mixes letters and digits, or single letters stand apart ("I g n o r e"):
+    /// a byte scan that spares the common text the word splitting.
+    static func mayHideWords(_ s: String) -> Bool {
+        var letters = 0, digits = 0, singles = 0, wordLength = 0
+        for b in s.utf8 {
+            let letter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
+            if b == 0x20 || b == 0x0A {
+                if letters > 0 && digits > 0 { return true }
+                singles = wordLength == 1 && letters == 1 ? singles + 1 : 0
+                if singles >= 3 { return true }
+                letters = 0; digits = 0; wordLength = 0
+            } else {
+                wordLength += 1
+                if letter { letters += 1 } else if b >= 0x30 && b <= 0x39 { digits += 1 }
+            }
+        }
+        return letters > 0 && digits > 0
+    }
+
     static func fold(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
         let map: [Character: Character] = [
             "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h",
             "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
@@ -78,9 +100,20 @@ enum TextReadings {
             let printable = t.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\n" }.count
             if printable * 10 >= t.unicodeScalars.count * 9 { out.append((how, t)) }
         }
-        let tokens = s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\"" || $0 == "'" || $0 == ":" })
-        for t in tokens where t.count >= 16 {
-            let w = String(t)
+        // Tokens of sixteen or more bytes, found on the bytes (most text has none worth decoding).
+        var tokens: [String] = []
+        var binaryGroups = 0
+        var start = 0
+        let bytes = Array(s.utf8)
+        for i in 0...bytes.count {
+            let sep = i == bytes.count || bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x22 || bytes[i] == 0x27 || bytes[i] == 0x3A
+            guard sep else { continue }
+            let n = i - start
+            if n >= 16 { tokens.append(String(decoding: bytes[start..<i], as: UTF8.self)) }
+            if n == 8 && bytes[start..<i].allSatisfy({ $0 == 0x30 || $0 == 0x31 }) { binaryGroups += 1 }
+            start = i + 1
+        }
+        for w in tokens {
             if w.allSatisfy(\.isHexDigit), w.count % 2 == 0 { keep("hex", hex(w)); continue }
             if w.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) || $0 == "=" }) { keep("base32", base32(w)) }
             if w.allSatisfy({ $0.isLetter || $0.isNumber || "+/=-_".contains($0) }) {
@@ -90,8 +123,10 @@ enum TextReadings {
             }
         }
         // Binary: eight-bit groups separated by spaces.
-        let groups = tokens.filter { $0.count == 8 && $0.allSatisfy { $0 == "0" || $0 == "1" } }
-        if groups.count >= 8 { keep("binary", groups.compactMap { UInt8($0, radix: 2) }) }
+        if binaryGroups >= 8 {
+            let groups = s.split(separator: " ").filter { $0.count == 8 && $0.allSatisfy { $0 == "0" || $0 == "1" } }
+            keep("binary", groups.compactMap { UInt8(String($0), radix: 2) })
+        }
         if s.contains("%"), let p = s.removingPercentEncoding, p != s { out.append(("percent-encoding", p)) }
         if s.contains("\\u") {
             var scalars = String.UnicodeScalarView()

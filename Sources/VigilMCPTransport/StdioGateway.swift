@@ -61,6 +61,7 @@ public final class StdioGateway: @unchecked Sendable {
                      onEnd: { [weak self] in self?.done.signal() })
         done.wait()
         for u in upstreams.values { u.stop() }
+        audit?.sync()
         return 0
     }
 
