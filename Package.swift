@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
+        .systemLibrary(name: "CJansson", path: "Sources/CJansson"),
 
         // Pure modules.
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
@@ -24,7 +25,7 @@ let package = Package(
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilAnalyst", dependencies: ["VigilCore"], swiftSettings: release),
-        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium"], swiftSettings: release),
+        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),

@@ -202,7 +202,9 @@ public struct Gateway: Sendable {
             var found: [Finding] = []
             var texts: [String] = []
             result["content"]?.array?.forEach { c in if let t = c["text"]?.string { texts.append(t) } }
-            if let s = result["structuredContent"] { s.forEachString { texts.append($0) } }
+            // Structured content usually repeats the text; what it adds is read too.
+            let plain = Array(texts.joined(separator: "\n").utf8)
+            result["structuredContent"]?.forEachString { s in if !InjectionCheck.contains(plain, s) { texts.append(s) } }
             // One check over everything the model will read from this result.
             found = injection.check(texts.joined(separator: "\n"), channel: "tool-result")
             flow.recordResult(result, labels: labels, tool: tool)

@@ -1,6 +1,8 @@
+import CJansson
 import Foundation
 
-/// A JSON value as MCP carries it. Parsed by Foundation's `JSONSerialization` (the parser is not ours);
+/// A JSON value as MCP carries it. Parsed by jansson (Debian's libjansson: fast, strict, refuses
+/// duplicate keys, which a gateway must, since a server reading the other copy would see another call);
 /// written by `canonical` (RFC 8785 order: for hashing pins and for the wire).
 public enum JSONValue: Hashable, Sendable {
     case null
@@ -29,6 +31,53 @@ public enum JSONValue: Hashable, Sendable {
 
     /// Parses one JSON text. Throws `MCPError.parse` with the decoder's reason.
     public static func parse(_ data: Data) throws -> JSONValue {
+        var error = json_error_t()
+        let root = data.withUnsafeBytes { b in json_loadb(b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count, size_t(vigil_json_flags()), &error) }
+        if let root {
+            defer { vigil_json_release(root) }
+            return from(root, depth: 0)
+        }
+        let why = withUnsafeBytes(of: error.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // Integers beyond 64 bits are valid JSON that jansson will not hold; Foundation reads those.
+        guard why.contains("too big") else {
+            throw MCPError.parse("not JSON: \(why) at byte \(error.position)")
+        }
+        return try parseWithFoundation(data)
+    }
+
+    /// A tree from jansson. Nesting deeper than 512 is cut (jansson itself stops at 2048).
+    static func from(_ j: UnsafeMutablePointer<json_t>, depth: Int) -> JSONValue {
+        switch vigil_json_type(j) {
+        case Int32(JSON_OBJECT.rawValue):
+            var o: [String: JSONValue] = [:]
+            o.reserveCapacity(json_object_size(j))
+            var it = json_object_iter(j)
+            while let i = it {
+                if let k = json_object_iter_key(i), let v = json_object_iter_value(i) {
+                    o[String(cString: k)] = depth < 512 ? from(v, depth: depth + 1) : .null
+                }
+                it = json_object_iter_next(j, i)
+            }
+            return .object(o)
+        case Int32(JSON_ARRAY.rawValue):
+            let n = json_array_size(j)
+            var a: [JSONValue] = []
+            a.reserveCapacity(n)
+            for i in 0..<n { if let v = json_array_get(j, i) { a.append(depth < 512 ? from(v, depth: depth + 1) : .null) } }
+            return .array(a)
+        case Int32(JSON_STRING.rawValue):
+            guard let p = json_string_value(j) else { return .string("") }
+            let n = json_string_length(j)
+            return .string(p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) })
+        case Int32(JSON_INTEGER.rawValue): return .int(Int64(json_integer_value(j)))
+        case Int32(JSON_REAL.rawValue): return .double(json_real_value(j))
+        case Int32(JSON_TRUE.rawValue): return .bool(true)
+        case Int32(JSON_FALSE.rawValue): return .bool(false)
+        default: return .null
+        }
+    }
+
+    static func parseWithFoundation(_ data: Data) throws -> JSONValue {
         let any: Any
         do { any = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
             throw MCPError.parse("not JSON: \(Self.reason(error))")
@@ -146,6 +195,12 @@ extension JSONValue {
 
     static func quote(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""

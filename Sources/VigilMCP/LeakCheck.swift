@@ -12,29 +12,31 @@ public struct LeakCheck: Sendable {
         let name: String
         let kind: Finding.Kind
         let valid: (@Sendable (String) -> Bool)?
-        init(_ pattern: String, _ name: String, _ kind: Finding.Kind = .secret, valid: (@Sendable (String) -> Bool)? = nil) {
+        /// Substrings of which one must occur before the expression runs (empty: always run).
+        let keys: [String]
+        init(_ pattern: String, _ name: String, _ kind: Finding.Kind = .secret, keys: [String], valid: (@Sendable (String) -> Bool)? = nil) {
             // Constant patterns; the tests compile every one.
             re = try! NSRegularExpression(pattern: pattern)
-            self.name = name; self.kind = kind; self.valid = valid
+            self.name = name; self.kind = kind; self.valid = valid; self.keys = keys
         }
     }
 
     static let shapes: [Shape] = [
-        Shape(#"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY( BLOCK)?-----"#, "a private key"),
-        Shape(#"\b(AKIA|ASIA)[0-9A-Z]{16}\b"#, "an AWS access key id"),
-        Shape(#"(?i)aws_secret_access_key\s*[=:]\s*['"]?[A-Za-z0-9/+=]{40}"#, "an AWS secret key"),
-        Shape(#"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"#, "a GitHub token"),
-        Shape(#"\bglpat-[A-Za-z0-9_\-]{20}\b"#, "a GitLab token"),
-        Shape(#"\bxox[abprs]-[A-Za-z0-9-]{10,}"#, "a Slack token"),
-        Shape(#"\bAIza[0-9A-Za-z_\-]{35}\b"#, "a Google API key"),
-        Shape(#"\b(sk|rk)_live_[0-9A-Za-z]{20,}"#, "a Stripe live key"),
-        Shape(#"\bsk-(proj-|ant-)?[A-Za-z0-9_\-]{32,}"#, "an AI provider API key"),
-        Shape(#"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, "a JSON web token"),
-        Shape(#"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b["']?\s*[=:]\s*["']?[^\s"',;]{8,}"#, "a credential assignment"),
-        Shape(#"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@]{3,}@"#, "a password in a URL"),
-        Shape(#"\b(?:\d[ -]?){12,18}\d\b"#, "a payment card number", .personalData, valid: { LeakCheck.luhn($0) }),
-        Shape(#"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"#, "a US social security number", .personalData),
-        Shape(#"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"#, "an IBAN", .personalData, valid: { LeakCheck.iban($0) }),
+        Shape(#"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY( BLOCK)?-----"#, "a private key", keys: ["-----BEGIN"]),
+        Shape(#"\b(AKIA|ASIA)[0-9A-Z]{16}\b"#, "an AWS access key id", keys: ["AKIA", "ASIA"]),
+        Shape(#"(?i)aws_secret_access_key\s*[=:]\s*['"]?[A-Za-z0-9/+=]{40}"#, "an AWS secret key", keys: ["ws_secret", "WS_SECRET"]),
+        Shape(#"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{40,}"#, "a GitHub token", keys: ["gh", "github_pat_"]),
+        Shape(#"\bglpat-[A-Za-z0-9_\-]{20}\b"#, "a GitLab token", keys: ["glpat-"]),
+        Shape(#"\bxox[abprs]-[A-Za-z0-9-]{10,}"#, "a Slack token", keys: ["xox"]),
+        Shape(#"\bAIza[0-9A-Za-z_\-]{35}\b"#, "a Google API key", keys: ["AIza"]),
+        Shape(#"\b(sk|rk)_live_[0-9A-Za-z]{20,}"#, "a Stripe live key", keys: ["_live_"]),
+        Shape(#"\bsk-(proj-|ant-)?[A-Za-z0-9_\-]{32,}"#, "an AI provider API key", keys: ["sk-"]),
+        Shape(#"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, "a JSON web token", keys: ["eyJ"]),
+        Shape(#"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b["']?\s*[=:]\s*["']?[^\s"',;]{8,}"#, "a credential assignment", keys: ["=", ":"]),
+        Shape(#"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@]{3,}@"#, "a password in a URL", keys: ["@"]),
+        Shape(#"\b(?:\d[ -]?){12,18}\d\b"#, "a payment card number", .personalData, keys: [], valid: { LeakCheck.luhn($0) }),
+        Shape(#"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"#, "a US social security number", .personalData, keys: ["-"]),
+        Shape(#"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"#, "an IBAN", .personalData, keys: [], valid: { LeakCheck.iban($0) }),
     ]
 
     /// Findings in every string of an argument value.
@@ -51,7 +53,12 @@ public struct LeakCheck: Sendable {
         let scanned = text.utf8.count > maxScan ? String(decoding: Array(text.utf8.prefix(maxScan)), as: UTF8.self) : text
         let range = NSRange(scanned.startIndex..., in: scanned)
         var out: [Finding] = []
+        let bytes = Array(scanned.utf8)
+        let digits = bytes.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) }
         for shape in Self.shapes {
+            if !shape.keys.isEmpty, !shape.keys.contains(where: { InjectionCheck.contains(bytes, $0) }) { continue }
+            // Cards and IBANs need a dozen digits.
+            if shape.kind == .personalData, digits < (shape.keys.isEmpty ? 12 : 9) { continue }
             for m in shape.re.matches(in: scanned, range: range) {
                 guard let r = Range(m.range, in: scanned) else { continue }
                 let hit = String(scanned[r])

@@ -16,8 +16,13 @@ enum TextReadings {
             if joined != folded { out.append(Reading(text: joined, decoded: nil)) }
         }
         for (how, s) in decodedSegments(text) { out.append(Reading(text: fold(s), decoded: how)) }
-        out.append(Reading(text: rot13(folded), decoded: "ROT13"))
-        out.append(Reading(text: String(folded.reversed()), decoded: "reversed text"))
+        // ROT13 and backwards writing hide prose; text that is not mostly letters and spaces
+        // (JSON, tables, logs) is not read those ways.
+        let prose = folded.utf8.reduce(0) { n, b in n + (((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x20 || b >= 0x80 ? 1 : 0) }
+        if prose * 100 >= folded.utf8.count * 85 {
+            out.append(Reading(text: rot13(folded), decoded: "ROT13"))
+            out.append(Reading(text: String(folded.reversed()), decoded: "reversed text"))
+        }
         return out
     }
 
@@ -29,7 +34,7 @@ enum TextReadings {
         for b in s.utf8 {
             let letter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
             if b == 0x20 || b == 0x0A {
-                if letters > 0 && digits > 0 { return true }
+                if letters >= 2 && digits > 0 && letters * 2 >= digits { return true }
                 singles = wordLength == 1 && letters == 1 ? singles + 1 : 0
                 if singles >= 3 { return true }
                 letters = 0; digits = 0; wordLength = 0
@@ -38,7 +43,7 @@ enum TextReadings {
                 if letter { letters += 1 } else if b >= 0x30 && b <= 0x39 { digits += 1 }
             }
         }
-        return letters > 0 && digits > 0
+        return letters >= 2 && digits > 0 && letters * 2 >= digits
     }
 
     static func fold(_ s: String) -> String {
@@ -127,8 +132,8 @@ enum TextReadings {
             let groups = s.split(separator: " ").filter { $0.count == 8 && $0.allSatisfy { $0 == "0" || $0 == "1" } }
             keep("binary", groups.compactMap { UInt8(String($0), radix: 2) })
         }
-        if s.contains("%"), let p = s.removingPercentEncoding, p != s { out.append(("percent-encoding", p)) }
-        if s.contains("\\u") {
+        if bytes.contains(0x25), let p = s.removingPercentEncoding, p != s { out.append(("percent-encoding", p)) }
+        if InjectionCheck.contains(bytes, "\\u") {
             var scalars = String.UnicodeScalarView()
             var rest = Substring(s)
             while let r = rest.range(of: "\\u") {
