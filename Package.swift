@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
         .systemLibrary(name: "CJansson", path: "Sources/CJansson"),
+        .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
 
         // Pure modules.
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
@@ -29,7 +30,7 @@ let package = Package(
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
-        .target(name: "VigilMCPTransport", dependencies: ["VigilMCP"], swiftSettings: release),
+        .target(name: "VigilMCPTransport", dependencies: ["VigilMCP", "CMicroHTTPD"], swiftSettings: release),
         .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),
 
         // The command line.

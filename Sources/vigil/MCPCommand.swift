@@ -9,6 +9,9 @@ enum MCPCommand {
     usage: vigil mcp <command>
       proxy --config FILE            run the gateway over stdio for the agent whose token is in
                                      VIGIL_AGENT_TOKEN (or --token-file F)
+      proxy --config FILE --listen ADDR:PORT [--allow-origin O,...]
+                                     serve it as a Streamable HTTP endpoint at /mcp; each agent
+                                     sends its token as a bearer token
       scan CONFIG... [--lockfile F --trusted-key PUB] [--json F] [--sarif F] [--no-sandbox]
                                      start each server a client config names (Claude Desktop, VS Code,
                                      Cursor, or the gateway's), list its tools, check them; exit 2 on
@@ -59,9 +62,17 @@ enum MCPCommand {
 
     static func proxy(_ args: ArraySlice<String>) throws -> Int32 {
         let a = try Arguments(args, flags: [])
-        try a.allowOnly(["config", "token-file"])
+        try a.allowOnly(["config", "token-file", "listen", "allow-origin"])
         guard let path = a.options["config"] else { throw VigilError.usage("proxy needs --config FILE") }
         let config = try readConfig(path)
+        if let listen = a.options["listen"] {
+            var o = HTTPGateway.Options()
+            let parts = listen.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let port = UInt16(parts[1]) else { throw VigilError.usage("--listen takes ADDRESS:PORT, for example 127.0.0.1:8808") }
+            o.address = String(parts[0]); o.port = port
+            o.allowedOrigins = a.options["allow-origin"].map { $0.split(separator: ",").map(String.init) } ?? []
+            return try HTTPGateway(config: config, options: o).run()
+        }
         var token = ProcessInfo.processInfo.environment["VIGIL_AGENT_TOKEN"] ?? ""
         if let f = a.options["token-file"] {
             guard let t = try? String(contentsOfFile: f, encoding: .utf8) else { throw MCPError.policy("cannot read", place: f) }

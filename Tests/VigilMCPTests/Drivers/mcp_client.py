@@ -1,7 +1,8 @@
 """Drives the real MCP Python client (PyPI `mcp`) through `vigil mcp proxy` over stdio.
 
-usage: mcp_client.py VIGIL CONFIG MODE STEPS_JSON
-MODE is `legacy` (initialize handshake, 2025-11-25) or `2026-07-28` (no handshake, _meta per request).
+usage: mcp_client.py VIGIL CONFIG|URL MODE STEPS_JSON
+With a CONFIG the gateway is spawned over stdio; with an http:// URL the client speaks Streamable
+HTTP to a gateway already listening there, sending the token as a bearer token. MODE is `legacy` (initialize handshake, 2025-11-25) or `2026-07-28` (no handshake, _meta per request).
 STEPS is a list of {"op": "list"} | {"op": "call", "tool": T, "args": {...}} | {"op": "sleep", "s": S}.
 Prints one JSON object: {"steps": [...]} with each step's outcome, or {"failed": reason}.
 The agent token comes from VIGIL_AGENT_TOKEN in this process's environment.
@@ -11,15 +12,22 @@ import json
 import os
 import sys
 
+import httpx2
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 
 async def main(vigil, config, mode, steps):
-    env = {"VIGIL_AGENT_TOKEN": os.environ.get("VIGIL_AGENT_TOKEN", ""), "PATH": os.environ["PATH"]}
-    params = StdioServerParameters(command=vigil, args=["mcp", "proxy", "--config", config], env=env)
+    token = os.environ.get("VIGIL_AGENT_TOKEN", "")
+    if config.startswith("http://"):
+        http = httpx2.AsyncClient(headers={"Authorization": "Bearer " + token})
+        target = streamable_http_client(config, http_client=http)
+    else:
+        env = {"VIGIL_AGENT_TOKEN": token, "PATH": os.environ["PATH"]}
+        target = StdioServerParameters(command=vigil, args=["mcp", "proxy", "--config", config], env=env)
     out = []
-    async with Client(params, mode=mode, cache=None) as client:
+    async with Client(target, mode=mode, cache=None) as client:
         out.append({"protocol": client.protocol_version})
         for step in steps:
             op = step["op"]

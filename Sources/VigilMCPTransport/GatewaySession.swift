@@ -1,0 +1,123 @@
+import Foundation
+import VigilMCP
+
+/// One agent session of the gateway with its own upstream server processes: the `Gateway` core
+/// behind a lock, the upstreams' stdio, the shared audit log and approvals. The front end (stdio or
+/// HTTP) hands it client messages and gets the messages meant for the client through `toClient`.
+final class GatewaySession: @unchecked Sendable {
+    private var gateway: Gateway
+    private let lock = NSLock()
+    private var upstreams: [String: StdioUpstream] = [:]
+    private let audit: AuditFile?
+    private let approvals: String?
+    private let clock: @Sendable () -> Double
+    private let toClient: @Sendable (RPCMessage) -> Void
+    let agent: String
+    private(set) var lastUsed: Double
+
+    init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, audit: AuditFile?,
+         clock: @escaping @Sendable () -> Double, toClient: @escaping @Sendable (RPCMessage) -> Void) throws {
+        gateway = Gateway(config: config, agent: agent, lockfile: lockfile)
+        self.audit = audit
+        approvals = config.approvalsDirectory
+        self.clock = clock
+        self.toClient = toClient
+        self.agent = agent.name
+        lastUsed = clock()
+        for (name, server) in config.servers.sorted(by: { $0.key < $1.key }) {
+            guard server.url == nil || !server.command.isEmpty else {
+                throw MCPError.policy("Streamable HTTP upstreams are not served by this build yet; use a command", place: "servers.\(name).url")
+            }
+            upstreams[name] = try StdioUpstream(server: server, maxLine: config.maxMessageBytes)
+        }
+    }
+
+    func start() throws {
+        for (name, u) in upstreams {
+            try u.run(onExit: { [weak self] why in self?.upstreamEnded(name, why) })
+            u.channel.start(onLine: { [weak self] line in self?.fromUpstream(name, line) },
+                            onTooLong: { n in logLine("upstream \(name) sent a \(n)-byte line, over the limit; dropped") },
+                            onEnd: {})
+        }
+        perform(locked { g in g.start(now: clock()) })
+    }
+
+    func stop() {
+        for u in upstreams.values { u.stop() }
+        audit?.sync()
+    }
+
+    func receive(_ message: RPCMessage) {
+        let dir = approvals
+        lastUsed = clock()
+        perform(locked { g in g.fromClient(message, now: clock(), approved: { key in GatewaySession.isApproved(key, dir: dir) }) })
+    }
+
+    private func locked(_ body: (inout Gateway) -> [Gateway.Effect]) -> [Gateway.Effect] {
+        lock.lock(); defer { lock.unlock() }
+        return body(&gateway)
+    }
+
+    private func fromUpstream(_ name: String, _ line: String) {
+        guard let message = try? RPCMessage.parse(line) else {
+            logLine("upstream \(name) wrote a line that is not JSON-RPC; ignored")
+            return
+        }
+        perform(locked { g in g.fromUpstream(name, message, now: clock()) })
+    }
+
+    private func upstreamEnded(_ name: String, _ why: String) {
+        perform(locked { g in g.upstreamClosed(name, reason: why, now: clock()) })
+    }
+
+    private func perform(_ effects: [Gateway.Effect]) {
+        for e in effects {
+            switch e {
+            case .toClient(let m): toClient(m)
+            case .toUpstream(let server, let m): upstreams[server]?.channel.send(m.line)
+            case .audit(let entry):
+                do { try audit?.append(entry) } catch {
+                    // The audit log is the gateway's promise; without it, stop.
+                    logLine("audit log failed (\(error)); stopping")
+                    exit(1)
+                }
+            case .log(let s): logLine(s)
+            case .held(let key, let call):
+                guard let dir = approvals else { continue }
+                try? FileManager.default.createDirectory(atPath: dir + "/pending", withIntermediateDirectories: true)
+                try? Data(call.canonical.utf8).write(to: URL(fileURLWithPath: "\(dir)/pending/\(key).json"))
+            }
+        }
+    }
+
+    // Approvals: a held call leaves <dir>/pending/<key>.json; `vigil mcp approve` writes <dir>/approved/<key>.
+    static func isApproved(_ key: String, dir: String?) -> Bool {
+        guard let dir else { return false }
+        return FileManager.default.fileExists(atPath: "\(dir)/approved/\(key)")
+    }
+}
+
+func logLine(_ s: String) { FileHandle.standardError.write(Data("vigil-mcp: \(s)\n".utf8)) }
+
+/// What every front end does first, failing closed: the lockfile verified and the audit log opened.
+struct GatewaySetup {
+    let lockfile: Lockfile?
+    let audit: AuditFile?
+
+    init(config: GatewayConfig) throws {
+        if let path = config.lockfile {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MCPError.lockfile("cannot read", place: path) }
+            let l = try Lockfile.parse(text, file: path)
+            try l.verify(trustedKeys: config.trustedKeys, file: path)
+            lockfile = l
+        } else {
+            lockfile = nil
+        }
+        if let log = config.auditLog {
+            guard let keyPath = config.auditKey else { throw MCPError.policy("an audit log needs audit.key to sign it", place: "audit") }
+            audit = try AuditFile(path: log, secretKey: try KeyFile.readSecret(keyPath))
+        } else {
+            audit = nil
+        }
+    }
+}

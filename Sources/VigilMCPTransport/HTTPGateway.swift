@@ -1,0 +1,314 @@
+import CMicroHTTPD
+import Foundation
+import VigilMCP
+
+/// `vigil mcp proxy --listen`: the gateway as a Streamable HTTP MCP endpoint on libmicrohttpd.
+/// Every request carries an agent's bearer token (RFC 6750); the endpoint publishes its OAuth
+/// protected-resource metadata (RFC 9728). Both eras are served on the one endpoint:
+/// - 2025-11-25: `initialize` opens a session (`Mcp-Session-Id`, its own upstream processes),
+///   DELETE ends it; a session answers only the agent that opened it.
+/// - 2026-07-28: no sessions; `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` must match the
+///   body (else 400 with -32020); each agent has one session that spans its requests.
+/// Replies are single JSON bodies; the standalone GET stream is not offered (405, which both
+/// revisions allow).
+public final class HTTPGateway: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var address = "127.0.0.1"
+        public var port: UInt16 = 0
+        public var path = "/mcp"
+        /// Browser origins allowed to call; any other Origin header gets 403 (DNS rebinding).
+        public var allowedOrigins: [String] = []
+        public var maxSessions = 32
+        public var idleSeconds: Double = 1800
+        public var replyTimeout: Double = 300
+        public init() {}
+    }
+
+    struct Reply { var status: UInt32; var body: String; var headers: [(String, String)] = [] }
+
+    private let config: GatewayConfig
+    private let setup: GatewaySetup
+    private let options: Options
+    private let clock: @Sendable () -> Double
+    private let lock = NSLock()
+    private var sessions: [String: GatewaySession] = [:]     // 2025-11-25, by session id
+    private var modern: [String: GatewaySession] = [:]       // 2026-07-28, by agent
+    private var waiters: [String: Waiter] = [:]
+    private var counter = 0
+    private var daemon: OpaquePointer?
+    public private(set) var port: UInt16 = 0
+
+    final class Waiter: @unchecked Sendable {
+        let original: JSONValue
+        let done = DispatchSemaphore(value: 0)
+        var reply: RPCMessage?
+        init(original: JSONValue) { self.original = original }
+    }
+
+    public init(config: GatewayConfig, options: Options, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+        self.config = config
+        self.options = options
+        self.clock = clock
+        setup = try GatewaySetup(config: config)
+    }
+
+    /// Binds and serves until SIGTERM or SIGINT; prints the endpoint to stderr once listening.
+    public func run() throws -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let me = Unmanaged.passUnretained(self).toOpaque()  // kept alive: run() does not return while serving
+        guard let d = vigil_mhd_start(options.port, options.address, mhdAccess, mhdCompleted, me, 256) else {
+            throw MCPError.policy("cannot listen on \(options.address):\(options.port) (in use, or not an IPv4 address)", place: "--listen")
+        }
+        daemon = d
+        port = vigil_mhd_port(d)
+        logLine("listening on http://\(options.address):\(port)\(options.path)")
+        let stop = DispatchSemaphore(value: 0)
+        signal(SIGTERM, SIG_IGN); signal(SIGINT, SIG_IGN)
+        let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.signal() }
+            s.resume()
+            return s
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+        MHD_stop_daemon(d)
+        lock.lock()
+        let all = Array(sessions.values) + Array(modern.values)
+        sessions = [:]; modern = [:]
+        lock.unlock()
+        all.forEach { $0.stop() }
+        return 0
+    }
+
+    // MARK: - Requests
+
+    func handle(method: String, path: String, header: (String) -> String?, body: [UInt8], tooBig: Bool) -> Reply {
+        let resource = "http://\(options.address):\(port)\(options.path)"
+        if path == "/.well-known/oauth-protected-resource" || path == "/.well-known/oauth-protected-resource" + options.path {
+            let doc: JSONValue = ["resource": .string(resource), "bearer_methods_supported": ["header"],
+                                  "authorization_servers": [], "resource_name": "Vigil MCP gateway"]
+            return Reply(status: 200, body: doc.canonical, headers: [("Content-Type", "application/json")])
+        }
+        guard path == options.path else { return Reply(status: 404, body: "") }
+        if let origin = header("Origin"), !options.allowedOrigins.contains(origin) {
+            return jsonError(403, .null, RPCMessage.Code.invalidRequest, "Origin \(origin) is not allowed")
+        }
+        let auth = header("Authorization") ?? ""
+        let token = auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) : ""
+        guard !token.isEmpty, let agent = config.agent(forTokenSHA256: Sodium.sha256Hex(token)) else {
+            var r = jsonError(401, .null, RPCMessage.Code.invalidRequest, token.isEmpty ? "a bearer token is required" : "the bearer token is not valid")
+            r.headers.append(("WWW-Authenticate", "Bearer resource_metadata=\"http://\(options.address):\(port)/.well-known/oauth-protected-resource\"" + (token.isEmpty ? "" : ", error=\"invalid_token\"")))
+            return r
+        }
+        switch method {
+        case "POST": break
+        case "DELETE":
+            guard let id = header("Mcp-Session-Id") else { return Reply(status: 405, body: "", headers: [("Allow", "POST")]) }
+            lock.lock()
+            let s = sessions[id]
+            if s?.agent == agent.name { sessions[id] = nil }
+            lock.unlock()
+            guard let s, s.agent == agent.name else { return Reply(status: 404, body: "") }
+            s.stop()
+            return Reply(status: 204, body: "")
+        default:
+            return Reply(status: 405, body: "", headers: [("Allow", "POST, DELETE")])
+        }
+        if tooBig { return jsonError(413, .null, RPCMessage.Code.invalidRequest, "the message is over \(config.maxMessageBytes) bytes") }
+        let message: RPCMessage
+        do { message = try RPCMessage.decode(try JSONValue.parse(Data(body))) } catch let e as MCPError {
+            return jsonError(400, .null, e.isParse ? RPCMessage.Code.parseError : RPCMessage.Code.invalidRequest, e.description)
+        } catch { return jsonError(400, .null, RPCMessage.Code.parseError, "unreadable") }
+
+        let headerVersion = header("MCP-Protocol-Version")
+        let params: JSONValue? = { if case .request(_, _, let p) = message { return p }; if case .notification(_, let p) = message { return p }; return nil }()
+        let bodyVersion = Revision.modernVersion(in: params)
+        let isModern = bodyVersion != nil || headerVersion.map { !Revision.handshakeVersions.contains($0) && header("Mcp-Session-Id") == nil && message.method != "initialize" } == true
+        if isModern { return modernRequest(message, agent: agent, headerVersion: headerVersion, bodyVersion: bodyVersion, header: header) }
+        return handshakeRequest(message, agent: agent, headerVersion: headerVersion, header: header)
+    }
+
+    private func modernRequest(_ message: RPCMessage, agent: GatewayConfig.Agent, headerVersion: String?, bodyVersion: String?,
+                               header: (String) -> String?) -> Reply {
+        let id: JSONValue = { if case .request(let i, _, _) = message { return i }; return .null }()
+        guard case .request(_, let method, let params) = message else {
+            if case .notification = message { return Reply(status: 202, body: "") }
+            return jsonError(400, .null, RPCMessage.Code.invalidRequest, "clients send requests and notifications only")
+        }
+        guard let hv = headerVersion else { return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: MCP-Protocol-Version header is required") }
+        guard hv == bodyVersion else {
+            return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: MCP-Protocol-Version header value '\(hv)' does not match body value '\(bodyVersion ?? "")'")
+        }
+        guard Revision.modernVersions.contains(hv) else {
+            let data: JSONValue = ["supported": .array((Revision.modernVersions + Revision.handshakeVersions).map { .string($0) }), "requested": .string(hv)]
+            return Reply(status: 400, body: RPCMessage.error(id: id, code: RPCMessage.Code.unsupportedVersion, message: "Unsupported protocol version: \(hv)", data: data).line,
+                         headers: [("Content-Type", "application/json")])
+        }
+        guard header("Mcp-Method") == method else {
+            return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: Mcp-Method header value '\(header("Mcp-Method") ?? "")' does not match body value '\(method)'")
+        }
+        if ["tools/call", "prompts/get", "resources/read"].contains(method) {
+            let bodyName = params?["name"]?.string ?? params?["uri"]?.string ?? ""
+            guard let raw = header("Mcp-Name"), let name = Self.decodeSentinel(raw), name == bodyName else {
+                return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: Mcp-Name header value '\(header("Mcp-Name") ?? "")' does not match body value '\(bodyName)'")
+            }
+        }
+        lock.lock()
+        var session = modern[agent.name]
+        lock.unlock()
+        if session == nil {
+            do { session = try openSession(agent: agent) } catch { return jsonError(503, id, RPCMessage.Code.internalError, "\(error)") }
+            lock.lock(); modern[agent.name] = session; lock.unlock()
+        }
+        guard let session else { return jsonError(503, id, RPCMessage.Code.internalError, "no session") }
+        var reply = exchange(message, session: session)
+        if reply.body.contains("\"code\":\(RPCMessage.Code.methodNotFound)") { reply.status = 404 }
+        if reply.body.contains("\"code\":\(RPCMessage.Code.unsupportedVersion)") { reply.status = 400 }
+        return reply
+    }
+
+    private func handshakeRequest(_ message: RPCMessage, agent: GatewayConfig.Agent, headerVersion: String?, header: (String) -> String?) -> Reply {
+        let id: JSONValue = { if case .request(let i, _, _) = message { return i }; return .null }()
+        if let hv = headerVersion, !Revision.handshakeVersions.contains(hv) {
+            return jsonError(400, id, RPCMessage.Code.invalidRequest, "Unsupported MCP-Protocol-Version: \(hv)")
+        }
+        if message.method == "initialize", header("Mcp-Session-Id") == nil {
+            let session: GatewaySession
+            do { session = try openSession(agent: agent) } catch { return jsonError(503, id, RPCMessage.Code.internalError, "\(error)") }
+            let sid = Sodium.hex(Sodium.random(16))
+            lock.lock(); sessions[sid] = session; lock.unlock()
+            var r = exchange(message, session: session)
+            r.headers.append(("Mcp-Session-Id", sid))
+            return r
+        }
+        guard let sid = header("Mcp-Session-Id") else {
+            return jsonError(400, id, RPCMessage.Code.invalidRequest, "Mcp-Session-Id is required after initialize")
+        }
+        lock.lock(); let s = sessions[sid]; lock.unlock()
+        guard let session = s, session.agent == agent.name else {
+            return jsonError(404, id, RPCMessage.Code.invalidRequest, "no such session")
+        }
+        switch message {
+        case .notification: session.receive(message); return Reply(status: 202, body: "")
+        case .result, .error: return Reply(status: 202, body: "")
+        case .request: return exchange(message, session: session)
+        }
+    }
+
+    /// Opens a session with its own upstream processes, closing the longest idle first when full.
+    private func openSession(agent: GatewayConfig.Agent) throws -> GatewaySession {
+        var evict: [GatewaySession] = []
+        lock.lock()
+        let now = clock()
+        for (k, s) in sessions where now - s.lastUsed > options.idleSeconds { sessions[k] = nil; evict.append(s) }
+        if sessions.count + modern.count >= options.maxSessions, let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            sessions[oldest.key] = nil; evict.append(oldest.value)
+        }
+        lock.unlock()
+        evict.forEach { $0.stop() }
+        let session = try GatewaySession(config: config, agent: agent, lockfile: setup.lockfile, audit: setup.audit, clock: clock,
+                                         toClient: { [weak self] m in self?.deliver(m) })
+        try session.start()
+        return session
+    }
+
+    /// Sends a request into a session under an id of the gateway's own (clients of one agent may
+    /// reuse ids) and waits for its answer.
+    private func exchange(_ message: RPCMessage, session: GatewaySession) -> Reply {
+        guard case .request(let original, let method, let params) = message else { session.receive(message); return Reply(status: 202, body: "") }
+        lock.lock()
+        counter += 1
+        let key = "h\(counter)"
+        let w = Waiter(original: original)
+        waiters[key] = w
+        lock.unlock()
+        session.receive(.request(id: .string(key), method: method, params: params))
+        let ok = w.done.wait(timeout: .now() + options.replyTimeout) == .success
+        lock.lock(); waiters[key] = nil; lock.unlock()
+        guard ok, let reply = w.reply else { return jsonError(504, original, RPCMessage.Code.internalError, "no answer within \(Int(options.replyTimeout)) s") }
+        let restored: RPCMessage
+        switch reply {
+        case .result(_, let r): restored = .result(id: original, result: r)
+        case .error(_, let c, let m, let d): restored = .error(id: original, code: c, message: m, data: d)
+        default: restored = reply
+        }
+        return Reply(status: 200, body: restored.line, headers: [("Content-Type", "application/json")])
+    }
+
+    private func deliver(_ m: RPCMessage) {
+        let id: String?
+        switch m {
+        case .result(let i, _), .error(let i, _, _, _): id = i.string
+        default: id = nil   // notifications: no standalone stream on this endpoint
+        }
+        guard let id else { return }
+        lock.lock(); let w = waiters[id]; lock.unlock()
+        w?.reply = m
+        w?.done.signal()
+    }
+
+    private func jsonError(_ status: UInt32, _ id: JSONValue, _ code: Int, _ message: String) -> Reply {
+        Reply(status: status, body: RPCMessage.error(id: id, code: code, message: message, data: nil).line,
+              headers: [("Content-Type", "application/json")])
+    }
+
+    /// `=?base64?...?=` header values decoded; plain values as they are.
+    static func decodeSentinel(_ v: String) -> String? {
+        guard v.hasPrefix("=?base64?"), v.hasSuffix("?=") else { return v }
+        let inner = String(v.dropFirst(9).dropLast(2))
+        guard let bytes = Sodium.fromBase64(inner) else { return nil }
+        return String(bytes: bytes, encoding: .utf8)
+    }
+}
+
+// MARK: - libmicrohttpd callbacks (top-level functions; the context is the HTTPGateway, alive while serving)
+
+/// A request body being received.
+private final class Upload {
+    var bytes: [UInt8] = []
+    var tooBig = false
+}
+
+private func mhdAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
+                       method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, upload: UnsafePointer<CChar>?,
+                       uploadSize: UnsafeMutablePointer<Int>?, conCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> MHD_Result {
+    guard let cls, let connection, let conCls else { return .NO }
+    let gateway = Unmanaged<HTTPGateway>.fromOpaque(cls).takeUnretainedValue()
+    if conCls.pointee == nil {
+        conCls.pointee = Unmanaged.passRetained(Upload()).toOpaque()   // released in mhdCompleted
+        return .YES
+    }
+    let box = Unmanaged<Upload>.fromOpaque(conCls.pointee!).takeUnretainedValue()
+    if let uploadSize, uploadSize.pointee > 0 {
+        if let upload, !box.tooBig {
+            if box.bytes.count + uploadSize.pointee > gateway.maxBody { box.tooBig = true; box.bytes = [] }
+            else { upload.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) { box.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee)) } }
+        }
+        uploadSize.pointee = 0
+        return .YES
+    }
+    let m = method.map { String(cString: $0) } ?? ""
+    let p = url.map { String(cString: $0) } ?? ""
+    let reply = gateway.handle(method: m, path: p, header: { name in
+        MHD_lookup_connection_value(connection, .HEADER_KIND, name).map { String(cString: $0) }
+    }, body: box.bytes, tooBig: box.tooBig)
+    let body = Array(reply.body.utf8)
+    let response = body.withUnsafeBytes { vigil_mhd_copy_response($0.count, $0.baseAddress) }
+    guard let response else { return .NO }
+    for (k, v) in reply.headers { _ = MHD_add_response_header(response, k, v) }
+    let result = MHD_queue_response(connection, reply.status, response)
+    MHD_destroy_response(response)
+    return result
+}
+
+private func mhdCompleted(cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, conCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                          why: MHD_RequestTerminationCode) {
+    guard let conCls, let p = conCls.pointee else { return }
+    Unmanaged<Upload>.fromOpaque(p).release()
+    conCls.pointee = nil
+}
+
+extension HTTPGateway {
+    var maxBody: Int { config.maxMessageBytes }
+}

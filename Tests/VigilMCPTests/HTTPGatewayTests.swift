@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import VigilMCP
+
+/// `vigil mcp proxy --listen` on loopback, started by the test on a port the kernel picks.
+final class ListeningGateway {
+    let process = Process()
+    let url: String
+    let base: String
+
+    init(config: URL) throws {
+        process.executableURL = URL(fileURLWithPath: vigilBinary)
+        process.arguments = ["mcp", "proxy", "--config", config.path, "--listen", "127.0.0.1:0", "--allow-origin", "http://127.0.0.1"]
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The first stderr line names the endpoint.
+        var line = [UInt8]()
+        let fd = err.fileHandleForReading.fileDescriptor
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let r = text.range(of: "http://") else { throw GatewayTestFailure(reason: "gateway did not start: \(text)") }
+        url = String(text[r.lowerBound...])
+        base = String(url.dropLast(4))
+        // Keep draining stderr so the gateway never blocks on a full pipe.
+        Thread { var sink = [UInt8](repeating: 0, count: 4096); while read(fd, &sink, 4096) > 0 {} }.start()
+    }
+    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+}
+
+struct HTTPAnswer { var status: Int; var body: JSONValue?; var headers: [AnyHashable: Any] }
+
+func post(_ url: String, token: String?, headers: [String: String] = [:], body: JSONValue?, method: String = "POST") async throws -> HTTPAnswer {
+    var r = URLRequest(url: URL(string: url)!)
+    r.httpMethod = method
+    if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    r.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
+    for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+    if let body { r.httpBody = Data(body.canonical.utf8) }
+    let (data, response) = try await URLSession.shared.data(for: r)
+    let h = response as! HTTPURLResponse
+    return HTTPAnswer(status: h.statusCode, body: data.isEmpty ? nil : try? JSONValue.parse(data), headers: h.allHeaderFields)
+}
+
+@Suite struct HTTPGatewayTests {
+    @Test func theRealClientSpeaksBothErasOverStreamableHTTP() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: timeServer, allow: #"{"server": "time", "tools": ["get_current_time"]}"#)
+        let gw = try ListeningGateway(config: g.config)
+        for mode in ["legacy", "2026-07-28"] {
+            let steps = try g.drive(mode, [["op": "list"], ["op": "call", "tool": "get_current_time", "args": ["timezone": "UTC"]],
+                                           ["op": "call", "tool": "convert_time", "args": ["source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"]]],
+                                    target: gw.url)
+            #expect(steps[0]["protocol"]?.string == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
+            #expect(steps[1]["tools"] == ["get_current_time"])
+            #expect(steps[2]["text"]?.string?.contains("\"timezone\": \"UTC\"") == true)
+            #expect(steps[3]["error_code"] == .int(Int64(RPCMessage.Code.denied)))
+        }
+        #expect(try vigil("mcp", "audit", "verify", g.audit.path, "--key", g.publicKey).status == 0)
+    }
+
+    @Test func theEndpointRefusesWhatTheSpecificationRefuses() async throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        let other = "vgt_other_" + UUID().uuidString
+        try g.write(servers: timeServer, allow: #"{"server": "time"}"#)
+        // Two agents: the test's and another.
+        var text = try String(contentsOf: g.config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"agents\": {", with: "\"agents\": {\"other\": {\"token_sha256\": \"\(Sodium.sha256Hex(other))\", \"allow\": [{\"server\": \"time\"}]}, ")
+        try text.write(to: g.config, atomically: true, encoding: .utf8)
+        let gw = try ListeningGateway(config: g.config)
+        let meta: JSONValue = [Revision.Meta.protocolVersion: "2026-07-28", Revision.Meta.clientInfo: ["name": "t", "version": "1"], Revision.Meta.clientCapabilities: [:]]
+        let call: JSONValue = ["jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                               "params": ["name": "get_current_time", "arguments": ["timezone": "UTC"], "_meta": meta]]
+        let good = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "get_current_time"]
+
+        let noToken = try await post(gw.url, token: nil, headers: good, body: call)
+        #expect(noToken.status == 401)
+        #expect((noToken.headers["Www-Authenticate"] as? String ?? noToken.headers["WWW-Authenticate"] as? String ?? "").contains("resource_metadata="))
+        #expect(try await post(gw.url, token: "vgt_wrong", headers: good, body: call).status == 401)
+        let metadata = try await post(gw.base + "/.well-known/oauth-protected-resource", token: nil, body: nil, method: "GET")
+        #expect(metadata.status == 200 && metadata.body?["resource"]?.string == gw.url)
+
+        let ok = try await post(gw.url, token: g.token, headers: good, body: call)
+        #expect(ok.status == 200 && ok.body?["id"] == 7 && ok.body?["result"]?["resultType"] == "complete")
+        // Mirrored headers must match the body.
+        var h = good; h["Mcp-Name"] = "convert_time"
+        let wrongName = try await post(gw.url, token: g.token, headers: h, body: call)
+        #expect(wrongName.status == 400 && wrongName.body?["error"]?["code"] == .int(Int64(RPCMessage.Code.headerMismatch)))
+        h = good; h["Mcp-Name"] = "=?base64?" + Data("get_current_time".utf8).base64EncodedString() + "?="
+        #expect(try await post(gw.url, token: g.token, headers: h, body: call).status == 200)
+        h = good; h["Mcp-Method"] = "tools/list"
+        #expect(try await post(gw.url, token: g.token, headers: h, body: call).body?["error"]?["code"] == .int(Int64(RPCMessage.Code.headerMismatch)))
+        h = good; h["MCP-Protocol-Version"] = "2099-01-01"
+        #expect(try await post(gw.url, token: g.token, headers: h, body: call).status == 400)
+        var future = call.object!; var fp = future["params"]!.object!; var fm = meta.object!
+        fm[Revision.Meta.protocolVersion] = "2099-01-01"; fp["_meta"] = .object(fm); future["params"] = .object(fp)
+        h = good; h["MCP-Protocol-Version"] = "2099-01-01"
+        let unsupported = try await post(gw.url, token: g.token, headers: h, body: .object(future))
+        #expect(unsupported.status == 400 && unsupported.body?["error"]?["code"] == .int(Int64(RPCMessage.Code.unsupportedVersion)))
+        // DNS rebinding: a foreign Origin is refused.
+        h = good; h["Origin"] = "http://evil.example"
+        #expect(try await post(gw.url, token: g.token, headers: h, body: call).status == 403)
+        #expect(try await post(gw.url, token: g.token, body: nil, method: "GET").status == 405)
+
+        // 2025-11-25 sessions belong to the agent that opened them.
+        let initialize: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                     "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "1"]]]
+        let opened = try await post(gw.url, token: g.token, body: initialize)
+        let sid = try #require(opened.headers["Mcp-Session-Id"] as? String ?? opened.headers.first { ($0.key as? String)?.lowercased() == "mcp-session-id" }?.value as? String)
+        #expect(opened.body?["result"]?["protocolVersion"] == "2025-11-25")
+        let list: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "tools/list"]
+        #expect(try await post(gw.url, token: g.token, headers: ["Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"], body: list).status == 200)
+        #expect(try await post(gw.url, token: other, headers: ["Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"], body: list).status == 404)
+        #expect(try await post(gw.url, token: g.token, headers: ["MCP-Protocol-Version": "2025-11-25"], body: list).status == 400)
+        #expect(try await post(gw.url, token: g.token, headers: ["Mcp-Session-Id": sid], body: nil, method: "DELETE").status == 204)
+        #expect(try await post(gw.url, token: g.token, headers: ["Mcp-Session-Id": sid], body: list).status == 404)
+    }
+}
