@@ -5,7 +5,7 @@
 SWIFT ?= swift
 OUT ?= out
 
-.PHONY: demo test build release bench bench-learn eval fuzz clean
+.PHONY: demo test build release bench bench-learn bench-mcp eval eval-mcp fuzz clean
 
 build:
 	./scripts/setup build
@@ -41,9 +41,17 @@ bench-learn:
 	./scripts/setup bench
 	./bench/learn.sh
 
+bench-mcp:
+	./scripts/setup bench
+	$(SWIFT) build -c release
+	./bench/mcp.sh
+
 eval:
 	./scripts/setup build
 	./eval/run.sh
+
+eval-mcp:
+	./eval/mcp_content.sh
 
 fuzz:
 	./fuzz/run.sh 300
