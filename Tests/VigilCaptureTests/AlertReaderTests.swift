@@ -87,8 +87,8 @@ import VigilCore
         #expect(r.alerts.map(\.severity) == [60, 70])
     }
 
-    @Test func theSharedSuricataAndZeekNoticeFilesRead() throws {
-        try #require(haveDatasets, skipDatasets)
+    @Test(.enabled(if: haveDatasets, skipDatasets))
+    func theSharedSuricataAndZeekNoticeFilesRead() throws {
         var r = AlertReader()
         r.read(datasets.appendingPathComponent("slips/test6-malicious.suricata.json").path)
         #expect(r.problems.isEmpty, "\(r.problems.prefix(3))")
