@@ -117,7 +117,7 @@ public struct Gateway: Sendable {
             return upstreamAnswer(server, p, result: result, error: nil, now: now)
         case .error(let id, let code, let msg, let data):
             guard let key = id.int, let p = pending[server]?.removeValue(forKey: Int(key)) else {
-                return [.log("upstream \(server) sent an error for an unknown id: \(msg)")]
+                return [.log(id == .null ? "upstream \(server): \(msg)" : "upstream \(server) sent an error for an unknown id: \(msg)")]
             }
             return upstreamAnswer(server, p, result: nil, error: (code, msg, data), now: now)
         case .notification(let method, _):

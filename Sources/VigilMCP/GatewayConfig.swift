@@ -9,8 +9,10 @@ public struct GatewayConfig: Sendable {
         /// stdio: the command and arguments to spawn, and the only environment it gets.
         public var command: [String]
         public var env: [String: String]
-        /// Streamable HTTP upstream (not yet served by this build's transports).
+        /// A Streamable HTTP upstream instead of a command, and the headers the gateway sends it
+        /// (its own credential for that server; an agent's token is never passed on).
         public var url: String?
+        public var headers: [String: String] = [:]
         /// What its tools touch, for the lethal-trifecta check: `private` (reads private data),
         /// `untrusted` (returns content from outside), `outbound` (can send data out).
         public var labels: Set<DataLabel>
@@ -95,12 +97,19 @@ extension GatewayConfig {
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         for (name, sv) in try r.object(top["servers"] ?? [:], at: "servers", allowed: nil) {
             let path = "servers.\(name)"
-            let s = try r.object(sv, at: path, allowed: ["command", "args", "env", "url", "labels", "tool_labels"])
+            let s = try r.object(sv, at: path, allowed: ["command", "args", "env", "url", "headers", "labels", "tool_labels"])
             var command: [String] = []
             if let c = s["command"] { command = [try r.string(c, at: path + ".command")] }
             command += try r.strings(s["args"] ?? [], at: path + ".args")
             let url = try s["url"].map { try r.string($0, at: path + ".url") }
-            guard !command.isEmpty || url != nil else { throw MCPError.policy("a server needs a command or a url", place: path) }
+            guard command.isEmpty != (url == nil) else { throw MCPError.policy("a server needs a command or a url, not both", place: path) }
+            if let url {
+                guard let c = URLComponents(string: url), c.scheme == "http" || c.scheme == "https", c.host != nil else {
+                    throw MCPError.policy("not an http(s) URL: \(url)", place: path + ".url")
+                }
+            }
+            var headers: [String: String] = [:]
+            for (k, hv) in try r.object(s["headers"] ?? [:], at: path + ".headers", allowed: nil) { headers[k] = try r.string(hv, at: "\(path).headers.\(k)") }
             var env: [String: String] = [:]
             for (k, ev) in try r.object(s["env"] ?? [:], at: path + ".env", allowed: nil) { env[k] = try r.string(ev, at: "\(path).env.\(k)") }
             var toolLabels: [String: Set<DataLabel>] = [:]
@@ -110,6 +119,7 @@ extension GatewayConfig {
             config.servers[name] = Server(name: name, command: command, env: env, url: url,
                                           labels: try r.labels(s["labels"] ?? [], at: path + ".labels"),
                                           toolLabels: toolLabels)
+            config.servers[name]?.headers = headers
         }
         for (name, av) in try r.object(top["agents"] ?? [:], at: "agents", allowed: nil) {
             let path = "agents.\(name)"

@@ -7,7 +7,7 @@ import VigilMCP
 final class GatewaySession: @unchecked Sendable {
     private var gateway: Gateway
     private let lock = NSLock()
-    private var upstreams: [String: StdioUpstream] = [:]
+    private var upstreams: [String: any UpstreamConnection] = [:]
     private let audit: AuditFile?
     private let approvals: String?
     private let clock: @Sendable () -> Double
@@ -25,19 +25,15 @@ final class GatewaySession: @unchecked Sendable {
         self.agent = agent.name
         lastUsed = clock()
         for (name, server) in config.servers.sorted(by: { $0.key < $1.key }) {
-            guard server.url == nil || !server.command.isEmpty else {
-                throw MCPError.policy("Streamable HTTP upstreams are not served by this build yet; use a command", place: "servers.\(name).url")
-            }
-            upstreams[name] = try StdioUpstream(server: server, maxLine: config.maxMessageBytes)
+            upstreams[name] = server.url != nil ? try HTTPUpstream(server: server, maxBody: config.maxMessageBytes)
+                                                : try StdioUpstream(server: server, maxLine: config.maxMessageBytes)
         }
     }
 
     func start() throws {
         for (name, u) in upstreams {
-            try u.run(onExit: { [weak self] why in self?.upstreamEnded(name, why) })
-            u.channel.start(onLine: { [weak self] line in self?.fromUpstream(name, line) },
-                            onTooLong: { n in logLine("upstream \(name) sent a \(n)-byte line, over the limit; dropped") },
-                            onEnd: {})
+            try u.start(onMessage: { [weak self] line in self?.fromUpstream(name, line) },
+                        onExit: { [weak self] why in self?.upstreamEnded(name, why) })
         }
         perform(locked { g in g.start(now: clock()) })
     }
@@ -74,7 +70,7 @@ final class GatewaySession: @unchecked Sendable {
         for e in effects {
             switch e {
             case .toClient(let m): toClient(m)
-            case .toUpstream(let server, let m): upstreams[server]?.channel.send(m.line)
+            case .toUpstream(let server, let m): upstreams[server]?.send(m)
             case .audit(let entry):
                 do { try audit?.append(entry) } catch {
                     // The audit log is the gateway's promise; without it, stop.

@@ -125,3 +125,30 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
         #expect(try await post(gw.url, token: g.token, headers: ["Mcp-Session-Id": sid], body: list).status == 404)
     }
 }
+
+@Suite struct HTTPUpstreamTests {
+    /// Upstreams over Streamable HTTP: mcp-server-time's server (both eras) and
+    /// mcp-server-everything-wrong's (handshake era only, so the gateway falls back to initialize
+    /// and keeps the server's session), each served by its own SDK on loopback.
+    @Test(arguments: ["legacy", "2026-07-28"])
+    func upstreamsOverHTTPInEitherEra(mode: String) throws {
+        try requireTools()
+        let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
+        let time = try LoopbackServer(venv + "/python", { [httpDriver, "time", String($0)] })
+        let wrong = try LoopbackServer(wrongVenv + "/python", { [httpDriver, "wrong", String($0)] })
+        let g = try GatewaySetup("http-upstream-\(mode)")
+        try g.write(servers: """
+            "htime": {"url": "http://127.0.0.1:\(time.port)/mcp", "headers": {"Authorization": "Bearer the-gateways-own-credential"}},
+            "hwrong": {"url": "http://127.0.0.1:\(wrong.port)/mcp", "labels": ["untrusted"]}
+            """, allow: #"{"server": "htime"}, {"server": "hwrong"}"#)
+        let steps = try g.drive(mode, [["op": "list"], ["op": "call", "tool": "get_current_time", "args": ["timezone": "UTC"]],
+                                       ["op": "call", "tool": "greet"], ["op": "call", "tool": "env_var"]])
+        let tools = Set((steps[1]["tools"]?.array ?? []).compactMap { $0.string })
+        #expect(tools.isSuperset(of: ["get_current_time", "convert_time", "greet", "env_var"]))
+        #expect(tools.isDisjoint(with: ["joke_teller", "shadowing_attack", "echo"]))
+        #expect(steps[2]["text"]?.string?.contains("\"timezone\": \"UTC\"") == true)
+        #expect(steps[3]["text"] == "Hi there.")
+        let env = steps[4]["text"]?.string ?? ""
+        #expect(env.contains("PATH=") && !env.contains(g.token))
+    }
+}
