@@ -194,7 +194,7 @@ public struct Gateway: Sendable {
             if let error {
                 let out: [Effect] = [.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
                                                                     "outcome": "error", "error": .string(error.1),
-                                                                    "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)),
+                                                                    "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)), "shape": Self.shape(arguments),
                                                                     "ms": .int(Int64((now - started) * 1000))]))]
                 return out + [.toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
             }
@@ -213,7 +213,7 @@ public struct Gateway: Sendable {
             let withheld = found.contains { $0.severity >= options.withholdResultsAt }
             out.append(.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
                                                        "outcome": withheld ? "withheld" : "ok",
-                                                       "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)),
+                                                       "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)), "shape": Self.shape(arguments),
                                                        "ms": .int(Int64((now - started) * 1000))])))
             if withheld {
                 let why = found.filter { $0.severity >= options.withholdResultsAt }.map(\.detail).joined(separator: "; ")
@@ -408,7 +408,7 @@ public struct Gateway: Sendable {
         let argHash = Sodium.sha256Hex(arguments.canonical)
         func refuse(_ code: Int, _ decision: String, _ reason: String, server: String?, findings: [Finding] = [], data: JSONValue? = nil) -> [Effect] {
             var e: [String: JSONValue] = ["tool": .string(name), "decision": .string(decision), "reason": .string(reason),
-                                          "arguments_sha256": .string(argHash)]
+                                          "arguments_sha256": .string(argHash), "shape": Self.shape(arguments)]
             if let server { e["server"] = .string(server) }
             if !findings.isEmpty { e["findings"] = .array(findings.map(\.json)) }
             return [.audit(entry("call", now: now, e)),
@@ -463,6 +463,10 @@ public struct Gateway: Sendable {
     }
 
     // MARK: - Audit
+
+    static func shape(_ arguments: JSONValue) -> JSONValue {
+        .object(ArgumentShape.of(arguments).mapValues { .string($0) })
+    }
 
     private mutating func note(_ f: Finding, server: String?, tool: String?, now: Double) -> [Effect] {
         findings.append(f)

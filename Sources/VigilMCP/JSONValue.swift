@@ -21,6 +21,9 @@ public enum JSONValue: Hashable, Sendable {
     public var object: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var number: Double? {
+        switch self { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
+    }
     public var int: Int64? {
         switch self {
         case .int(let i): return i

@@ -3,6 +3,7 @@ import VigilCapture
 import VigilAnalyst
 import VigilCore
 import VigilLearn
+import VigilMCP
 import VigilStore
 import VigilWire
 
@@ -11,9 +12,9 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
-        guard !args.positional.isEmpty || args.options["alerts"] != nil else {
-            throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts alone)")
+        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
+        guard !args.positional.isEmpty || args.options["alerts"] != nil || args.options["agents"] != nil else {
+            throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts, or --agents AUDIT.jsonl for the MCP gateway's agents)")
         }
         guard let reader = CaptureFiles.Reader(rawValue: args.options["reader"] ?? "auto") else {
             throw VigilError.usage("--reader is auto or libpcap")
@@ -52,7 +53,9 @@ enum AnalyzeCommand {
             guard FileManager.default.fileExists(atPath: path) else { throw VigilError.usage("--alerts: no such file '\(path)'") }
             alertReader.read(path)
         }
-        let alerts = alertReader.alerts
+        var alerts = alertReader.alerts
+        // The MCP gateway's audit logs: agents' tool calls for the agent learner, its findings as alerts.
+        let agentBreaches = try readAgents(args, quiet: quiet, alerts: &alerts)
         // The analyst's follow-up questions need the observations stored; without --db they
         // go to a scratch store that is removed at the end.
         let persist = args.options["db"] != nil
@@ -87,6 +90,7 @@ enum AnalyzeCommand {
         if let sinkError { throw sinkError }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
+        breaches += agentBreaches
         breaches = Breach.latestVersions(breaches)
         breaches.sort { $0.score != $1.score ? $0.score > $1.score : $0.surprisal != $1.surprisal ? $0.surprisal > $1.surprisal : $0.time < $1.time }
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
@@ -132,13 +136,15 @@ enum AnalyzeCommand {
         printTable(breaches, top: top)
         if !quiet {
             let ctx = learner.context
-            err(String(format: "analyzed %d observations (%d devices, %.1f device-days) in %.2f s; %d breaches reported, %d scoring 50+",
-                       count, ctx.deviceCount, ctx.deviceDays, seconds, breaches.count, ctx.breachesAtOrAbove50))
+            if !args.positional.isEmpty {
+                err(String(format: "analyzed %d observations (%d devices, %.1f device-days) in %.2f s; %d breaches reported, %d scoring 50+",
+                           count, ctx.deviceCount, ctx.deviceDays, seconds, breaches.count, ctx.breachesAtOrAbove50))
+            }
             err("analyst: \(breaches.count) breaches and \(alerts.count) outside alerts in, \(result.groups) groups, \(result.incidents.count) incident(s) out"
                 + (result.signals > 0 && !result.incidents.isEmpty ? String(format: " (%.0fx fewer to read)", Double(result.signals) / Double(result.incidents.count)) : ""))
             if alertReader.unrecognised > 0 { err("note: \(alertReader.unrecognised) record(s) in the alert files matched no known alert format and were skipped") }
             if learner.foreign > 0 { err("note: \(learner.foreign) connections had neither end in the local networks (set --local)") }
-            if ctx.isLearning { err("note: the input covered less than the learning period (--baseline); novelty models stayed quiet") }
+            if ctx.isLearning, !args.positional.isEmpty { err("note: the input covered less than the learning period (--baseline); novelty models stayed quiet") }
         }
         for p in inputs.problems { err("vigil: \(p)") }
         for p in alertReader.problems { err("vigil: \(p)") }
@@ -154,6 +160,40 @@ enum AnalyzeCommand {
         }
         let line = "\r\u{1B}[2K\(bar)  \(n) observations · up to \(l.context.now.iso8601) · \(l.context.deviceCount) devices · \(l.context.breachesAtOrAbove50) breaches scoring 50+"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Reads `--agents` audit logs (checked against `--agent-key` when given: a broken chain is an
+    /// error naming its first bad line), learns each agent's tool calls, and returns the breaches.
+    static func readAgents(_ args: Arguments, quiet: Bool, alerts: inout [Alert]) throws -> [Breach] {
+        let files = (args.options["agents"] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        guard !files.isEmpty else { return [] }
+        var key: [UInt8]?
+        if let k = args.options["agent-key"] {
+            guard let text = try? String(contentsOfFile: k, encoding: .utf8), let pk = Sodium.fromBase64(text), pk.count == 32 else {
+                throw VigilError.usage("--agent-key: \(k) is not a Vigil public key (vigil mcp keygen writes one)")
+            }
+            key = pk
+        }
+        var records = AuditRecords()
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f) else { throw VigilError.usage("--agents: no such file '\(f)'") }
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            if let key {
+                let v = AuditChain.verify(lines: lines, publicKey: key)
+                if let bad = v.firstBad { throw VigilError.badInput("the audit chain breaks: \(bad.reason)", file: f, line: bad.line) }
+            } else if !quiet {
+                err("\(f): audit log read without checking its signatures (--agent-key PUB checks them)")
+            }
+            records.read(lines: lines, file: (f as NSString).lastPathComponent)
+        }
+        for p in records.problems.prefix(5) { err("vigil: --agents: line \(p.line): \(p.reason)") }
+        if records.problems.count > 5 { err("vigil: … \(records.problems.count - 5) more lines that are not audit entries") }
+        let learner = AgentLearner()
+        for call in records.calls.sorted(by: { $0.time < $1.time }) { learner.observe(call) }
+        alerts += records.alerts
+        let breaches = learner.drainBreaches()
+        if !quiet { err("agents: \(records.calls.count) tool calls from \(learner.agentCount) agent(s), \(breaches.count) breaches, \(records.alerts.count) gateway findings") }
+        return breaches
     }
 
     /// The learner's devices as the analyst needs them: names, and which serve others.

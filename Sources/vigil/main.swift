@@ -14,14 +14,16 @@ usage: vigil <command> [options]
         directory of Zeek logs into Zeek-layout conn/dns/http/ssl/ssh/dhcp logs.
   logs --interface IF [--filter BPF] [--count N] [--seconds S] --out DIR [--json]
         The same from a live interface (needs root or CAP_NET_RAW).
-  analyze INPUT... [--alerts FILE,...] [--db FILE] [--json FILE] [--markdown FILE]
+  analyze INPUT... [--alerts FILE,...] [--agents AUDIT,... [--agent-key PUB]] [--db FILE] [--json FILE] [--markdown FILE]
         [--html FILE] [--ocsf FILE] [--cef FILE] [--baseline DAYS] [--local CIDR,...]
         [--utc-offset H] [--top N] [--budget B] [--fresh]
         Learn every device's pattern of life from captures or Zeek logs, report model
         breaches (0-100, with reasons), and chain them with outside alerts (Suricata EVE,
         Zeek notice, CrowdStrike, Defender, SentinelOne, OCSF, Sigma engines) into a few
-        investigated incidents. With --db, the baseline is saved and the next run
-        continues from it.
+        investigated incidents. --agents reads the MCP gateway's audit logs: each AI
+        agent's tool calls are learned the same way (new tools, orders, argument shapes,
+        hours, rates) and its findings join as alerts. With --db, the baseline is saved and
+        the next run continues from it.
   simulate --out FILE.pcap [--devices N] [--days D] [--attacks LIST|all] [--seed S]
         Generate an office network's traffic (workdays, servers, printers, IoT, nightly
         backups, weekends, benign novelty) with optional attacks and a labels file:

@@ -22,6 +22,9 @@ import VigilMCP
         #expect(steps[3]["error_code"] == denied)
         let entries = g.auditEntries
         #expect(entries.contains { $0["event"] == "call" && $0["tool"] == "get_current_time" && $0["decision"] == "allow" && $0["outcome"] == "ok" })
+        // Arguments are kept as their shape (for the agent learner), never as their values.
+        #expect(entries.contains { $0["event"] == "call" && $0["shape"]?["timezone"] == "text:1-8" })
+        #expect(!entries.contains { $0.canonical.contains("Asia/Tokyo") })
         #expect(entries.contains { $0["event"] == "call" && $0["tool"] == "convert_time" && $0["decision"] == "deny" })
         let v = try vigil("mcp", "audit", "verify", g.audit.path, "--key", g.publicKey)
         #expect(v.status == 0, "\(v.out)")

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import VigilCore
+import VigilMCP
+import VigilSim
+
+/// The gateway's audit log analysed like a capture: each agent's tool calls learned, its
+/// deviations and the gateway's own findings chained into an incident.
+@Suite struct AgentAnalysisTests {
+    /// A week of an agent's calls written as the gateway writes them: signed, hash-chained lines.
+    func writeLog(_ dir: URL, tamper: Bool = false) throws -> (log: String, pub: String, start: Timestamp, tampered: Int) {
+        let keys = try Sodium.generateKeyPair()
+        var chain = AuditChain(secretKey: keys.secretKey)
+        let w = AgentWorkday()
+        var lines: [String] = []
+        for c in w.calls() {
+            let t = Double(c.time.nanoseconds) / 1e9
+            lines.append(try chain.seal(["event": "call", "agent": .string(c.agent), "server": .string(c.server), "tool": .string(c.tool),
+                                         "decision": "allow", "outcome": "ok", "time": .double(t),
+                                         "shape": .object(c.shape.mapValues { .string($0) })]))
+            if c.tool == "send_email" {
+                lines.append(try chain.seal(["event": "alert", "agent": .string(c.agent), "server": "fetch", "tool": "fetch", "time": .double(t - 10),
+                                             "finding": ["kind": "lethal-trifecta", "severity": "critical", "channel": "arguments",
+                                                         "detail": "fetch would send data read by git_log out, after untrusted content arrived from fetch"]]))
+            }
+        }
+        var tampered = 0
+        if tamper, let i = lines.indices.first(where: { $0 >= 100 && lines[$0].contains("git_status") }) {
+            lines[i] = lines[i].replacingOccurrences(of: "git_status", with: "git_stash")
+            tampered = i + 1
+        }
+        let log = dir.appendingPathComponent("audit.jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let pub = dir.appendingPathComponent("gw.pub").path
+        try (Sodium.base64(keys.publicKey) + "\n").write(toFile: pub, atomically: true, encoding: .utf8)
+        return (log, pub, w.intrusionStart, tampered)
+    }
+
+    @Test func anAgentsNightSessionBecomesOneIncident() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let (log, pub, start, _) = try writeLog(dir)
+        let report = dir.appendingPathComponent("report.json").path
+        let r = try vigil("analyze", "--agents", log, "--agent-key", pub, "--json", report, "--quiet")
+        #expect(r.status == 0, "\(r.err)")
+        let doc = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: report)))
+        let incidents = doc["incidents"]?.array ?? []
+        #expect(incidents.count == 1, "\(r.out)")
+        let i = try #require(incidents.first)
+        #expect(i["devices"] == ["agent:build-bot"])
+        #expect((i["score"]?.number ?? 0) >= 50)
+        #expect(i["techniques"]?.array?.contains("T1567") == true)
+        let breaches = doc["breaches"]?.array ?? []
+        let ids = Set(i["breaches"]?.array?.compactMap { $0.string } ?? [])
+        let models = Set(breaches.filter { ids.contains($0["id"]?.string ?? "") }.compactMap { $0["model"]?.string })
+        #expect(models.isSuperset(of: ["agent-new-tool", "agent-argument-shape"]))
+        let begins = try #require(i["start"]?.string.flatMap { Timestamp(iso8601: $0) })
+        #expect(begins >= start - .seconds(60) && begins <= start + .seconds(3600))
+    }
+
+    @Test func aTamperedAuditLogIsRefusedByLine() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let (log, pub, _, line) = try writeLog(dir, tamper: true)
+        #expect(line > 100)
+        let r = try vigil("analyze", "--agents", log, "--agent-key", pub, "--quiet")
+        #expect(r.status == 1 && r.err.contains("line \(line)"), "\(r.status) \(r.err)")
+    }
+}
