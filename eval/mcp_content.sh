@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 swift build -c release --product vigil >/dev/null
 if [ ! -d .venv/corpora ]; then
   python3 -m venv .venv/corpora
-  .venv/corpora/bin/pip install -q --disable-pip-version-check bastioncorpus==0.6.0 agent-injection-bench==0.1.0
+  .venv/corpora/bin/pip install -q --disable-pip-version-check bastioncorpus==0.6.0 agent-injection-bench==0.1.0 agentdojo
 fi
 site=$(.venv/corpora/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 # The real servers' tool descriptions, as `vigil mcp scan` lists them.

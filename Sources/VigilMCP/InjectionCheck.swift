@@ -27,12 +27,14 @@ public struct InjectionCheck: Sendable {
 
     static let phrases: [Phrase] = [
         // Markup and role markers that pretend to be the prompt's own structure.
-        Phrase(#"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|sys|critical)\s*>"#, 3, "an instruction tag", keys: ["<"]),
+        Phrase(#"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|sys|critical|information|info|note|notice|message|priority|urgent)\s*>"#, 3, "an instruction tag", keys: ["<"]),
+        Phrase(#"(?-i:<\s*/?\s*[A-Z][A-Z_]{3,}\s*>)"#, 2, "an upper-case pseudo-tag", keys: ["<"]),
+        Phrase(#"#+\s*\(?\s*(system|admin|developer)[_\s-]?(message|prompt|instruction)"#, 3, "a fake system header", keys: ["#"]),
         Phrase(#"(^|\n)\s*(system|assistant|developer)\s*:|\[/?INST\]|<\|im_(start|end)\|>|<\|(system|user|assistant)\|>"#, 3, "a chat role marker", keys: ["system", "assistant", "developer", "inst]", "<|"]),
         Phrase(#"\[\s*(system|admin|assistant|developer)\s*\]|</\s*(untrusted|document|data|context|tool_?output|tool_?result|user_?input)\s*>"#, 3, "a fake prompt boundary", keys: ["[", "</"]),
         Phrase(#"<!--[\s\S]{0,400}?\b(assistant|ai|model|agent|llm|instructions?)\b[\s\S]{0,400}?-->"#, 2, "a hidden HTML comment to the model", keys: ["<!--"]),
         // Overriding what the model was told.
-        Phrase(#"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|system|original|operator'?s?)\b[^.\n]{0,25}\b(instructions?|prompts?|messages?|directions?|rules|guidelines|context|confidentiality)"#, 3, "ignore previous instructions", keys: ["ignor", "disregard", "forget", "overrid", "bypass"]),
+        Phrase(#"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|system|original|operator'?s?)\b[^.\n]{0,25}\b(i[a-z]{0,2}nstr\w*|instru\w*|prompts?|messages?|directions?|rules|guidelines|context|confidentiality)"#, 3, "ignore previous instructions", keys: ["ignor", "disregard", "forget", "overrid", "bypass"]),
         Phrase(#"\b(ignore|disregard|forget)\b\s+(everything|all(\s+of)?(\s+the)?)\s+(above|before|prior|previous)|\b(ignore|disregard)\s+the\s+above\b"#, 3, "ignore the above", keys: ["ignor", "disregard", "forget"]),
         Phrase(#"\b(override|overrides)\s*:|\bnew\s+(task|instructions?|objective|goal|directive)s?\s*:|\b(prior|previous|original|current)\s+(task|instructions?)\s+(is|are|has\s+been|have\s+been)\s+(cancel+ed|void|replaced|revoked|obsolete)"#, 3, "replaces the task", keys: ["overrid", "new ", "task", "instruction"]),
         Phrase(#"\b(you\s+are\s+(now|no\s+longer)|from\s+now\s+on\s+you)\b"#, 2, "redefines the model", keys: ["you are", "from now on"]),
@@ -69,6 +71,9 @@ public struct InjectionCheck: Sendable {
         Phrase(#"(^|[\s>])(assistant|ai|system)\s*:\s"#, 1, "speaks as a role", keys: ["assistant", "ai", "system"]),
         Phrase(#"\b(system\s+(note|notice|update|message|alert)|systemhinweis|note\s+syst[eè]me|nota\s+del\s+sistema|nota\s+di\s+sistema)\b"#, 2, "speaks as the system", keys: ["system", "systèm", "sistema"]),
         Phrase(#"\b(to|at|cc|bcc)\s+[\w.+-]+@[\w-]+(\.[\w-]+)+"#, 1, "an outside address", keys: ["@"]),
+        Phrase(#"\b(message|note|request|instructions?)\s+from\s+(me|the\s+user|your\s+(user|owner|operator|developer|creator))\b"#, 2, "speaks for the user", keys: ["from me", "from the user", "from your"]),
+        Phrase(#"\bbefore\s+(you\s+)?(can\s+)?(solve|complete|do|continue|answer|finish|start)\b[^.\n]{0,60}\b(task|request|question|job)\b|\b(do|complete|perform)\s+the\s+following\s+(first|instead|now)\b"#, 2, "puts its task first", keys: ["before", "the following"]),
+        Phrase(#"\bdo\b[^.\n]{0,200}\binstead\b"#, 1, "do this instead", keys: ["instead"]),
         Phrase(#"\b(this\s+is\s+(very\s+)?important|important:|attention:)"#, 1, "urgency aimed at the model", keys: ["important", "attention"]),
         Phrase(#"\bnote\s+from\s+the\s+(developer|admin|administrator|system|operator|owner|security\s+team)\b|\b(authori[sz]ed|official)\s+(diagnostic|test|request|override|maintenance|instruction)\b"#, 2, "claims authority", keys: ["note from", "authori", "official"]),
         Phrase(#"\b(already|previously)\s+(been\s+)?(approved|authori[sz]ed|confirmed|granted|verified|permitted|agreed)\b|\b(granted|given)\s+(you\s+)?(permission|authori[sz]ation)\b|\byou\s+(confirmed|agreed|promised)\s+(you\s+would|to)\b"#, 2, "claims prior consent", keys: ["already", "previously", "granted", "given", "confirmed", "agreed", "promised"]),
