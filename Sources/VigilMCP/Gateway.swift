@@ -39,6 +39,8 @@ public struct Gateway: Sendable {
     enum UpstreamState: Sendable, Hashable { case probing, initializing, listing, ready, failed(String) }
     struct Upstream: Sendable {
         var state: UpstreamState = .probing
+        var listedAt = 0.0
+        var relisting = false
         var revision: Revision = .handshake(Revision.latestHandshake)
         var declaresListChanged = false
         var tools: [JSONValue] = []
@@ -128,6 +130,7 @@ public struct Gateway: Sendable {
                                         "\(server) said its tools changed without declaring listChanged"), server: server, tool: nil, now: now)
                 }
                 upstreams[server]?.listing = []
+                upstreams[server]?.relisting = true
                 out.append(send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false)))
                 return out
             }
@@ -177,6 +180,8 @@ public struct Gateway: Sendable {
                 return [send(server, "tools/list", listParams(server, cursor: cursor), .list(cursor: true))]
             }
             let wasReady = ready
+            upstreams[server]?.listedAt = now
+            upstreams[server]?.relisting = false
             let listed = upstreams[server]?.listing ?? []
             upstreams[server]?.tools = listed
             upstreams[server]?.listing = []
@@ -337,7 +342,23 @@ public struct Gateway: Sendable {
         return q.flatMap { handle($0, now: now, approved: { _ in false }) }
     }
 
+    /// Lists again every ready upstream whose tools were last listed `relistSeconds` ago.
+    private mutating func relistDue(now: Double) -> [Effect] {
+        var out: [Effect] = []
+        for (name, u) in upstreams.sorted(by: { $0.key < $1.key }) where u.state == .ready && !u.relisting && now - u.listedAt >= config.relistSeconds {
+            upstreams[name]?.relisting = true
+            upstreams[name]?.listing = []
+            out.append(send(name, "tools/list", listParams(name, cursor: nil), .list(cursor: false)))
+        }
+        return out
+    }
+
     private mutating func handle(_ message: RPCMessage, now: Double, approved: (String) -> Bool) -> [Effect] {
+        let due = relistDue(now: now)
+        return due + respond(message, now: now, approved: approved)
+    }
+
+    private mutating func respond(_ message: RPCMessage, now: Double, approved: (String) -> Bool) -> [Effect] {
         switch message {
         case .notification:
             return []

@@ -60,6 +60,9 @@ public struct GatewayConfig: Sendable {
     public var approvalsDirectory: String?
     /// Text or files bigger than this are refused before any check runs (fixed-latency checks).
     public var maxMessageBytes: Int
+    /// Every upstream's tools are listed again this often (on the next client request), so a
+    /// definition that changes without a `list_changed` the gateway can hear is still caught.
+    public var relistSeconds: Double = 60
 
     public init(servers: [String: Server] = [:], agents: [String: Agent] = [:]) {
         self.servers = servers; self.agents = agents
@@ -92,7 +95,7 @@ extension GatewayConfig {
         let v: JSONValue
         do { v = try JSONValue.parse(text) } catch let e as MCPError { throw MCPError.policy(e.message, place: "config") }
         var r = Reader(path: "")
-        let top = try r.object(v, allowed: ["servers", "agents", "lockfile", "trusted_keys", "audit", "approvals", "max_message_bytes"])
+        let top = try r.object(v, allowed: ["servers", "agents", "lockfile", "trusted_keys", "audit", "approvals", "max_message_bytes", "relist_seconds"])
         var config = GatewayConfig()
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         for (name, sv) in try r.object(top["servers"] ?? [:], at: "servers", allowed: nil) {
@@ -164,6 +167,10 @@ extension GatewayConfig {
         }
         if let d = top["approvals"] { config.approvalsDirectory = resolve(try r.string(d, at: "approvals")) }
         if let m = top["max_message_bytes"] { config.maxMessageBytes = try r.int(m, at: "max_message_bytes") }
+        if let m = top["relist_seconds"] {
+            guard let v = m.number, v > 0 else { throw MCPError.policy("must be a positive number of seconds", place: "relist_seconds") }
+            config.relistSeconds = v
+        }
         if config.lockfile != nil && config.trustedKeys.isEmpty {
             throw MCPError.policy("a lockfile needs trusted_keys to check its signature", place: "trusted_keys")
         }

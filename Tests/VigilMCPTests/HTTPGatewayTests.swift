@@ -152,3 +152,23 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
         #expect(env.contains("PATH=") && !env.contains(g.token))
     }
 }
+
+@Suite struct RelistTests {
+    /// mcp-server-everything-wrong over HTTP announces its rug pull on a stream the gateway does
+    /// not open; listing every upstream again on a timer still catches it.
+    @Test func aRugPullNobodyAnnouncedIsCaughtByListingAgain() throws {
+        try requireTools()
+        let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
+        let wrong = try LoopbackServer(wrongVenv + "/python", { [httpDriver, "wrong", String($0)] })
+        let g = try GatewaySetup()
+        try g.write(servers: #""hwrong": {"url": "http://127.0.0.1:\#(wrong.port)/mcp"}"#, allow: #"{"server": "hwrong", "tools": ["greet"]}"#,
+                    extra: #", "relist_seconds": 1"#)
+        let steps = try g.drive("legacy", [["op": "list"], ["op": "call", "tool": "greet"], ["op": "sleep", "s": 1.5],
+                                           ["op": "list"], ["op": "sleep", "s": 1.0], ["op": "list"], ["op": "call", "tool": "greet"]])
+        #expect(steps[1]["tools"] == ["greet"])
+        #expect(steps[2]["text"] == "Hi there.")
+        #expect(steps[6]["tools"] == [])
+        #expect(steps[7]["error_code"] == .int(Int64(RPCMessage.Code.denied)))
+        #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "rug-pull" })
+    }
+}
