@@ -24,11 +24,12 @@ public enum ClientConfig {
             let url = o["url"]?.string ?? o["serverUrl"]?.string
             var command: [String] = []
             if let c = o["command"]?.string { command = [c] + (o["args"]?.array?.compactMap(\.string) ?? []) }
-            let server = GatewayConfig.Server(name: name, command: command, env: env, url: url, labels: [], toolLabels: [:])
-            if command.isEmpty {
-                out.append(Entry(server: server, skipped: url.map { "remote server at \($0): scanning over HTTP is not built yet" } ?? "no command"))
+            var server = GatewayConfig.Server(name: name, command: command, env: env, url: command.isEmpty ? url : nil, labels: [], toolLabels: [:])
+            for (k, hv) in o["headers"]?.object ?? [:] { if let v = hv.string { server.headers[k] = v } }
+            if command.isEmpty, let u = url, !(u.hasPrefix("http://") || u.hasPrefix("https://")) {
+                out.append(Entry(server: server, skipped: "not an http(s) URL: \(u)"))
             } else {
-                out.append(Entry(server: server, skipped: nil))
+                out.append(Entry(server: server, skipped: command.isEmpty && url == nil ? "no command or url" : nil))
             }
         }
         return out

@@ -3,8 +3,9 @@ import VigilMCP
 
 /// Starts one stdio MCP server in a sandbox, asks it for its tools the way a client would
 /// (`server/discover`, falling back to `initialize`), and stops it. What `vigil mcp scan` and
-/// `vigil mcp lock` read. The sandbox: no network (a fresh network namespace via `unshare` when the
-/// kernel allows it), an empty working directory, and only the environment the configuration names.
+/// `vigil mcp lock` read. The sandbox for a command: no network (a fresh network namespace via
+/// `unshare` when the kernel allows it), an empty working directory, and only the environment the
+/// configuration names. A remote server (a URL) is asked over Streamable HTTP.
 public enum ToolLister {
     public struct Listing: Sendable {
         public var server: String
@@ -16,22 +17,28 @@ public enum ToolLister {
 
     public static func list(_ server: GatewayConfig.Server, timeout: Double = 30, sandbox: Bool = true) throws -> Listing {
         var s = server
-        let isolate = sandbox && canIsolateNetwork
+        let remote = server.url != nil
+        let isolate = !remote && sandbox && canIsolateNetwork
         if isolate, let unshare = StdioUpstream.which("unshare") {
             s.command = [unshare, "-rn", "--"] + [StdioUpstream.which(s.command[0]) ?? s.command[0]] + s.command.dropFirst()
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-scan-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let up = try StdioUpstream(server: s, maxLine: 16 << 20)
-        up.process.currentDirectoryURL = work
+        let up: any UpstreamConnection
+        if remote {
+            up = try HTTPUpstream(server: s, maxBody: 16 << 20)
+        } else {
+            let stdio = try StdioUpstream(server: s, maxLine: 16 << 20)
+            stdio.process.currentDirectoryURL = work
+            up = stdio
+        }
         let box = Box()
-        up.channel.start(onLine: { line in box.put(line) }, onTooLong: { _ in }, onEnd: { box.end() })
-        try up.run(onExit: { _ in box.end() })
+        try up.start(onMessage: { line in box.put(line) }, onExit: { _ in box.end() })
         defer { up.stop() }
 
         func ask(_ id: Int, _ method: String, _ params: JSONValue) throws -> Result<JSONValue, MCPError> {
-            up.channel.send(RPCMessage.request(id: .int(Int64(id)), method: method, params: params).line)
+            up.send(RPCMessage.request(id: .int(Int64(id)), method: method, params: params))
             let deadline = Date().addingTimeInterval(timeout)
             while true {
                 guard let line = box.take(until: deadline) else {
@@ -42,7 +49,7 @@ public enum ToolLister {
                 case .result(let rid, let r) where rid.int == Int64(id): return .success(r)
                 case .error(let rid, let code, let msg, _) where rid.int == Int64(id): return .failure(MCPError.invalid("\(code) \(msg)"))
                 case .request(let rid, let method, _):
-                    up.channel.send(RPCMessage.error(id: rid, code: RPCMessage.Code.methodNotFound, message: "the scanner does not answer \(method)", data: nil).line)
+                    up.send(RPCMessage.error(id: rid, code: RPCMessage.Code.methodNotFound, message: "the scanner does not answer \(method)", data: nil))
                 default: continue
                 }
             }
@@ -63,7 +70,7 @@ public enum ToolLister {
             }
             revision = i["protocolVersion"]?.string ?? Revision.latestHandshake
             listChanged = i["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
-            up.channel.send(RPCMessage.notification(method: "notifications/initialized", params: nil).line)
+            up.send(RPCMessage.notification(method: "notifications/initialized", params: nil))
             listParams = [:]
         }
         var tools: [JSONValue] = []

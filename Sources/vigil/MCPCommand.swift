@@ -121,7 +121,7 @@ enum MCPCommand {
                     Lockfile.pinnedDefinition(t).forEachString { texts.append($0) }
                     descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(texts.joined(separator: "\n"))])
                 }
-                print("\(listing.server): \(listing.tools.count) tools, protocol \(listing.revision)\(listing.sandboxed ? ", no network" : ""), \(found.count) finding(s)")
+                print("\(listing.server): \(listing.tools.count) tools, protocol \(listing.revision)\(listing.sandboxed ? ", no network" : entry.server.url != nil ? ", remote" : ""), \(found.count) finding(s)")
                 serverRows.append(["server": .string(listing.server), "protocol": .string(listing.revision),
                                    "tools": .array(listing.tools.compactMap { $0["name"] }), "sandboxed": .bool(listing.sandboxed)])
             } catch let e as MCPError {

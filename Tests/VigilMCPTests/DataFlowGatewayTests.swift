@@ -91,17 +91,22 @@ final class LoopbackServer {
         try requireTools()
         let dir = try tempDir()
         let claude = dir.appendingPathComponent("claude_desktop_config.json")
+        // A remote server (on loopback: tests send nothing off this machine) is listed over HTTP.
+        let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
+        let remote = try LoopbackServer(venv + "/python", { [httpDriver, "time", String($0)] })
         try """
         {"mcpServers": {"time": {"command": "\(venv)/mcp-server-time"},
                         "wrong": {"command": "\(wrongVenv)/mcp-server-everything-wrong"},
-                        "remote": {"url": "https://mcp.example.invalid/mcp"}}}
+                        "remote": {"url": "http://127.0.0.1:\(remote.port)/mcp"},
+                        "socket": {"url": "ws://127.0.0.1:9/mcp"}}}
         """.write(to: claude, atomically: true, encoding: .utf8)
         let vscode = dir.appendingPathComponent("mcp.json")
         try #"{"servers": {"clock": {"type": "stdio", "command": "\#(venv)/mcp-server-time"}}}"#.write(to: vscode, atomically: true, encoding: .utf8)
         let sarif = dir.appendingPathComponent("scan.sarif").path
         let r = try vigil("mcp", "scan", claude.path, vscode.path, "--sarif", sarif, "--json", dir.appendingPathComponent("scan.json").path)
         #expect(r.status == 2, "\(r.out)\(r.err)")
-        #expect(r.out.contains("remote: skipped"))
+        #expect(r.out.contains("remote: 2 tools, protocol 2026-07-28, remote, 0 finding(s)"), "\(r.out)")
+        #expect(r.out.contains("socket: skipped"))
         let doc = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: sarif)))
         #expect(doc["version"] == "2.1.0")
         let results = doc["runs"]?.array?.first?["results"]?.array ?? []
