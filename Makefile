@@ -25,6 +25,11 @@ demo: release
 	@echo; echo "== a simulated office week (24 devices, 5 days) with staged attacks, learned and analyzed"
 	.build/release/vigil simulate --devices 24 --days 5 --attacks all --out $(OUT)/office.pcap
 	.build/release/vigil analyze $(OUT)/office.pcap --json $(OUT)/report.json --markdown $(OUT)/incidents.md --html $(OUT)/incidents.html --db $(OUT)/vigil.sqlite --fresh
+	@echo; echo "== an AI agent's week through the MCP gateway (its signed audit log), learned and analyzed"
+	.build/release/vigil mcp keygen --out $(OUT)/gateway
+	.build/release/vigil mcp simulate --out $(OUT)/agent-audit.jsonl --key $(OUT)/gateway.key
+	.build/release/vigil mcp audit verify $(OUT)/agent-audit.jsonl --key $(OUT)/gateway.pub
+	.build/release/vigil analyze --agents $(OUT)/agent-audit.jsonl --agent-key $(OUT)/gateway.pub --markdown $(OUT)/agent-incidents.md --json $(OUT)/agent-report.json
 
 test:
 	./scripts/setup test

@@ -19,12 +19,30 @@ enum Narrative {
         case "volume": "unusual data volume"
         case "unusual-time": "activity at an unusual time"
         case "device-outlier": "behaviour unlike its own"
+        case "agent-new-tool": "tools it had never called"
+        case "agent-sequence": "an unusual order of tool calls"
+        case "agent-argument-shape": "arguments of a new shape"
+        case "agent-hour": "work at an hour it never works"
+        case "agent-volume": "a burst of tool calls"
         default:
-            if s.kind == .alert, let colon = s.witness.range(of: ": ") {
+            if s.kind == .alert, s.source == "vigil-mcp", let colon = s.witness.range(of: ": "),
+               let p = mcpPhrases[String(s.witness[colon.upperBound...])] {
+                p
+            } else if s.kind == .alert, let colon = s.witness.range(of: ": ") {
                 "\(s.witness[colon.upperBound...].lowercased()) (\(s.witness[..<colon.lowerBound]))"
             } else { s.source }
         }
     }
+
+    /// The MCP gateway's findings, as headline phrases.
+    static let mcpPhrases: [String: String] = [
+        "lethal-trifecta": "private data sent out after untrusted content arrived",
+        "hidden-instruction": "hidden instructions to the model", "invisible-text": "hidden text in tool content",
+        "rug-pull": "a tool that changed after approval", "unpinned-tool": "tools nobody approved",
+        "secret": "secrets in tool arguments", "personal-data": "personal data in tool arguments",
+        "policy-denied": "calls the policy refused", "rate-limited": "calls over its rate",
+        "name-collision": "tool names claimed twice", "undeclared-list-changed": "an unannounced change of tools",
+    ]
 
     static func write(_ g: GroupFacts, _ w: GroupFacts.Weight, _ steps: [InvestigationStep], _ directory: [String: DeviceInfo]) -> Incident {
         func named(_ d: String) -> String {
@@ -60,7 +78,7 @@ enum Narrative {
         var narrative: [String] = []
         let witnessCount = w.witnesses.count
         narrative.append("Between \(g.start.iso8601) and \(g.end.iso8601) (\(span(g.end - g.start))), "
-            + "\(g.devices.count == 1 ? "one device" : "\(g.devices.count) devices"), \(g.devices.prefix(6).map(named).joined(separator: ", ")), "
+            + "\(g.devices.count == 1 ? (g.devices[0].hasPrefix("agent:") ? "one agent" : "one device") : "\(g.devices.count) devices"), \(g.devices.prefix(6).map(named).joined(separator: ", ")), "
             + "produced \(g.signals.count) signal(s) from \(witnessCount) independent witness(es)"
             + (g.subjectEndpoints.isEmpty ? "." : ", involving \(g.subjectEndpoints.prefix(4).joined(separator: ", ")).")) 
         var folded: [String: Int] = [:]

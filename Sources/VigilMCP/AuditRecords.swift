@@ -49,3 +49,19 @@ public struct AuditRecords: Sendable {
         "rug-pull": ["T1195"], "unpinned-tool": ["T1195"], "name-collision": ["T1036"],
     ]
 }
+
+extension AuditRecords {
+    /// The audit entry the gateway writes for an allowed call, from a `ToolCall` (for simulated
+    /// logs: the demo and the tests write what the gateway would).
+    public static func entry(for c: ToolCall) -> [String: JSONValue] {
+        ["event": "call", "agent": .string(c.agent), "server": .string(c.server), "tool": .string(c.tool),
+         "decision": .string(c.decision), "outcome": "ok", "time": .double(Double(c.time.nanoseconds) / 1e9),
+         "shape": .object(c.shape.mapValues { .string($0) })]
+    }
+
+    /// The audit entry of a gateway finding about an agent's call.
+    public static func entry(finding f: Finding, agent: String, server: String, tool: String, time: Timestamp) -> [String: JSONValue] {
+        ["event": "alert", "agent": .string(agent), "server": .string(server), "tool": .string(tool),
+         "time": .double(Double(time.nanoseconds) / 1e9), "finding": f.json]
+    }
+}

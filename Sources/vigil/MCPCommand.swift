@@ -2,6 +2,7 @@ import Foundation
 import VigilCore
 import VigilMCP
 import VigilMCPTransport
+import VigilSim
 
 /// `vigil mcp ...`: the gateway for AI agents that use MCP, and the tools around it.
 enum MCPCommand {
@@ -23,6 +24,9 @@ enum MCPCommand {
       approvals --dir DIR            list calls waiting for a person
       approve KEY --dir DIR          approve a held call (a unique prefix of its key is enough)
       audit verify LOG --key PUB     check the audit log's hash chain and signatures
+      simulate --out LOG --key SECRET [--days D] [--seed S] [--no-intrusion]
+                                     write the signed audit log of a simulated coding agent's
+                                     weeks (and a night intrusion) for 'vigil analyze --agents'
       check [FILE] [--channel C]     run the content checks on text (a file, or stdin); with
                                      --jsonl, each line is {"id", "text"[, "channel"]} and each
                                      verdict is printed as a JSON line
@@ -42,6 +46,7 @@ enum MCPCommand {
             case "approve": return try approve(rest)
             case "audit": return try audit(rest)
             case "check": return try check(rest)
+            case "simulate": return try simulate(rest)
             default: err("vigil mcp: unknown command '\(sub)'\n\n" + usage); return 1
             }
         } catch let e as MCPError {
@@ -255,6 +260,29 @@ enum MCPCommand {
             print(out.canonical)
         }
         return any ? 2 : 0
+    }
+
+    static func simulate(_ args: ArraySlice<String>) throws -> Int32 {
+        let a = try Arguments(args, flags: ["no-intrusion"])
+        try a.allowOnly(["out", "key", "days", "seed"])
+        guard let out = a.options["out"], let keyPath = a.options["key"] else { throw VigilError.usage("simulate needs --out LOG --key SECRET") }
+        var w = AgentWorkday()
+        w.days = try a.int("days", default: w.days)
+        w.seed = UInt64(try a.int("seed", default: Int(w.seed)))
+        w.intrusion = !a.flags.contains("no-intrusion")
+        var chain = AuditChain(secretKey: try KeyFile.readSecret(keyPath))
+        var lines: [String] = []
+        for c in w.calls() {
+            if c.tool == "send_email" {
+                // What the gateway saw just before: the trifecta on the fetch that carried the repository out.
+                let f = Finding(.trifecta, .critical, channel: "arguments", "fetch would send data read by git_log out, after untrusted content arrived from fetch")
+                lines.append(try chain.seal(AuditRecords.entry(finding: f, agent: c.agent, server: "fetch", tool: "fetch", time: c.time - .seconds(10))))
+            }
+            lines.append(try chain.seal(AuditRecords.entry(for: c)))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+        print("wrote \(out): \(lines.count) signed entries for agent \(w.agent) over \(w.days) days\(w.intrusion ? ", the last night an intrusion" : "")")
+        return 0
     }
 
     static func audit(_ args: ArraySlice<String>) throws -> Int32 {

@@ -7,33 +7,24 @@ import VigilSim
 /// The gateway's audit log analysed like a capture: each agent's tool calls learned, its
 /// deviations and the gateway's own findings chained into an incident.
 @Suite struct AgentAnalysisTests {
-    /// A week of an agent's calls written as the gateway writes them: signed, hash-chained lines.
+    /// A week of an agent's calls written as the gateway writes them (signed, hash-chained), by
+    /// `vigil mcp simulate`; optionally one line edited afterwards.
     func writeLog(_ dir: URL, tamper: Bool = false) throws -> (log: String, pub: String, start: Timestamp, tampered: Int) {
-        let keys = try Sodium.generateKeyPair()
-        var chain = AuditChain(secretKey: keys.secretKey)
-        let w = AgentWorkday()
-        var lines: [String] = []
-        for c in w.calls() {
-            let t = Double(c.time.nanoseconds) / 1e9
-            lines.append(try chain.seal(["event": "call", "agent": .string(c.agent), "server": .string(c.server), "tool": .string(c.tool),
-                                         "decision": "allow", "outcome": "ok", "time": .double(t),
-                                         "shape": .object(c.shape.mapValues { .string($0) })]))
-            if c.tool == "send_email" {
-                lines.append(try chain.seal(["event": "alert", "agent": .string(c.agent), "server": "fetch", "tool": "fetch", "time": .double(t - 10),
-                                             "finding": ["kind": "lethal-trifecta", "severity": "critical", "channel": "arguments",
-                                                         "detail": "fetch would send data read by git_log out, after untrusted content arrived from fetch"]]))
-            }
-        }
-        var tampered = 0
-        if tamper, let i = lines.indices.first(where: { $0 >= 100 && lines[$0].contains("git_status") }) {
-            lines[i] = lines[i].replacingOccurrences(of: "git_status", with: "git_stash")
-            tampered = i + 1
-        }
+        let keys = dir.appendingPathComponent("gw").path
+        #expect(try vigil("mcp", "keygen", "--out", keys).status == 0)
         let log = dir.appendingPathComponent("audit.jsonl").path
-        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
-        let pub = dir.appendingPathComponent("gw.pub").path
-        try (Sodium.base64(keys.publicKey) + "\n").write(toFile: pub, atomically: true, encoding: .utf8)
-        return (log, pub, w.intrusionStart, tampered)
+        let r = try vigil("mcp", "simulate", "--out", log, "--key", keys + ".key")
+        try #require(r.status == 0, "\(r.err)")
+        var tampered = 0
+        if tamper {
+            var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+            if let i = lines.indices.first(where: { $0 >= 100 && lines[$0].contains("git_status") }) {
+                lines[i] = lines[i].replacingOccurrences(of: "git_status", with: "git_stash")
+                tampered = i + 1
+            }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        }
+        return (log, keys + ".pub", AgentWorkday().intrusionStart, tampered)
     }
 
     @Test func anAgentsNightSessionBecomesOneIncident() throws {
