@@ -7,7 +7,7 @@ import VigilCore
 /// clear error, never reset.
 public final class SQLiteStore: ObservationSink {
     public static let applicationID: Int32 = 0x5647_494C  // "VGIL"
-    public static let schemaVersion: Int32 = 3
+    public static let schemaVersion: Int32 = 4
     public let path: String
     let db: OpaquePointer
     private var insert: OpaquePointer?
@@ -93,10 +93,14 @@ public final class SQLiteStore: ObservationSink {
     private func migrate() throws {
         let version = try scalarInt("PRAGMA user_version")
         if version >= Int64(Self.schemaVersion) { return }
-        // Version 3 adds `rname`: the DNS query, TLS server name or HTTP host of a record,
-        // lower-cased and reversed, so "which records name this domain or a name under it" is
-        // an index range, not a scan that parses every body.
-        let addName = version >= 1 ? "ALTER TABLE observations ADD COLUMN rname TEXT;" : ""
+        // `rname` is the DNS query, TLS server name or HTTP host of a record, lower-cased and
+        // reversed, so "which records name this domain or a name under it" is an index range,
+        // not a scan that parses every body. Version 3 files written before it existed (the
+        // first version 3 had alerts and incidents but no rname) gain it too: version 4 looks
+        // at the table rather than trusting the number.
+        let hasTable = try scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='observations'") > 0
+        let hasName = try scalarInt("SELECT count(*) FROM pragma_table_info('observations') WHERE name='rname'") > 0
+        let addName = hasTable && !hasName ? "ALTER TABLE observations ADD COLUMN rname TEXT;" : ""
         try exec("""
         BEGIN;
         PRAGMA application_id=\(Self.applicationID);
@@ -156,7 +160,7 @@ public final class SQLiteStore: ObservationSink {
         PRAGMA user_version=\(Self.schemaVersion);
         """)
         do {
-            if version >= 1 { try backfillNames() }
+            if !addName.isEmpty { try backfillNames() }
             try exec("COMMIT")
         } catch { try? exec("ROLLBACK"); throw error }
     }
