@@ -102,7 +102,8 @@ public struct InjectionCheck: Sendable {
         if invisible >= 3 {
             out.append(Finding(.invisibleText, .medium, channel: channel, "\(invisible) invisible characters (zero-width or directional marks) pad the text"))
         }
-        if scanned.contains("\u{1B}[") || scanned.contains("\u{1B}]") || scanned.contains("\u{9B}") {
+        let raw = Array(scanned.utf8)
+        if Self.contains(raw, "\u{1B}[") || Self.contains(raw, "\u{1B}]") || Self.contains(raw, "\u{9B}") {
             out.append(Finding(.terminalEscape, .high, channel: channel, "terminal escape sequences can hide or rewrite text on a console"))
         }
         // Read it every way a model might, keep the strongest reading.

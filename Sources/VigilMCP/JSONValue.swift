@@ -166,29 +166,37 @@ extension JSONValue {
     /// RFC 8785 (JCS) form: one line, keys sorted by UTF-16 code units, minimal escapes, shortest
     /// numbers. What a tool pin hashes (a reordered schema is the same tool, a changed one is not),
     /// and what goes on the wire (no raw newline can appear, which stdio framing requires).
-    public var canonical: String { var out = ""; write(into: &out); return out }
+    public var canonical: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 
-    private func write(into out: inout String) {
+    /// Written as bytes (String appends were a fifth of the gateway's time per call).
+    private func write(into out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += Self.number(d)
+        case .null: out += Self.nullBytes
+        case .bool(let b): out += b ? Self.trueBytes : Self.falseBytes
+        case .int(let i): out += String(i).utf8
+        case .double(let d): out += Self.number(d).utf8
         case .string(let s): Self.quote(s, into: &out)
         case .array(let a):
-            out += "["
-            for (i, v) in a.enumerated() { if i > 0 { out += "," }; v.write(into: &out) }
-            out += "]"
+            out.append(0x5B)
+            for (i, v) in a.enumerated() { if i > 0 { out.append(0x2C) }; v.write(into: &out) }
+            out.append(0x5D)
         case .object(let o):
-            out += "{"
+            out.append(0x7B)
             let keys = o.count < 2 ? Array(o.keys) : o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
             for (i, k) in keys.enumerated() {
-                if i > 0 { out += "," }
-                Self.quote(k, into: &out); out += ":"; o[k]!.write(into: &out)
+                if i > 0 { out.append(0x2C) }
+                Self.quote(k, into: &out); out.append(0x3A); o[k]!.write(into: &out)
             }
-            out += "}"
+            out.append(0x7D)
         }
     }
+
+    private static let nullBytes = Array("null".utf8), trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
 
     static func number(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
@@ -196,31 +204,24 @@ extension JSONValue {
         return "\(d)"
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        // Most strings need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        // Escapes only where JSON needs them; everything else is copied as UTF-8 bytes.
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, 0x6E]
+            case 0x0D: out += [0x5C, 0x72]
+            case 0x09: out += [0x5C, 0x74]
+            case 0x08: out += [0x5C, 0x62]
+            case 0x0C: out += [0x5C, 0x66]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
             }
         }
-        out += "\""
+        out.append(0x22)
     }
 }
