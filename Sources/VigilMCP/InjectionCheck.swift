@@ -18,14 +18,17 @@ public struct InjectionCheck: Sendable {
         /// Lowercase words of which at least one must appear before the expression runs: a
         /// substring test is far cheaper than a regex, and most text matches none.
         let keys: [String]
-        init(_ pattern: String, _ weight: Int, _ name: String, keys: [String]) {
-            // The patterns are constants; a typo is a programming error caught by the tests.
-            re = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
-            self.weight = weight; self.name = name; self.keys = keys
+        /// Nil when the pattern does not compile (the patterns are constants; a test requires
+        /// every one to compile, and a bad one is left out rather than stopping the gateway).
+        init?(_ pattern: String, _ weight: Int, _ name: String, keys: [String]) {
+            guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return nil }
+            self.re = re; self.weight = weight; self.name = name; self.keys = keys
         }
     }
 
-    static let phrases: [Phrase] = [
+    static let phrases: [Phrase] = table.compactMap { $0 }
+
+    static let table: [Phrase?] = [
         // Markup and role markers that pretend to be the prompt's own structure.
         Phrase(#"<\s*/?\s*(important|system|instructions?|secret|hidden|admin|sys|critical|information|info|note|notice|message|priority|urgent)\s*>"#, 3, "an instruction tag", keys: ["<"]),
         Phrase(#"(?-i:<\s*/?\s*[A-Z][A-Z_]{3,}\s*>)"#, 2, "an upper-case pseudo-tag", keys: ["<"]),
