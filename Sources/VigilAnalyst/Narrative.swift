@@ -122,8 +122,7 @@ enum Narrative {
 
     /// A short, stable id from a signal id (FNV-1a, base 36).
     static func stableID(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var h = FNV1a.hash(s.utf8)
         let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz")
         var out = ""
         for _ in 0..<8 { out.append(digits[Int(h % 36)]); h /= 36 }

@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 
 /// The lethal trifecta, tracked by value within one session: private data read by a tool,
 /// untrusted content arrived, and then an outbound call whose arguments carry that private data
@@ -65,13 +66,13 @@ public struct DataFlowTracker: Sendable {
             if space { if !lastSpace { bytes.append(0x20) }; lastSpace = true } else { bytes.append(b); lastSpace = false }
         }
         if bytes.count >= window {
-            for i in 0...(bytes.count - window) { body(fnv(bytes[i..<(i + window)])) }
+            for i in 0...(bytes.count - window) { body(FNV1a.hash(bytes[i..<(i + window)])) }
         }
         var start = 0
         for i in 0...bytes.count {
             let boundary = i == bytes.count || !isTokenByte(bytes[i])
             if boundary {
-                if i - start >= 12 && i - start < window { body(fnv(bytes[start..<i]) ^ 0x9E37_79B9_7F4A_7C15) }
+                if i - start >= 12 && i - start < window { body(FNV1a.hash(bytes[start..<i]) ^ 0x9E37_79B9_7F4A_7C15) }
                 start = i + 1
             }
         }
@@ -81,21 +82,13 @@ public struct DataFlowTracker: Sendable {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b >= 0x80
     }
 
-    static func fnv(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-
     /// The string, and what it decodes to as percent-encoding and as base64 (the usual wrappings
     /// of data smuggled into a URL or a body).
     static func decodedForms(_ s: String) -> [String] {
         var out = [s]
         if s.contains("%"), let p = s.removingPercentEncoding, p != s { out.append(p) }
         for token in s.split(whereSeparator: { !($0.isLetter || $0.isNumber || "+/=-_".contains($0)) }) where token.count >= 16 {
-            var b64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while b64.count % 4 != 0 { b64 += "=" }
-            if let bytes = Sodium.fromBase64(b64), let text = String(bytes: bytes, encoding: .utf8) { out.append(text) }
+            if let bytes = ByteText.base64(token), let text = String(bytes: bytes, encoding: .utf8) { out.append(text) }
         }
         return out
     }

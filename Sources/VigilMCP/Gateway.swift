@@ -46,9 +46,19 @@ public struct Gateway: Sendable {
         var tools: [JSONValue] = []
         var listing: [JSONValue] = []
     }
+    /// What the audit keeps of a call's arguments: their hash and shape, computed once per call.
+    struct ArgumentRecord: Sendable {
+        var sha256: String
+        var shape: JSONValue
+        init(_ arguments: JSONValue) {
+            sha256 = Sodium.sha256Hex(arguments.canonical)
+            shape = .object(ArgumentShape.of(arguments).mapValues { .string($0) })
+        }
+    }
+
     enum Pending: Sendable {
         case discover, initialize, list(cursor: Bool)
-        case call(clientID: JSONValue, tool: String, arguments: JSONValue, started: Double)
+        case call(clientID: JSONValue, tool: String, arguments: ArgumentRecord, started: Double)
     }
 
     public let config: GatewayConfig
@@ -56,7 +66,6 @@ public struct Gateway: Sendable {
     public let lockfile: Lockfile?
     public var options: Options
     public private(set) var tools: [String: Tool] = [:]
-    public private(set) var findings: [Finding] = []
 
     private var upstreams: [String: Upstream] = [:]
     private var pending: [String: [Int: Pending]] = [:]
@@ -196,12 +205,15 @@ public struct Gateway: Sendable {
         case .call(let cid, let tool, let arguments, let started):
             inFlight -= 1
             let labels = config.servers[server]?.labels(of: tool) ?? []
+            func audited(_ outcome: String, _ extra: [String: JSONValue] = [:]) -> Effect {
+                var e: [String: JSONValue] = ["server": .string(server), "tool": .string(tool), "decision": "allow", "outcome": .string(outcome),
+                                              "arguments_sha256": .string(arguments.sha256), "shape": arguments.shape,
+                                              "ms": .int(Int64((now - started) * 1000))]
+                e.merge(extra) { _, new in new }
+                return .audit(entry("call", now: now, e))
+            }
             if let error {
-                let out: [Effect] = [.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
-                                                                    "outcome": "error", "error": .string(error.1),
-                                                                    "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)), "shape": Self.shape(arguments),
-                                                                    "ms": .int(Int64((now - started) * 1000))]))]
-                return out + [.toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
+                return [audited("error", ["error": .string(error.1)]), .toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
             }
             guard let result else { return [] }
             var found: [Finding] = []
@@ -209,17 +221,14 @@ public struct Gateway: Sendable {
             result["content"]?.array?.forEach { c in if let t = c["text"]?.string { texts.append(t) } }
             // Structured content usually repeats the text; what it adds is read too.
             let plain = Array(texts.joined(separator: "\n").utf8)
-            result["structuredContent"]?.forEachString { s in if !InjectionCheck.contains(plain, s) { texts.append(s) } }
+            result["structuredContent"]?.forEachString { s in if !ByteText.contains(plain, s) { texts.append(s) } }
             // One check over everything the model will read from this result.
             found = injection.check(texts.joined(separator: "\n"), channel: "tool-result")
             flow.recordResult(result, labels: labels, tool: tool)
             var out: [Effect] = []
             for f in found { out += note(f, server: server, tool: tool, now: now) }
             let withheld = found.contains { $0.severity >= options.withholdResultsAt }
-            out.append(.audit(entry("call", now: now, ["server": .string(server), "tool": .string(tool), "decision": "allow",
-                                                       "outcome": withheld ? "withheld" : "ok",
-                                                       "arguments_sha256": .string(Sodium.sha256Hex(arguments.canonical)), "shape": Self.shape(arguments),
-                                                       "ms": .int(Int64((now - started) * 1000))])))
+            out.append(audited(withheld ? "withheld" : "ok"))
             if withheld {
                 let why = found.filter { $0.severity >= options.withholdResultsAt }.map(\.detail).joined(separator: "; ")
                 let text = "Vigil withheld this result from \(server)/\(tool): \(why)."
@@ -426,10 +435,10 @@ public struct Gateway: Sendable {
         guard let args = arguments.object else {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "arguments must be an object", data: nil))]
         }
-        let argHash = Sodium.sha256Hex(arguments.canonical)
+        let record = ArgumentRecord(arguments)
         func refuse(_ code: Int, _ decision: String, _ reason: String, server: String?, findings: [Finding] = [], data: JSONValue? = nil) -> [Effect] {
             var e: [String: JSONValue] = ["tool": .string(name), "decision": .string(decision), "reason": .string(reason),
-                                          "arguments_sha256": .string(argHash), "shape": Self.shape(arguments)]
+                                          "arguments_sha256": .string(record.sha256), "shape": record.shape]
             if let server { e["server"] = .string(server) }
             if !findings.isEmpty { e["findings"] = .array(findings.map(\.json)) }
             return [.audit(entry("call", now: now, e)),
@@ -479,19 +488,13 @@ public struct Gateway: Sendable {
         var p = upstream.upstreamParams(params, clientName: options.serverName)?.object ?? [:]
         p["name"] = .string(name)
         p["arguments"] = arguments
-        out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: arguments, started: now)))
+        out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: record, started: now)))
         return out
     }
 
     // MARK: - Audit
 
-    static func shape(_ arguments: JSONValue) -> JSONValue {
-        .object(ArgumentShape.of(arguments).mapValues { .string($0) })
-    }
-
     private mutating func note(_ f: Finding, server: String?, tool: String?, now: Double) -> [Effect] {
-        findings.append(f)
-        if findings.count > 10_000 { findings.removeFirst(findings.count - 10_000) }
         var e: [String: JSONValue] = ["finding": f.json]
         if let server { e["server"] = .string(server) }
         if let tool { e["tool"] = .string(tool) }

@@ -106,7 +106,7 @@ public struct InjectionCheck: Sendable {
             out.append(Finding(.invisibleText, .medium, channel: channel, "\(invisible) invisible characters (zero-width or directional marks) pad the text"))
         }
         let raw = Array(scanned.utf8)
-        if Self.contains(raw, "\u{1B}[") || Self.contains(raw, "\u{1B}]") || Self.contains(raw, "\u{9B}") {
+        if ByteText.contains(raw, "\u{1B}[") || ByteText.contains(raw, "\u{1B}]") || ByteText.contains(raw, "\u{9B}") {
             out.append(Finding(.terminalEscape, .high, channel: channel, "terminal escape sequences can hide or rewrite text on a console"))
         }
         // Read it every way a model might, keep the strongest reading.
@@ -146,7 +146,7 @@ public struct InjectionCheck: Sendable {
                 }
                 prev = b
             }
-            return Self.contains(lower, key)
+            return ByteText.contains(lower, key)
         }
         var score = 0
         var hits: [String] = []
@@ -155,27 +155,6 @@ public struct InjectionCheck: Sendable {
             hits.append(p.name)
         }
         return (score, hits)
-    }
-
-    /// A byte substring search: Foundation's String.contains costs more than the regex it guards.
-    static func contains(_ haystack: [UInt8], _ needle: String) -> Bool {
-        var n = needle
-        return n.withUTF8 { k in
-            haystack.withUnsafeBufferPointer { h in
-                guard let first = k.first, k.count <= h.count else { return k.isEmpty }
-                var i = 0
-                let last = h.count - k.count
-                while i <= last {
-                    if h[i] == first {
-                        var j = 1
-                        while j < k.count && h[i + j] == k[j] { j += 1 }
-                        if j == k.count { return true }
-                    }
-                    i += 1
-                }
-                return false
-            }
-        }
     }
 
     /// The text without invisible characters (so "ig\u{200B}nore" reads "ignore"), how many were

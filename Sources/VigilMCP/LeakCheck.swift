@@ -58,7 +58,7 @@ public struct LeakCheck: Sendable {
         let bytes = Array(scanned.utf8)
         let digits = bytes.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) }
         for shape in Self.shapes {
-            if !shape.keys.isEmpty, !shape.keys.contains(where: { InjectionCheck.contains(bytes, $0) }) { continue }
+            if !shape.keys.isEmpty, !shape.keys.contains(where: { ByteText.contains(bytes, $0) }) { continue }
             // Cards and IBANs need a dozen digits.
             if shape.kind == .personalData, digits < (shape.keys.isEmpty ? 12 : 9) { continue }
             for m in shape.re.matches(in: scanned, range: range) {

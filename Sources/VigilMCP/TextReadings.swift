@@ -122,9 +122,7 @@ enum TextReadings {
             if w.allSatisfy(\.isHexDigit), w.count % 2 == 0 { keep("hex", hex(w)); continue }
             if w.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) || $0 == "=" }) { keep("base32", base32(w)) }
             if w.allSatisfy({ $0.isLetter || $0.isNumber || "+/=-_".contains($0) }) {
-                var b = w.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-                while b.count % 4 != 0 { b += "=" }
-                keep("base64", Data(base64Encoded: b).map { [UInt8]($0) })
+                keep("base64", ByteText.base64(Substring(w)))
             }
         }
         // Binary: eight-bit groups separated by spaces.
@@ -133,7 +131,7 @@ enum TextReadings {
             keep("binary", groups.compactMap { UInt8(String($0), radix: 2) })
         }
         if bytes.contains(0x25), let p = s.removingPercentEncoding, p != s { out.append(("percent-encoding", p)) }
-        if InjectionCheck.contains(bytes, "\\u") {
+        if ByteText.contains(bytes, "\\u") {
             var scalars = String.UnicodeScalarView()
             var rest = Substring(s)
             while let r = rest.range(of: "\\u") {

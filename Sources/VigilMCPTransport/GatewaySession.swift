@@ -9,7 +9,7 @@ final class GatewaySession: @unchecked Sendable {
     private let lock = NSLock()
     private var upstreams: [String: any UpstreamConnection] = [:]
     private let audit: AuditFile?
-    private let approvals: String?
+    private let approvals: ApprovalDirectory?
     private let clock: @Sendable () -> Double
     private let toClient: @Sendable (RPCMessage) -> Void
     let agent: String
@@ -19,7 +19,7 @@ final class GatewaySession: @unchecked Sendable {
          clock: @escaping @Sendable () -> Double, toClient: @escaping @Sendable (RPCMessage) -> Void) throws {
         gateway = Gateway(config: config, agent: agent, lockfile: lockfile)
         self.audit = audit
-        approvals = config.approvalsDirectory
+        approvals = config.approvalsDirectory.map(ApprovalDirectory.init(path:))
         self.clock = clock
         self.toClient = toClient
         self.agent = agent.name
@@ -46,7 +46,7 @@ final class GatewaySession: @unchecked Sendable {
     func receive(_ message: RPCMessage) {
         let dir = approvals
         lastUsed = clock()
-        perform(locked { g in g.fromClient(message, now: clock(), approved: { key in GatewaySession.isApproved(key, dir: dir) }) })
+        perform(locked { g in g.fromClient(message, now: clock(), approved: { key in dir?.isApproved(key) ?? false }) })
     }
 
     private func locked(_ body: (inout Gateway) -> [Gateway.Effect]) -> [Gateway.Effect] {
@@ -79,17 +79,9 @@ final class GatewaySession: @unchecked Sendable {
                 }
             case .log(let s): logLine(s)
             case .held(let key, let call):
-                guard let dir = approvals else { continue }
-                try? FileManager.default.createDirectory(atPath: dir + "/pending", withIntermediateDirectories: true)
-                try? Data(call.canonical.utf8).write(to: URL(fileURLWithPath: "\(dir)/pending/\(key).json"))
+                approvals?.hold(key, call: call)
             }
         }
-    }
-
-    // Approvals: a held call leaves <dir>/pending/<key>.json; `vigil mcp approve` writes <dir>/approved/<key>.
-    static func isApproved(_ key: String, dir: String?) -> Bool {
-        guard let dir else { return false }
-        return FileManager.default.fileExists(atPath: "\(dir)/approved/\(key)")
     }
 }
 

@@ -92,7 +92,7 @@ extension SQLiteStore: EvidenceQuery {
     public func saveAlerts(_ alerts: [Alert], run: Int64?) throws {
         try inTransaction("INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)", alerts) { st, a in
             bind(st, 1, a.id)
-            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            bind(st, 2, run)
             bind(st, 3, a.source)
             sqlite3_bind_int64(st, 4, a.time.nanoseconds)
             sqlite3_bind_double(st, 5, a.severity)
@@ -104,7 +104,7 @@ extension SQLiteStore: EvidenceQuery {
     public func saveIncidents(_ incidents: [Incident], run: Int64?) throws {
         try inTransaction("INSERT OR REPLACE INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)", incidents) { st, i in
             bind(st, 1, i.id)
-            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            bind(st, 2, run)
             sqlite3_bind_double(st, 3, i.priority)
             sqlite3_bind_int64(st, 4, i.start.nanoseconds)
             sqlite3_bind_int64(st, 5, i.end.nanoseconds)

@@ -193,6 +193,10 @@ public final class SQLiteStore: ObservationSink {
         if pendingInTransaction >= batchSize { try commit() }
     }
 
+    func bind(_ st: OpaquePointer, _ i: Int32, _ v: Int64?) {
+        if let v { sqlite3_bind_int64(st, i, v) } else { sqlite3_bind_null(st, i) }
+    }
+
     func bind(_ st: OpaquePointer, _ i: Int32, _ s: String?) {
         guard let s else { sqlite3_bind_null(st, i); return }
         sqlite3_bind_text(st, i, s, -1, vigil_sqlite_transient())
@@ -281,7 +285,7 @@ public final class SQLiteStore: ObservationSink {
         for b in breaches {
             sqlite3_reset(st)
             bind(st, 1, b.id)
-            if let run { sqlite3_bind_int64(st, 2, run) } else { sqlite3_bind_null(st, 2) }
+            bind(st, 2, run)
             bind(st, 3, b.model)
             bind(st, 4, b.device)
             sqlite3_bind_int64(st, 5, b.time.nanoseconds)

@@ -199,11 +199,7 @@ enum MCPCommand {
         let a = try Arguments(args, flags: [])
         try a.allowOnly(["dir"])
         guard let dir = a.options["dir"] else { throw VigilError.usage("approvals needs --dir DIR") }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/pending")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
-        for f in files {
-            let key = String(f.dropLast(5))
-            if FileManager.default.fileExists(atPath: "\(dir)/approved/\(key)") { continue }
-            let call = (try? JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: "\(dir)/pending/\(f)")))) ?? .null
+        for (key, call) in ApprovalDirectory(path: dir).waiting() {
             print("\(key.prefix(16))  \(call["agent"]?.string ?? "?") -> \(call["server"]?.string ?? "?")/\(call["tool"]?.string ?? "?")  \((call["arguments"] ?? .null).canonical.prefix(200))")
         }
         return 0
@@ -215,15 +211,7 @@ enum MCPCommand {
         guard let dir = a.options["dir"], let prefix = a.positional.first, prefix.count >= 8 else {
             throw VigilError.usage("approve needs KEY (at least 8 characters) --dir DIR")
         }
-        let keys = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/pending")) ?? [])
-            .filter { $0.hasSuffix(".json") && $0.hasPrefix(prefix) }.map { String($0.dropLast(5)) }
-        guard keys.count == 1, let key = keys.first else {
-            throw VigilError.usage(keys.isEmpty ? "no held call starts with \(prefix)" : "\(prefix) names \(keys.count) held calls; give more of the key")
-        }
-        try FileManager.default.createDirectory(atPath: dir + "/approved", withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: "\(dir)/approved/\(key)", contents: Data()) else {
-            throw MCPError.policy("cannot write the approval", place: dir)
-        }
+        let key = try ApprovalDirectory(path: dir).approve(prefix: prefix)
         print("approved \(key): the agent's next identical call goes through")
         return 0
     }

@@ -32,10 +32,10 @@ public final class AgentLearner {
         init(first: Timestamp) { self.first = first; last = first }
     }
 
-    /// The answers to one question so far: how often asked, which answers, how often each.
+    /// The answers to one question so far: how often asked, and which answers.
     struct Novelty {
         var asked = 0
-        var answers: [String: Int] = [:]
+        var answers: Set<String> = []
     }
 
     public let configuration: Configuration
@@ -103,10 +103,10 @@ public struct AgentContext {
         var n = agent.seen[question] ?? AgentLearner.Novelty()
         defer {
             n.asked += 1
-            if n.answers[answer] != nil || n.answers.count < configuration.maxValues { n.answers[answer, default: 0] += 1 }
+            if n.answers.count < configuration.maxValues { n.answers.insert(answer) }
             agent.seen[question] = n
         }
-        guard n.answers[answer] == nil, !learning, n.asked >= configuration.minimumCalls,
+        guard !n.answers.contains(answer), !learning, n.asked >= configuration.minimumCalls,
               n.answers.count < configuration.maxValues else { return nil }
         let p = Double(n.answers.count + 1) / Double(n.asked + 2)
         return (p, -log2(p), n.asked, n.answers.count)
@@ -140,9 +140,7 @@ public struct AgentContext {
                                 scale: Double = 1) {
         let score = min(100, max(0, bits * 15 * scale))
         // A stable hash (FNV-1a), so the same log gives the same breach ids every run.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let id = "\(model)-\(call.agent)-\(String(h, radix: 36))-\(call.time.nanoseconds / 1_000_000_000)"
+        let id = "\(model)-\(call.agent)-\(String(FNV1a.hash(key.utf8), radix: 36))-\(call.time.nanoseconds / 1_000_000_000)"
         breaches.append(Breach(id: id, model: model, device: call.entity, deviceName: call.agent, time: call.time,
                                first: call.time, last: call.time, score: score, surprisal: bits, reason: reason,
                                endpoints: endpoints, techniques: techniques, facts: facts, alertedAt: score >= 50 ? call.time : nil))
