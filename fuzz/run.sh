@@ -53,6 +53,8 @@ if [ -z "$(ls -A "$b/corpus-mcp")" ]; then
     '{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}' \
     > "$b/corpus-mcp/modern"
   printf '%s\n' '{"event":"call","agent":"x","tool":"t","time":1.5,"shape":{"p":"path:/srv"}}' '{"event":"alert","agent":"x","time":2,"finding":{"kind":"secret","severity":"high"}}' > "$b/corpus-mcp/audit"
+  # The first input this target found to trap (a time that overflowed the timestamp).
+  printf '%s\n' '{"event":"alert","agent":"x","time":9999999999999999999992,"finding":{"kind":"secret","severity":"high"}}' > "$b/corpus-mcp/audit-time"
 fi
 echo "fuzzing the MCP gateway core for $((seconds / 2))s"
 LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp" "$b/fuzz-mcp" -max_total_time="$((seconds / 2))" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$b/" \

@@ -11,9 +11,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         self.nanoseconds = seconds &* 1_000_000_000 &+ nanoseconds
     }
 
-    /// Builds a timestamp from fractional seconds as Zeek logs write them ("1713567603.318246").
-    public init(secondsValue: Double) {
-        self.nanoseconds = Int64((secondsValue * 1_000_000).rounded()) &* 1_000
+    /// Fractional epoch seconds as logs write them ("1713567603.318246"), to the microsecond;
+    /// nil when not finite or outside 1970 to the year 3000, so a hostile number in a file is
+    /// refused instead of overflowing.
+    public init?(epochSeconds: Double) {
+        guard epochSeconds.isFinite, epochSeconds >= 0, epochSeconds < 32_503_680_000 else { return nil }
+        self.nanoseconds = Int64((epochSeconds * 1_000_000).rounded()) * 1_000
     }
 
     public static let zero = Timestamp(nanoseconds: 0)

@@ -102,7 +102,7 @@ public struct ArgumentConstraint: Sendable, Hashable {
         return host
     }
 
-    static func show(_ d: Double) -> String { d == d.rounded() ? String(Int64(d)) : "\(d)" }
+    static func show(_ d: Double) -> String { d == d.rounded() && abs(d) < 9e15 ? String(Int64(d)) : "\(d)" }
 }
 
 /// A policy's regular expression, compiled once. NSRegularExpression is immutable once made.

@@ -17,9 +17,10 @@ public struct AuditRecords: Sendable {
                 problems.append((i + 1, "not an audit entry (event, agent and time expected)"))
                 continue
             }
-            let seconds: Double
-            switch t { case .int(let x): seconds = Double(x); case .double(let x): seconds = x; default: problems.append((i + 1, "time is not a number")); continue }
-            let time = Timestamp(secondsValue: seconds)
+            guard let seconds = t.number, let time = Timestamp(epochSeconds: seconds) else {
+                problems.append((i + 1, "time is not epoch seconds between 1970 and 3000"))
+                continue
+            }
             switch event {
             case "call":
                 guard let tool = v["tool"]?.string else { continue }

@@ -12,6 +12,18 @@ import Testing
         #expect(Lockfile.hash(["name": "t", "inputSchema": v]) == Lockfile.hash(["name": "t", "inputSchema": w]))
     }
 
+    @Test func anAuditLineWithAnImpossibleTimeIsReportedNotTrapped() {
+        // Found by the MCP fuzzer: a 20-digit time overflowed the timestamp.
+        var r = AuditRecords()
+        r.read(lines: [#"{"event":"alert","agent":"x","time":9999999999999999999992,"finding":{"kind":"secret","severity":"high"}}"#,
+                       #"{"event":"call","agent":"x","tool":"t","time":-5}"#,
+                       #"{"event":"call","agent":"x","tool":"t","time":1764547200.5}"#], file: "audit")
+        #expect(r.problems.map(\.line) == [1, 2])
+        #expect(r.calls.count == 1 && r.alerts.isEmpty)
+        #expect(ArgumentConstraint(max: 1e300).violation(.int(1), name: "n") == nil)
+        #expect(ArgumentConstraint(max: 1e300).violation(.double(1e301), name: "n")?.contains("1e+300") == true)
+    }
+
     @Test func refusesWhatIsNotJSONRPC() {
         #expect(throws: MCPError.self) { try RPCMessage.parse("{not json") }
         #expect(throws: MCPError.self) { try RPCMessage.parse(#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#) }

@@ -113,9 +113,7 @@ enum AlertTime {
 
     static func epoch(_ d: Double) -> Timestamp? {
         guard d.isFinite, d > 0 else { return nil }
-        let seconds = d > 1e17 ? d / 1e9 : d > 1e14 ? d / 1e6 : d > 1e11 ? d / 1e3 : d
-        guard seconds < 32_503_680_000 else { return nil }
-        return Timestamp(secondsValue: seconds)
+        return Timestamp(epochSeconds: d > 1e17 ? d / 1e9 : d > 1e14 ? d / 1e6 : d > 1e11 ? d / 1e3 : d)
     }
 }
 
