@@ -30,13 +30,15 @@ let package = Package(
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
-        .target(name: "VigilMCPTransport", dependencies: ["VigilMCP", "CMicroHTTPD"], swiftSettings: release),
+        .target(name: "VigilHTTP", dependencies: ["VigilCore", "CMicroHTTPD"], swiftSettings: release),
+        .target(name: "VigilMCPTransport", dependencies: ["VigilMCP", "VigilHTTP"], swiftSettings: release),
         .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),
+        .target(name: "VigilServe", dependencies: ["VigilCore", "VigilAnalyst", "VigilStore", "VigilHTTP"], swiftSettings: release),
 
         // The command line.
         .executableTarget(
             name: "vigil",
-            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilAnalyst", "VigilCapture", "VigilStore", "VigilMCP", "VigilMCPTransport"],
+            dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilLearn", "VigilAnalyst", "VigilCapture", "VigilStore", "VigilMCP", "VigilMCPTransport", "VigilHTTP", "VigilServe"],
             swiftSettings: release),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilCore", "VigilWire", "VigilSim"], exclude: ["Golden"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
         .testTarget(name: "VigilAnalystTests", dependencies: ["VigilCore", "VigilAnalyst", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture", "VigilStore"]),
         .testTarget(name: "VigilMCPTests", dependencies: ["VigilMCP", "VigilMCPTransport"], exclude: ["Drivers"]),
+        .testTarget(name: "VigilServeTests", dependencies: ["VigilCore", "VigilServe", "VigilHTTP", "VigilStore", "VigilSim", "VigilLearn"], exclude: ["Drivers"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore", "VigilSim", "VigilWire"]),
     ],
     swiftLanguageModes: [.v6]

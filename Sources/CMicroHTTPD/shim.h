@@ -14,21 +14,61 @@ typedef void (*vigil_mhd_completed)(void *cls, struct MHD_Connection *c, void **
     enum MHD_RequestTerminationCode why);
 
 /* MHD_start_daemon is variadic; Swift calls this instead. A thread per connection, so a handler
-   may wait for an upstream's answer; bound to one IPv4 address (127.0.0.1 by default). */
+   may wait (for an upstream's answer, for the next live event); bound to one IPv4 address.
+   With a PEM key and certificate the daemon speaks HTTPS (GnuTLS, as Debian builds it). */
 static inline struct MHD_Daemon *vigil_mhd_start(uint16_t port, const char *address, vigil_mhd_handler h,
-                                                vigil_mhd_completed done, void *cls, unsigned int max_connections) {
+                                                vigil_mhd_completed done, void *cls, unsigned int max_connections,
+                                                const char *tls_key, const char *tls_cert) {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) return NULL;
-    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-                            port, NULL, NULL, h, cls,
+    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (tls_key && tls_cert) {
+        return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, h, cls,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                MHD_OPTION_NOTIFY_COMPLETED, done, cls,
+                                MHD_OPTION_CONNECTION_LIMIT, max_connections,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
+                                MHD_OPTION_HTTPS_MEM_KEY, tls_key,
+                                MHD_OPTION_HTTPS_MEM_CERT, tls_cert,
+                                MHD_OPTION_END);
+    }
+    return MHD_start_daemon(flags, port, NULL, NULL, h, cls,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_NOTIFY_COMPLETED, done, cls,
                             MHD_OPTION_CONNECTION_LIMIT, max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
                             MHD_OPTION_END);
+}
+
+static inline int vigil_mhd_has_tls(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }
+
+typedef ssize_t (*vigil_mhd_reader)(void *cls, uint64_t pos, char *buf, size_t max);
+typedef void (*vigil_mhd_free)(void *cls);
+
+/* A response of unknown length whose bytes come from a callback (a live event stream). */
+static inline struct MHD_Response *vigil_mhd_stream_response(vigil_mhd_reader reader, void *cls, vigil_mhd_free done) {
+    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, done);
+}
+static inline ssize_t vigil_mhd_end_of_stream(void) { return MHD_CONTENT_READER_END_OF_STREAM; }
+
+typedef enum MHD_Result (*vigil_mhd_pair)(void *cls, enum MHD_ValueKind kind, const char *key, const char *value);
+
+/* Every header or query argument of a request, through an iterator. */
+static inline int vigil_mhd_values(struct MHD_Connection *c, enum MHD_ValueKind kind, vigil_mhd_pair it, void *cls) {
+    return MHD_get_connection_values(c, kind, it, cls);
+}
+
+/* The peer's IPv4 or IPv6 address as text, into buf. */
+static inline void vigil_mhd_peer(struct MHD_Connection *c, char *buf, size_t size) {
+    buf[0] = 0;
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!i || !i->client_addr) return;
+    const struct sockaddr *sa = i->client_addr;
+    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
 }
 
 /* A response that owns a copy of the body. */

@@ -16,6 +16,9 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
     /// When to stop, on the machine's monotonic clock (a live source may read the clock).
     private let deadline: ContinuousClock.Instant?
     public private(set) var packets: UInt64 = 0
+    /// Called on the reading thread whenever a wait for packets times out (every 100 ms on a
+    /// quiet link), so the reader can move time forward and do periodic work.
+    public var onIdle: (() -> Void)?
 
     public init(interface: String, filter: String?, snaplen: Int32 = 65535, promiscuous: Bool = true,
                 bufferBytes: Int32 = 32 << 20, limit: UInt64? = nil, seconds: Int64? = nil) throws {
@@ -90,7 +93,7 @@ public final class LivePcapSource: PacketSource, @unchecked Sendable {
             }
             if r == 0 {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&p, 1, 100)
+                if poll(&p, 1, 100) == 0 { onIdle?() }
                 continue
             }
             if r == -2 { return nil }

@@ -1,5 +1,5 @@
-import CMicroHTTPD
 import Foundation
+import VigilHTTP
 import VigilMCP
 
 /// `vigil mcp proxy --listen`: the gateway as a Streamable HTTP MCP endpoint on libmicrohttpd.
@@ -35,7 +35,6 @@ public final class HTTPGateway: @unchecked Sendable {
     private var modern: [String: GatewaySession] = [:]       // 2026-07-28, by agent
     private var waiters: [String: Waiter] = [:]
     private var counter = 0
-    private var daemon: OpaquePointer?
     public private(set) var port: UInt16 = 0
 
     final class Waiter: @unchecked Sendable {
@@ -54,13 +53,20 @@ public final class HTTPGateway: @unchecked Sendable {
 
     /// Binds and serves until SIGTERM or SIGINT; prints the endpoint to stderr once listening.
     public func run() throws -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
-        let me = Unmanaged.passUnretained(self).toOpaque()  // kept alive: run() does not return while serving
-        guard let d = vigil_mhd_start(options.port, options.address, mhdAccess, mhdCompleted, me, 256) else {
+        var o = HTTPServer.Options()
+        o.address = options.address
+        o.port = options.port
+        o.maxConnections = 256
+        o.maxBodyBytes = config.maxMessageBytes
+        let server = HTTPServer(options: o) { [unowned self] request in
+            let reply = self.handle(method: request.method, path: request.path, header: { request.header($0) },
+                                    body: request.body, tooBig: request.bodyTooLarge)
+            return HTTPResponse(status: reply.status, headers: reply.headers, body: Array(reply.body.utf8))
+        }
+        do { try server.start() } catch {
             throw MCPError.policy("cannot listen on \(options.address):\(options.port) (in use, or not an IPv4 address)", place: "--listen")
         }
-        daemon = d
-        port = vigil_mhd_port(d)
+        port = server.port
         logLine("listening on http://\(options.address):\(port)\(options.path)")
         let stop = DispatchSemaphore(value: 0)
         signal(SIGTERM, SIG_IGN); signal(SIGINT, SIG_IGN)
@@ -72,7 +78,7 @@ public final class HTTPGateway: @unchecked Sendable {
         }
         stop.wait()
         sources.forEach { $0.cancel() }
-        MHD_stop_daemon(d)
+        server.stop()
         lock.lock()
         let all = Array(sessions.values) + Array(modern.values)
         sessions = [:]; modern = [:]
@@ -260,55 +266,4 @@ public final class HTTPGateway: @unchecked Sendable {
         guard let bytes = Sodium.fromBase64(inner) else { return nil }
         return String(bytes: bytes, encoding: .utf8)
     }
-}
-
-// MARK: - libmicrohttpd callbacks (top-level functions; the context is the HTTPGateway, alive while serving)
-
-/// A request body being received.
-private final class Upload {
-    var bytes: [UInt8] = []
-    var tooBig = false
-}
-
-private func mhdAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
-                       method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, upload: UnsafePointer<CChar>?,
-                       uploadSize: UnsafeMutablePointer<Int>?, conCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> MHD_Result {
-    guard let cls, let connection, let conCls else { return .NO }
-    let gateway = Unmanaged<HTTPGateway>.fromOpaque(cls).takeUnretainedValue()
-    if conCls.pointee == nil {
-        conCls.pointee = Unmanaged.passRetained(Upload()).toOpaque()   // released in mhdCompleted
-        return .YES
-    }
-    let box = Unmanaged<Upload>.fromOpaque(conCls.pointee!).takeUnretainedValue()
-    if let uploadSize, uploadSize.pointee > 0 {
-        if let upload, !box.tooBig {
-            if box.bytes.count + uploadSize.pointee > gateway.maxBody { box.tooBig = true; box.bytes = [] }
-            else { upload.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) { box.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee)) } }
-        }
-        uploadSize.pointee = 0
-        return .YES
-    }
-    let m = method.map { String(cString: $0) } ?? ""
-    let p = url.map { String(cString: $0) } ?? ""
-    let reply = gateway.handle(method: m, path: p, header: { name in
-        MHD_lookup_connection_value(connection, .HEADER_KIND, name).map { String(cString: $0) }
-    }, body: box.bytes, tooBig: box.tooBig)
-    let body = Array(reply.body.utf8)
-    let response = body.withUnsafeBytes { vigil_mhd_copy_response($0.count, $0.baseAddress) }
-    guard let response else { return .NO }
-    for (k, v) in reply.headers { _ = MHD_add_response_header(response, k, v) }
-    let result = MHD_queue_response(connection, reply.status, response)
-    MHD_destroy_response(response)
-    return result
-}
-
-private func mhdCompleted(cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, conCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                          why: MHD_RequestTerminationCode) {
-    guard let conCls, let p = conCls.pointee else { return }
-    Unmanaged<Upload>.fromOpaque(p).release()
-    conCls.pointee = nil
-}
-
-extension HTTPGateway {
-    var maxBody: Int { config.maxMessageBytes }
 }

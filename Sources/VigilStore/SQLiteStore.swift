@@ -7,7 +7,7 @@ import VigilCore
 /// clear error, never reset.
 public final class SQLiteStore: ObservationSink {
     public static let applicationID: Int32 = 0x5647_494C  // "VGIL"
-    public static let schemaVersion: Int32 = 4
+    public static let schemaVersion: Int32 = 5
     public let path: String
     let db: OpaquePointer
     private var insert: OpaquePointer?
@@ -157,6 +157,27 @@ public final class SQLiteStore: ObservationSink {
           name TEXT PRIMARY KEY,
           saved_at INTEGER NOT NULL,
           data BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS breaches_id ON breaches(id);
+        CREATE INDEX IF NOT EXISTS breaches_ts ON breaches(ts);
+        CREATE TABLE IF NOT EXISTS devices(
+          address TEXT PRIMARY KEY,
+          name TEXT,
+          last_ts INTEGER NOT NULL,
+          body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS incident_status(
+          id TEXT PRIMARY KEY,
+          status TEXT NOT NULL,
+          note TEXT NOT NULL,
+          updated_ts INTEGER NOT NULL,
+          updated_by TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS audit_log(
+          id INTEGER PRIMARY KEY,
+          ts INTEGER NOT NULL,
+          actor TEXT NOT NULL,
+          role TEXT NOT NULL,
+          action TEXT NOT NULL,
+          target TEXT NOT NULL,
+          detail TEXT NOT NULL);
         PRAGMA user_version=\(Self.schemaVersion);
         """)
         do {

@@ -66,6 +66,10 @@ struct FlowEngine {
         }
     }
 
+    mutating func advance(to t: Timestamp) {
+        if t > now { now = t; expire() }
+    }
+
     /// Ends the input: every open connection and pending record is written out.
     mutating func finish() {
         for i in table.liveIndices() { finalize(i) }

@@ -32,6 +32,10 @@ public final class PacketEngine {
         core.process(packet, link: link, at: ts)
     }
 
+    /// Moves time forward without a packet (a quiet live link): connections idle past their
+    /// timeout are written out. Times at or before `now` change nothing.
+    public func advance(to t: Timestamp) { core.advance(to: t) }
+
     /// Ends the input: every open connection and pending record is written out.
     public func finish() { core.finish() }
 }

@@ -91,8 +91,7 @@ enum AnalyzeCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
         breaches += agentBreaches
-        breaches = Breach.latestVersions(breaches)
-        breaches.sort { $0.score != $1.score ? $0.score > $1.score : $0.surprisal != $1.surprisal ? $0.surprisal > $1.surprisal : $0.time < $1.time }
+        breaches = rank(breaches)
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
         let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
         let report = makeReport(learner, breaches, result, alerts: alerts.count)
@@ -194,6 +193,11 @@ enum AnalyzeCommand {
         let breaches = learner.drainBreaches()
         if !quiet { err("agents: \(records.calls.count) tool calls from \(learner.agentCount) agent(s), \(breaches.count) breaches, \(records.alerts.count) gateway findings") }
         return breaches
+    }
+
+    /// The latest version of each breach, highest score first (the analyst's and the table's order).
+    static func rank(_ breaches: [Breach]) -> [Breach] {
+        Breach.latestVersions(breaches).sorted { $0.score != $1.score ? $0.score > $1.score : $0.surprisal != $1.surprisal ? $0.surprisal > $1.surprisal : $0.time < $1.time }
     }
 
     /// The learner's devices as the analyst needs them: names, and which serve others.

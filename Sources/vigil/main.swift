@@ -33,6 +33,10 @@ usage: vigil <command> [options]
   mcp proxy|scan|lock|keygen|token|approvals|approve|audit ...
         The gateway for AI agents that use MCP: per-agent policy, signed tool pins,
         hidden-instruction and leak checks, a signed audit log ('vigil mcp' for more).
+  serve --config FILE [--check] | serve token NAME ROLE | serve example-config
+        The live service: capture on interfaces (or follow Zeek logs, or replay captures),
+        learn all day, re-investigate incidents, and serve the REST API (OpenAPI at
+        /api/openapi.json), Prometheus metrics and the web console. Restart-safe.
   version
 
 Exit status: 0 clean, 3 finished but some input was damaged (see the messages), 1 error.
@@ -51,6 +55,7 @@ func main() -> Int32 {
         case "bench-learn": return try BenchLearnCommand.run(args.dropFirst(2))
         case "analyze": return try AnalyzeCommand.run(args.dropFirst(2))
         case "mcp": return try MCPCommand.run(args.dropFirst(2))
+        case "serve": return try ServeCommand.run(args.dropFirst(2))
         case "version", "--version": print("vigil 0.1.0"); return 0
         case "help", "--help", "-h": print(usage); return 0
         default: err("vigil: unknown command '\(args[1])'\n\n" + usage); return 1

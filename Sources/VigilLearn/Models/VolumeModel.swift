@@ -72,3 +72,20 @@ public enum Bytes {
         return i == 0 ? "\(Int(x)) B" : String(format: x < 10 ? "%.1f %@" : "%.0f %@", x, units[i])
     }
 }
+
+extension VolumeModel {
+    /// The bytes a device usually sends and receives in each hour of the week, and how many
+    /// weeks each hour was learned from (168 entries each); nil for a device never judged.
+    func usual(_ ip: IPAddress) -> (sent: [Double], received: [Double], weeks: [Int])? {
+        devices.peek(ip) { d in
+            var sent = [Double](repeating: 0, count: 168), received = sent, weeks = [Int](repeating: 0, count: 168)
+            for h in 0..<168 {
+                let s = d.week[h * 2], r = d.week[h * 2 + 1]
+                sent[h] = s.n > 0 ? expm1(Double(s.mean)) : 0
+                received[h] = r.n > 0 ? expm1(Double(r.mean)) : 0
+                weeks[h] = Int(s.n)
+            }
+            return (sent, received, weeks)
+        }
+    }
+}
