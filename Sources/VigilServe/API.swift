@@ -73,21 +73,26 @@ public final class API: @unchecked Sendable {
         do {
             return try dispatch(r, parts, token)
         } catch let e as RequestProblem {
-            return Self.error(e.status, e.message)
+            return Self.error(e.status, e.message, allow: e.allow)
         } catch {
             return Self.error(500, "the store could not answer: \(error)")
         }
     }
 
-    struct RequestProblem: Error { var status: UInt32; var message: String }
+    struct RequestProblem: Error {
+        var status: UInt32; var message: String; var allow: String?
+        init(status: UInt32, message: String, allow: String? = nil) { self.status = status; self.message = message; self.allow = allow }
+    }
 
     private func need(_ role: Role, _ t: APIToken) throws {
         guard t.role >= role else { throw RequestProblem(status: 403, message: "this needs the \(role.rawValue) role; the token '\(t.name)' is \(t.role.rawValue)") }
     }
 
-    private func only(_ r: HTTPRequest, _ method: String) throws {
-        guard r.method == method || (method == "GET" && r.method == "HEAD") else {
-            throw RequestProblem(status: 405, message: "\(r.method) is not allowed here; use \(method)")
+    /// The request's method is one of `methods` (GET admits HEAD), else 405 with an Allow header.
+    private func only(_ r: HTTPRequest, _ methods: String...) throws {
+        guard methods.contains(r.method) || (methods.contains("GET") && r.method == "HEAD") else {
+            let allow = (methods.contains("GET") ? methods + ["HEAD"] : methods).joined(separator: ", ")
+            throw RequestProblem(status: 405, message: "\(r.method) is not allowed here; use \(methods.joined(separator: " or "))", allow: allow)
         }
     }
 
@@ -111,8 +116,8 @@ public final class API: @unchecked Sendable {
             try only(r, "GET")
             return try incident(p[2])
         case ("incidents", 4) where p[3] == "status":
-            if r.method == "GET" { return try incidentStatus(p[2]) }
-            try only(r, "PUT")
+            try only(r, "GET", "PUT")
+            if r.method != "PUT" { return try incidentStatus(p[2]) }
             try need(.analyst, t)
             return try setStatus(p[2], r, t)
         case ("breaches", 2):
@@ -209,7 +214,17 @@ public final class API: @unchecked Sendable {
         return try json(st ?? IncidentStatus(status: "open", note: "", updatedAt: Timestamp(nanoseconds: 0), updatedBy: ""))
     }
 
-    struct StatusChange: Decodable { var status: String; var note: String? }
+    /// `{"status": ..., "note": ...}`; a note that is present must be a string (not null).
+    struct StatusChange: Decodable {
+        var status: String
+        var note: String?
+        enum Keys: String, CodingKey { case status, note }
+        init(from d: any Decoder) throws {
+            let c = try d.container(keyedBy: Keys.self)
+            status = try c.decode(String.self, forKey: .status)
+            if c.contains(.note) { note = try c.decode(String.self, forKey: .note) }
+        }
+    }
 
     func setStatus(_ id: String, _ r: HTTPRequest, _ t: APIToken) throws -> HTTPResponse {
         guard !r.bodyTooLarge else { throw RequestProblem(status: 413, message: "the body is too large") }
@@ -220,7 +235,8 @@ public final class API: @unchecked Sendable {
         guard IncidentStatus.states.contains(change.status) else {
             throw RequestProblem(status: 400, message: "status is one of \(IncidentStatus.states.joined(separator: ", "))")
         }
-        let note = String((change.note ?? "").prefix(2000))
+        let note = change.note ?? ""
+        guard note.count <= 2000 else { throw RequestProblem(status: 400, message: "a note is at most 2000 characters") }
         let st = IncidentStatus(status: change.status, note: note, updatedAt: clock(), updatedBy: t.name)
         try pool.with { s in
             guard try s.incident(id: id) != nil else { throw RequestProblem(status: 404, message: "no incident \(id)") }
@@ -374,7 +390,7 @@ public final class API: @unchecked Sendable {
     }
 
     func time(_ r: HTTPRequest, _ name: String) throws -> Timestamp? {
-        guard let v = r.query[name], !v.isEmpty else { return nil }
+        guard let v = r.query[name] else { return nil }
         guard let t = Timestamp(iso8601: v) else { throw RequestProblem(status: 400, message: "\(name) is an ISO-8601 time like 2026-12-01T00:00:00Z") }
         return t
     }

@@ -32,6 +32,7 @@ enum ConsoleAssets {
     <a href="#/devices">Devices</a>
     <a href="#/agents">Agents</a>
   </nav>
+  <form id="search"><input id="q" name="q" placeholder="address, uid or domain" aria-label="search observations"></form>
   <span id="who"></span>
   <span id="live" title="live event stream"></span>
 </header>
@@ -47,6 +48,7 @@ enum ConsoleAssets {
 body { margin:0; background:var(--bg); color:var(--text); font:14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
 header { display:flex; gap:1.5rem; align-items:center; padding:.6rem 1.2rem; background:var(--panel); border-bottom:1px solid var(--line); }
 header nav { display:flex; gap:1rem; flex:1; }
+#search input { width:16rem; }
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
 .brand { font-weight:700; font-size:1.1rem; color:var(--text); }
 main { padding:1rem 1.2rem; max-width:1200px; }
@@ -152,6 +154,7 @@ svg { display:block; width:100%; height:auto; } svg text { fill:var(--muted); fo
       if (parts[0] === "breaches") return await breachesPage(new URLSearchParams(query || ""));
       if (parts[0] === "devices") return await devicesPage();
       if (parts[0] === "agents") return await agentsPage();
+      if (parts[0] === "search") return await searchPage(new URLSearchParams(query || "").get("q") || "");
       return await overview();
     } catch (err) {
       if (String(err.message) !== "unauthorized") show(el("h1", {}, "Something went wrong"), el("p", { class: "muted" }, String(err.message)));
@@ -348,6 +351,24 @@ svg { display:block; width:100%; height:auto; } svg text { fill:var(--muted); fo
         : el("p", { class: "muted" }, "No agent has breached."));
   }
 
+  function observationRow(o) {
+    const kind = Object.keys(o)[0] || "?", rec = (o[kind] && o[kind]._0) || {};
+    const id = rec.id || {};
+    const details = Object.entries(rec).filter(([k, v]) => !["id", "ts", "uid", "uids"].includes(k) && v !== null && typeof v !== "object")
+      .map(([k, v]) => el("span", {}, k + ": " + String(v)));
+    return el("tr", {}, el("td", {}, when(rec.ts)), el("td", {}, kind),
+      el("td", { class: "mono" }, id.origHost ? id.origHost + " → " + id.respHost + ":" + id.respPort : ""), el("td", { class: "tags" }, details));
+  }
+
+  async function searchPage(q) {
+    document.getElementById("q").value = q;
+    if (!q) return show(el("h1", {}, "Search"), el("p", { class: "muted" }, "Type an address, a connection uid or a domain in the box above."));
+    const list = await api("/api/search?limit=200&q=" + encodeURIComponent(q));
+    show(el("h1", {}, "Observations naming ", el("span", { class: "mono", id: "search-term" }, q)),
+      list.items.length ? el("table", { id: "observations" }, el("tr", {}, ["Time", "Kind", "Connection", "Details"].map(h => el("th", {}, h))), list.items.map(observationRow))
+                        : el("p", { class: "muted" }, "Nothing stored names it."));
+  }
+
   // The live stream: fetch keeps the token in a header (EventSource cannot send one).
   async function listen() {
     if (liveAbort) liveAbort.abort();
@@ -377,6 +398,9 @@ svg { display:block; width:100%; height:auto; } svg text { fill:var(--muted); fo
   }
 
   window.addEventListener("hashchange", () => { if (me) route(); });
+  document.addEventListener("submit", (e) => {
+    if (e.target && e.target.id === "search") { e.preventDefault(); location.hash = "#/search?q=" + encodeURIComponent(document.getElementById("q").value.trim()); }
+  });
   window.addEventListener("DOMContentLoaded", () => { if (token()) start().catch(() => {}); else login(); });
 })();
 """#

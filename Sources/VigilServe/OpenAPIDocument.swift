@@ -152,11 +152,11 @@ enum OpenAPIDocument {
         "properties": {"version": {"type": "string"}, "startedAt": {"type": "string", "format": "date-time"},
           "sources": {"type": "array", "items": {"type": "object", "required": ["name", "kind", "packets", "dropped"],
             "properties": {"name": {"type": "string"}, "kind": {"type": "string"}, "packets": {"type": "integer"}, "dropped": {"type": "integer"},
-              "interfaceDropped": {"type": "integer"}, "records": {"type": "integer"}, "error": {"type": "string"}}}},
+              "interfaceDropped": {"type": "integer"}, "records": {"type": "integer"}, "error": {"type": "string"}, "ended": {"type": "boolean"}}}},
           "observations": {"type": "integer"}, "breaches": {"type": "integer"}, "incidents": {"type": "integer"}, "openIncidents": {"type": "integer"},
           "devices": {"type": "integer"}, "activeFlows": {"type": "integer"}, "observedUpTo": {"type": "string", "format": "date-time"},
           "learnerLagSeconds": {"type": "number"}, "learning": {"type": "boolean"}, "checkpoints": {"type": "integer"},
-          "lastCheckpoint": {"type": "string", "format": "date-time"}, "replayedAtStart": {"type": "integer"}, "pruned": {"type": "integer"}, "utcOffsetHours": {"type": "integer"}}}
+          "lastCheckpoint": {"type": "string", "format": "date-time"}, "replayedAtStart": {"type": "integer"}, "pruned": {"type": "integer"}, "utcOffsetHours": {"type": "integer"}, "caughtUp": {"type": "boolean"}}}
     }
   }
 }

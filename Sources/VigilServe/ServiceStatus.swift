@@ -13,6 +13,8 @@ public final class ServiceStatus: @unchecked Sendable {
         public var interfaceDropped: UInt64 = 0
         public var records: UInt64 = 0
         public var error: String?
+        /// A replayed capture read to its end (live sources end only when stopped).
+        public var ended = false
         public init(name: String, kind: String) { self.name = name; self.kind = kind }
     }
 
@@ -36,6 +38,8 @@ public final class ServiceStatus: @unchecked Sendable {
         public var pruned: UInt64
         /// The learner's local time offset (hour-of-week charts use it).
         public var utcOffsetHours: Int
+        /// Every source has ended and everything read is learned, checkpointed and investigated.
+        public var caughtUp: Bool
     }
 
     private let lock = NSLock()
@@ -44,7 +48,7 @@ public final class ServiceStatus: @unchecked Sendable {
     public init(version: String, startedAt: Timestamp) {
         s = Snapshot(version: version, startedAt: startedAt, sources: [], observations: 0, breaches: 0, incidents: 0, openIncidents: 0,
                      devices: 0, activeFlows: 0, observedUpTo: nil, learnerLagSeconds: nil, learning: true, checkpoints: 0,
-                     lastCheckpoint: nil, replayedAtStart: 0, pruned: 0, utcOffsetHours: 0)
+                     lastCheckpoint: nil, replayedAtStart: 0, pruned: 0, utcOffsetHours: 0, caughtUp: false)
     }
 
     public var snapshot: Snapshot { lock.lock(); defer { lock.unlock() }; return s }

@@ -115,6 +115,7 @@ final class LivePipeline: @unchecked Sendable {
             $0.replayedAtStart = replayed
             $0.observations = UInt64(stored["observations"] ?? 0)
             $0.breaches = UInt64(stored["breaches"] ?? 0)
+            $0.devices = learner.context.deviceCount
             $0.observedUpTo = learner.context.started == nil ? nil : learner.context.now
         }
         log("restored the learner (observed up to \(learner.context.now.iso8601)); replayed \(replayed) observations stored after its last checkpoint")
@@ -148,7 +149,7 @@ final class LivePipeline: @unchecked Sendable {
                 let key = Self.fileKey(file)
                 guard !replayedFiles.contains(key) else {
                     log("\(file): already replayed into this store; skipped")
-                    status.update { var s = ServiceStatus.Source(name: file, kind: "replay"); s.error = "already replayed"; $0.sources.append(s) }
+                    status.update { var s = ServiceStatus.Source(name: file, kind: "replay"); s.error = "already replayed"; s.ended = true; $0.sources.append(s) }
                     starts.append { [self] in queue.producerDone() }
                     continue
                 }
@@ -241,6 +242,7 @@ final class LivePipeline: @unchecked Sendable {
         flush()
         report()
         (source as? LivePcapSource)?.onIdle = nil
+        status.update { if index < $0.sources.count { $0.sources[index].ended = true } }
     }
 
     private func follow(_ f: ZeekLogFollower, index: Int) {
@@ -299,6 +301,7 @@ final class LivePipeline: @unchecked Sendable {
         }
         safely("checkpoint", checkpoint)
         safely("analysis", analyze)
+        if !stopping { status.update { $0.caughtUp = true } }
     }
 
     private func safely(_ what: String, _ body: () throws -> Void) {
@@ -326,7 +329,6 @@ final class LivePipeline: @unchecked Sendable {
             $0.checkpoints += 1
             $0.lastCheckpoint = t
             $0.breaches = UInt64(counts["breaches"] ?? 0)
-            $0.devices = counts["devices"] ?? $0.devices
         }
         events.publish(event: "checkpoint", data: "{\"observedUpTo\":\"\(t.iso8601)\"}")
     }

@@ -1,0 +1,352 @@
+import Foundation
+import Testing
+import VigilCore
+
+/// The captures the serve tests replay, made once per test run: an office (8 devices, 3 days,
+/// a DNS tunnel and a beacon, with labels) and a capture full of hostile names.
+struct Captures: Sendable {
+    let office: String, labels: String, hostile: String
+    static let made: Result<Captures, any Error> = Result {
+        let dir = try tempDir("captures")
+        let office = dir.appendingPathComponent("office.pcap").path
+        let r = try run(vigilBinary, ["simulate", "--devices", "8", "--days", "3", "--attacks", "dnstunnel,beacon", "--seed", "7", "--out", office])
+        guard r.status == 0 else { throw ServeProcess.ServeFailure(message: "vigil simulate failed: \(r.err)") }
+        let hostile = dir.appendingPathComponent("hostile.pcap").path
+        try HostileCapture.write(hostile)
+        return Captures(office: office, labels: dir.appendingPathComponent("office.labels.json").path, hostile: hostile)
+    }
+}
+
+func requireTools() throws {
+    try #require(FileManager.default.isExecutableFile(atPath: vigilBinary), "\(vigilBinary) is missing: run swift build (make test does)")
+}
+
+/// A `vigil serve` replaying the office and hostile captures with three tokens, caught up.
+struct OfficeServer {
+    let serve: ServeProcess
+    let viewer: Token, analyst: Token, admin: Token
+    let dir: URL
+    let captures: Captures
+
+    init(_ name: String = #function, extra: [String] = []) throws {
+        try requireTools()
+        captures = try Captures.made.get()
+        dir = try tempDir(name)
+        viewer = try Token("vera", "viewer"); analyst = try Token("ana", "analyst"); admin = try Token("adam", "admin")
+        let config = dir.appendingPathComponent("serve.conf")
+        let text = ([
+            "# written by the serve tests",
+            "store \(dir.appendingPathComponent("vigil.sqlite").path)",
+            "replay \(captures.office)",
+            "replay \(captures.hostile)",
+            "listen 127.0.0.1:0",
+            "baseline_days 1",
+            "checkpoint_seconds 1",
+            "analyze_seconds 1",
+            viewer.line, analyst.line, admin.line,
+        ] + extra).joined(separator: "\n") + "\n"
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        serve = try ServeProcess(config: config)
+        try serve.wait(token: admin.secret, "the replays to be learned and investigated") { ($0["caughtUp"] as? Bool) == true }
+    }
+
+    func incidents() throws -> [[String: Any]] {
+        try #require(try serve.json("/api/incidents", token: viewer.secret)["items"] as? [[String: Any]])
+    }
+}
+
+@Suite(.serialized) struct ServeAPITests {
+    /// Every route the OpenAPI document names, with real ids filled in.
+    func routes(_ s: OfficeServer) throws -> [(String, String)] {
+        let doc = try s.serve.json("/api/openapi.json", token: s.viewer.secret)
+        let paths = try #require(doc["paths"] as? [String: [String: Any]])
+        let incident = try #require(try s.incidents().first?["id"] as? String)
+        let breach = try #require((try s.serve.json("/api/breaches", token: s.viewer.secret)["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let device = try #require((try s.serve.json("/api/devices", token: s.viewer.secret)["items"] as? [[String: Any]])?.first?["address"] as? String)
+        var out: [(String, String)] = []
+        for (path, ops) in paths.sorted(by: { $0.key < $1.key }) {
+            let concrete = path.replacingOccurrences(of: "{id}", with: path.hasPrefix("/api/breaches") ? breach : incident)
+                .replacingOccurrences(of: "{address}", with: device).replacingOccurrences(of: "{file}", with: "incidents.json")
+            for method in ops.keys { out.append((method.uppercased(), concrete + (path == "/api/search" ? "?q=\(device)" : ""))) }
+        }
+        return out
+    }
+
+    @Test func everyRouteIsRefusedWithoutAValidToken() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let all = try routes(s)
+        #expect(all.count >= 17, "the OpenAPI document names every route")
+        for (method, path) in all where path != "/api/events" || method != "GET" {
+            let none = try s.serve.request(path, token: nil, method: method, body: method == "PUT" ? #"{"status":"resolved"}"# : nil)
+            #expect(none.status == 401, "\(method) \(path) without a token answered \(none.status)")
+            #expect(none.headers.contains("WWW-Authenticate: Bearer"), "\(method) \(path): 401 names the scheme")
+            let wrong = try s.serve.request(path, token: "vgl_not_a_token", method: method, body: method == "PUT" ? #"{"status":"resolved"}"# : nil)
+            #expect(wrong.status == 401, "\(method) \(path) with a wrong token answered \(wrong.status)")
+            let ok = try s.serve.request(path, token: s.admin.secret, method: method, body: method == "PUT" ? #"{"status":"acknowledged"}"# : nil)
+            #expect(ok.status == 200, "\(method) \(path) with the admin token answered \(ok.status): \(ok.body.prefix(200))")
+        }
+        let events = try s.serve.request("/api/events", token: nil)
+        #expect(events.status == 401)
+    }
+
+    @Test func rolesLimitWhatATokenMayDoAndChangesAreAudited() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let id = try #require(try s.incidents().first?["id"] as? String)
+        let byViewer = try s.serve.request("/api/incidents/\(id)/status", token: s.viewer.secret, method: "PUT", body: #"{"status":"resolved"}"#)
+        #expect(byViewer.status == 403)
+        #expect(byViewer.body.contains("analyst role"))
+        let byAnalyst = try s.serve.request("/api/incidents/\(id)/status", token: s.analyst.secret, method: "PUT", body: #"{"status":"false_positive","note":"lab test"}"#)
+        #expect(byAnalyst.status == 200, "\(byAnalyst.body)")
+        let bad = try s.serve.request("/api/incidents/\(id)/status", token: s.analyst.secret, method: "PUT", body: #"{"status":"gone"}"#)
+        #expect(bad.status == 400)
+        #expect(try s.serve.request("/api/audit", token: s.analyst.secret).status == 403)
+        let audit = try #require(try s.serve.json("/api/audit", token: s.admin.secret)["items"] as? [[String: Any]])
+        let entry = try #require(audit.first)
+        #expect(entry["actor"] as? String == "ana")
+        #expect(entry["target"] as? String == id)
+        #expect((entry["detail"] as? String)?.contains("false_positive") == true)
+        // The decision survives re-investigation and shows in the list.
+        let listed = try s.incidents().first { $0["id"] as? String == id }
+        #expect(listed?["status"] as? String == "false_positive")
+    }
+
+    @Test func theKnownAttackBecomesAnIncidentWithItsStory() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let labels = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.captures.labels))) as? [[String: Any]])
+        let tunnel = try #require(labels.first { ($0["attack"] as? String) == "dnstunnel" }, "labels: \(labels)")
+        let device = try #require(tunnel["device"] as? String)
+        let incidents = try s.incidents()
+        let found = try #require(incidents.first { ($0["devices"] as? [String])?.contains(device) == true && ($0["techniques"] as? [String])?.contains("T1071.004") == true },
+                                 "no DNS tunnelling incident on \(device): \(incidents.map { $0["title"] ?? "" })")
+        let detail = try s.serve.json("/api/incidents/\(found["id"] as! String)", token: s.viewer.secret)
+        let incident = try #require(detail["incident"] as? [String: Any])
+        #expect(((incident["narrative"] as? [String]) ?? []).joined().contains(device))
+        #expect(!((incident["timeline"] as? [Any]) ?? []).isEmpty)
+        #expect(!((detail["relatedBreaches"] as? [Any]) ?? []).isEmpty)
+        // The device page has the learned normal and the stored hours.
+        let d = try s.serve.json("/api/devices/\(device)", token: s.viewer.secret)
+        #expect(((d["device"] as? [String: Any])?["usualSent"] as? [Any])?.count == 168)
+        #expect(((d["hours"] as? [Any]) ?? []).count >= 24)
+    }
+
+    @Test func metricsAndStatusCountWhatWasRead() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let m = try s.serve.request("/metrics", token: s.viewer.secret)
+        #expect(m.status == 200)
+        #expect(m.headers.contains("text/plain; version=0.0.4"))
+        let line = try #require(m.body.split(separator: "\n").first { $0.hasPrefix("vigil_packets_total{source=\"\(s.captures.office)\"}") })
+        #expect((Int(line.split(separator: " ").last ?? "") ?? 0) > 10_000)
+        #expect(m.body.contains("vigil_capture_drops_total"))
+        #expect(m.body.contains("vigil_learner_lag_seconds"))
+        let status = try s.serve.json("/api/status", token: s.viewer.secret)
+        #expect((status["observations"] as? Int ?? 0) > 1000)
+        #expect((status["checkpoints"] as? Int ?? 0) >= 1)
+    }
+
+    @Test func liveEventsReachAListener() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let id = try #require(try s.incidents().first?["id"] as? String)
+        // curl holds the stream open; a change made meanwhile must arrive on it.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-sN", "--max-time", "8", "-H", "Authorization: Bearer \(s.viewer.secret)", s.serve.baseURL + "/api/events"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        usleep(700_000)
+        #expect(try s.serve.request("/api/incidents/\(id)/status", token: s.analyst.secret, method: "PUT", body: #"{"status":"acknowledged"}"#).status == 200)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(text.contains("event: incident.status"), "stream: \(text.prefix(300))")
+        #expect(text.contains(id))
+    }
+
+    @Test func badRequestsGetClearErrors() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        for (path, status) in [("/api/breaches?limit=0", 400), ("/api/breaches?since=yesterday", 400), ("/api/breaches?min_score=500", 400),
+                               ("/api/search", 400), ("/api/incidents/INC-nope", 404), ("/api/devices/10.255.255.1", 404), ("/api/nothing", 404),
+                               ("/api/reports/incidents.exe", 404)] {
+            let r = try s.serve.request(path, token: s.viewer.secret)
+            #expect(r.status == status, "\(path): \(r.status)")
+            #expect(r.body.contains("\"error\""), "\(path) explains itself")
+        }
+        let put = try s.serve.request("/api/incidents/x/status", token: s.analyst.secret, method: "PUT", body: "not json")
+        #expect(put.status == 400 || put.status == 404)
+        let post = try s.serve.request("/api/incidents", token: s.viewer.secret, method: "POST", body: "{}")
+        #expect(post.status == 405)
+    }
+
+    /// schemathesis (PyPI) generates requests from the OpenAPI document and checks every answer
+    /// against it: status codes, content types, schemas, and that no request makes a 5xx.
+    @Test func theOpenAPIDocumentDescribesWhatTheServerAnswers() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "schemathesis is missing: run scripts/setup test (make test does)")
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let r = try run(schemathesis, ["run", s.serve.baseURL + "/api/openapi.json", "--header", "Authorization: Bearer \(s.admin.secret)",
+                                       "--exclude-path", "/api/events", "--checks", "all", "--max-examples", "25", "--no-color",
+                                       "--seed", "1", "--request-timeout", "20"],
+                        env: ["SCHEMATHESIS_HOOKS": "", "HOME": NSTemporaryDirectory()])
+        #expect(r.status == 0, "schemathesis found problems:\n\(r.out.suffix(4000))\n\(r.err.suffix(1000))")
+    }
+
+    @Test func sigtermStopsCleanlyAndARestartContinues() throws {
+        let s = try OfficeServer()
+        let before = try s.serve.json("/api/status", token: s.viewer.secret)
+        #expect(s.serve.terminate() == 0)
+        #expect(s.serve.log.contains("stopped cleanly"))
+        // Same configuration again: the replays are not read twice; the learner is restored.
+        let again = try ServeProcess(config: s.serve.config)
+        defer { _ = again.terminate() }
+        try again.wait(token: s.admin.secret, "the restarted service to catch up") { ($0["caughtUp"] as? Bool) == true }
+        #expect(again.log.contains("restored the learner"))
+        #expect(again.log.contains("already replayed into this store; skipped"))
+        let after = try again.json("/api/status", token: s.viewer.secret)
+        #expect(after["observations"] as? Int == before["observations"] as? Int)
+        #expect(after["observedUpTo"] as? String == before["observedUpTo"] as? String)
+        #expect(try again.json("/api/incidents", token: s.viewer.secret)["count"] as? Int == before["incidents"] as? Int)
+    }
+
+    @Test func aBadConfigurationNamesItsLine() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let config = dir.appendingPathComponent("bad.conf")
+        try "store \(dir.path)/x.sqlite\nreplay /dev/null\n\nlisen 127.0.0.1:1\n".write(to: config, atomically: true, encoding: .utf8)
+        let r = try run(vigilBinary, ["serve", "--config", config.path])
+        #expect(r.status == 1)
+        #expect(r.err.contains("bad.conf:4: unknown setting 'lisen' (did you mean 'listen'?)"), "\(r.err)")
+        try "store \(dir.path)/x.sqlite\nreplay /dev/null\ntoken a superuser \(String(repeating: "0", count: 64))\n".write(to: config, atomically: true, encoding: .utf8)
+        let r2 = try run(vigilBinary, ["serve", "--config", config.path])
+        #expect(r2.err.contains("bad.conf:3: role 'superuser' is one of viewer, analyst, admin"), "\(r2.err)")
+        let example = try run(vigilBinary, ["serve", "example-config"])
+        try example.out.write(to: config, atomically: true, encoding: .utf8)
+        let check = try run(vigilBinary, ["serve", "--config", config.path, "--check"])
+        #expect(check.status == 0, "the shipped example configuration is valid: \(check.err)")
+    }
+}
+
+@Suite(.serialized) struct ConsoleBrowserTests {
+    /// Headless Chromium logs in, opens the incident of a capture with a known attack and sees
+    /// its narrative and timeline; names, user agents and server names that carry script
+    /// payloads are shown as text and never run.
+    @Test func theConsoleShowsTheIncidentAndNeverRunsWhatAttackersWrote() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: webPython), "Playwright is missing: run scripts/setup test (make test does)")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "chromium is missing: run scripts/setup test")
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        let labels = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.captures.labels))) as? [[String: Any]])
+        let device = try #require(labels.first { ($0["attack"] as? String) == "dnstunnel" }?["device"] as? String)
+        let incident = try #require(try s.incidents().first { ($0["devices"] as? [String])?.contains(device) == true }?["id"] as? String)
+        let r = try run(webPython, [drivers.appendingPathComponent("console.py").path, s.serve.baseURL, s.analyst.secret, incident,
+                                    HostileCapture.device.description, HostileCapture.name, HostileCapture.agent, HostileCapture.sni])
+        try #require(r.status == 0, "the browser driver failed:\n\(r.err.suffix(3000))")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect((seen["who"] as? String)?.contains("ana") == true)
+        #expect((seen["overview_rows"] as? Int ?? 0) >= 1)
+        #expect((seen["title"] as? String)?.contains(device) == true, "\(seen["title"] ?? "")")
+        #expect((seen["narrative"] as? String)?.contains(device) == true)
+        #expect((seen["timeline_dots"] as? Int ?? 0) >= 1)
+        #expect((seen["timeline_rows"] as? Int ?? 0) >= 1)
+        #expect(seen["xss"] is NSNull, "a payload ran: window.__xss = \(seen["xss"] ?? "")")
+        #expect((seen["dialogs"] as? [Any])?.isEmpty == true)
+        #expect(seen["injected_elements"] as? Int == 0)
+        let shown = seen["hostile_shown_as_text"] as? [String: Bool] ?? [:]
+        for text in [HostileCapture.name, HostileCapture.agent, HostileCapture.sni] {
+            #expect(shown[text] == true, "'\(text)' should appear as text: \(seen["search_text"] ?? "")")
+        }
+        #expect((seen["csp"] as? String)?.contains("script-src 'self'") == true)
+        #expect((seen["errors"] as? [Any])?.isEmpty == true, "page errors: \(seen["errors"] ?? "")")
+    }
+}
+
+/// A live capture in network namespaces the test creates (a veth pair between two of them, no
+/// addresses, no routes out): tcpreplay sends the office capture from one, `vigil serve`
+/// captures in the other and is killed with SIGKILL mid-ingest.
+@Suite(.serialized) struct LiveRestartTests {
+    func sh(_ args: [String]) throws -> Ran { try run(args[0], Array(args.dropFirst())) }
+
+    func sql(_ db: String, _ q: String) throws -> String {
+        let r = try run("/usr/bin/sqlite3", [db, q])
+        try #require(r.status == 0, "sqlite3: \(r.err)")
+        return r.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func killedMidIngestItLosesNothingCommittedAndLearningResumes() throws {
+        try requireTools()
+        try #require(geteuid() == 0, "network namespaces need root (CI runs as root)")
+        for tool in ["/usr/sbin/ip", "/usr/bin/tcpreplay", "/usr/bin/sqlite3"] {
+            try #require(FileManager.default.isExecutableFile(atPath: tool), "\(tool) is missing: run scripts/setup test")
+        }
+        let captures = try Captures.made.get()
+        let cap = "vglcap\(getpid() % 100000)", src = "vglsrc\(getpid() % 100000)"
+        defer { _ = try? sh(["/usr/sbin/ip", "netns", "del", cap]); _ = try? sh(["/usr/sbin/ip", "netns", "del", src]) }
+        for cmd in [["netns", "add", cap], ["netns", "add", src],
+                    ["link", "add", "vcap0", "netns", cap, "type", "veth", "peer", "name", "vsrc0", "netns", src],
+                    ["-n", cap, "link", "set", "lo", "up"], ["-n", cap, "link", "set", "vcap0", "up"], ["-n", src, "link", "set", "vsrc0", "up"]] {
+            let r = try sh(["/usr/sbin/ip"] + cmd)
+            try #require(r.status == 0, "ip \(cmd.joined(separator: " ")): \(r.err)")
+        }
+        let dir = try tempDir()
+        let db = dir.appendingPathComponent("live.sqlite").path
+        let admin = try Token("adam", "admin")
+        let config = dir.appendingPathComponent("live.conf")
+        try """
+        store \(db)
+        capture vcap0
+        listen 127.0.0.1:0
+        baseline_days 1
+        checkpoint_seconds 1
+        analyze_seconds 2
+        \(admin.line)
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+        let first = try ServeProcess(config: config, namespace: cap)
+        let replay = Process()
+        replay.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        replay.arguments = ["netns", "exec", src, "/usr/bin/tcpreplay", "-q", "-i", "vsrc0", "--pps", "4000", "--loop", "3", captures.office]
+        replay.standardOutput = FileHandle.nullDevice; replay.standardError = FileHandle.nullDevice
+        try replay.run()
+        defer { if replay.isRunning { replay.terminate() } }
+
+        try first.wait(token: admin.secret, seconds: 90, "live observations and two checkpoints") {
+            ($0["observations"] as? Int ?? 0) >= 1500 && ($0["checkpoints"] as? Int ?? 0) >= 2
+        }
+        let beforeKill = try first.json("/api/status", token: admin.secret)
+        #expect(((beforeKill["sources"] as? [[String: Any]])?.first?["packets"] as? Int ?? 0) > 0)
+        first.kill9()
+        #expect(replay.isRunning, "the replay is still sending: the kill came mid-ingest")
+
+        // What the killed process had committed.
+        #expect(try sql(db, "PRAGMA integrity_check") == "ok")
+        let committed = Int(try sql(db, "SELECT count(*) FROM observations")) ?? 0
+        let lastID = Int(try sql(db, "SELECT max(id) FROM observations")) ?? 0
+        let position = Int(try sql(db, "SELECT CAST(data AS TEXT) FROM learner_state WHERE name='serve.position'")) ?? -1
+        let checkpointedDevices = Int(try sql(db, "SELECT count(*) FROM devices")) ?? 0
+        #expect(committed > 0)
+        #expect(checkpointedDevices > 0)
+        #expect(position > 0 && position <= lastID, "a checkpoint was written before the kill (position \(position), last \(lastID))")
+
+        let second = try ServeProcess(config: config, namespace: cap)
+        defer { _ = second.terminate() }
+        try second.wait(token: admin.secret, seconds: 60, "the restarted service to checkpoint") { ($0["checkpoints"] as? Int ?? 0) >= 1 }
+        #expect(second.log.contains("restored the learner"))
+        let resumed = try second.json("/api/status", token: admin.secret)
+        #expect((resumed["replayedAtStart"] as? Int ?? -1) == lastID - position, "every observation after the checkpoint was replayed into the learner")
+        // Nothing committed is lost: every row the killed process committed is still there.
+        #expect(Int(try sql(db, "SELECT count(*) FROM observations WHERE id <= \(lastID)")) == committed)
+        // Learning resumes: new observations arrive and are learned on top of the restored state.
+        try second.wait(token: admin.secret, seconds: 60, "new observations after the restart") {
+            ($0["observations"] as? Int ?? 0) > committed + 200
+        }
+        #expect(Int(try sql(db, "SELECT max(id) FROM observations")) ?? 0 > lastID)
+        #expect((resumed["devices"] as? Int ?? 0) >= checkpointedDevices, "the restored learner knows every device of its checkpoint")
+        replay.terminate()
+        #expect(second.terminate() == 0)
+        #expect(second.log.contains("stopped cleanly"))
+    }
+}
