@@ -9,6 +9,8 @@ public struct HTTPRequest: Sendable {
     public var path: String
     /// Query arguments (the last value of a repeated name).
     public var query: [String: String]
+    /// Query names given more than once (a handler may refuse the ambiguity).
+    public var repeatedQuery: Set<String> = []
     /// Header names lower-cased.
     public var headers: [String: String]
     public var body: [UInt8]
@@ -149,20 +151,23 @@ private final class StreamBox {
 
 private final class Pairs {
     var values: [String: String] = [:]
+    var repeated: Set<String> = []
 }
 
 private func collectPair(cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key: UnsafePointer<CChar>?, value: UnsafePointer<CChar>?) -> MHD_Result {
     guard let cls, let key else { return .YES }
     let box = Unmanaged<Pairs>.fromOpaque(cls).takeUnretainedValue()
-    box.values[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+    let k = String(cString: key)
+    if box.values[k] != nil { box.repeated.insert(k) }
+    box.values[k] = value.map { String(cString: $0) } ?? ""
     return .YES
 }
 
-private func values(_ c: OpaquePointer, _ kind: MHD_ValueKind) -> [String: String] {
+private func values(_ c: OpaquePointer, _ kind: MHD_ValueKind) -> Pairs {
     let box = Pairs()
     let p = Unmanaged.passUnretained(box).toOpaque()
     _ = vigil_mhd_values(c, kind, collectPair, p)
-    return withExtendedLifetime(box) { box.values }
+    return withExtendedLifetime(box) { box }
 }
 
 private func httpAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
@@ -185,9 +190,11 @@ private func httpAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer
     }
     var peer = [CChar](repeating: 0, count: 64)
     vigil_mhd_peer(connection, &peer, peer.count)
-    let request = HTTPRequest(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
-                              query: values(connection, .GET_ARGUMENT_KIND), headers: values(connection, .HEADER_KIND),
+    let query = values(connection, .GET_ARGUMENT_KIND)
+    var request = HTTPRequest(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
+                              query: query.values, headers: values(connection, .HEADER_KIND).values,
                               body: box.bytes, bodyTooLarge: box.tooBig, peer: String(cString: peer))
+    request.repeatedQuery = query.repeated
     let reply = server.handler(request)
     let response: OpaquePointer?
     if let stream = reply.stream, server.track(stream) {

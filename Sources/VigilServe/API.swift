@@ -70,6 +70,7 @@ public final class API: @unchecked Sendable {
             return e
         }
         let parts = r.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if let twice = r.repeatedQuery.sorted().first { return Self.error(400, "the parameter '\(twice)' is given more than once") }
         do {
             return try dispatch(r, parts, token)
         } catch let e as RequestProblem {
@@ -269,7 +270,7 @@ public final class API: @unchecked Sendable {
     func device(_ address: String, _ r: HTTPRequest) throws -> HTTPResponse {
         var days = 7.0
         if let d = r.query["days"] {
-            guard let v = Double(d), v > 0, v <= 90 else { throw RequestProblem(status: 400, message: "days is a number from 1 to 90") }
+            guard let v = Double(d), v >= 1, v <= 90 else { throw RequestProblem(status: 400, message: "days is a number from 1 to 90") }
             days = v
         }
         let detail = try pool.with { s -> DeviceDetail? in
