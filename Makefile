@@ -5,7 +5,7 @@
 SWIFT ?= swift
 OUT ?= out
 
-.PHONY: demo test build release bench bench-learn bench-mcp eval eval-mcp fuzz clean
+.PHONY: demo console test build release bench bench-learn bench-mcp bench-serve eval eval-mcp fuzz clean
 
 build:
 	./scripts/setup build
@@ -30,6 +30,10 @@ demo: release
 	.build/release/vigil mcp simulate --out $(OUT)/agent-audit.jsonl --key $(OUT)/gateway.key
 	.build/release/vigil mcp audit verify $(OUT)/agent-audit.jsonl --key $(OUT)/gateway.pub
 	.build/release/vigil analyze --agents $(OUT)/agent-audit.jsonl --agent-key $(OUT)/gateway.pub --markdown $(OUT)/agent-incidents.md --json $(OUT)/agent-report.json
+	@echo; echo "== the live service: 'make console' replays this week into vigil serve and opens the API and web console on http://127.0.0.1:8640/"
+
+console: release
+	./scripts/console-demo.sh
 
 test:
 	./scripts/setup test
@@ -50,6 +54,9 @@ bench-mcp:
 	./scripts/setup bench
 	$(SWIFT) build -c release
 	./bench/mcp.sh
+
+bench-serve:
+	./bench/serve.sh
 
 eval:
 	./scripts/setup build

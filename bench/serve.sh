@@ -11,7 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup bench >/dev/null
-for p in wrk nginx-light; do dpkg -s "$p" >/dev/null 2>&1 || { apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }; done
 swift build -c release >/dev/null
 V=.build/release/vigil
 W=$(mktemp -d /tmp/vigil-bench-serve.XXXX)
@@ -52,6 +51,7 @@ wait_caught_up http://127.0.0.1:18640
 mkdir -p "$W/www/api"
 curl -s -H "Authorization: Bearer $SECRET" http://127.0.0.1:18640/api/incidents > "$W/www/api/incidents"
 curl -s -H "Authorization: Bearer $SECRET" http://127.0.0.1:18640/api/status > "$W/www/api/status"
+chmod 755 "$W" "$W/www" "$W/www/api"; chmod 644 "$W"/www/api/*
 cat > "$W/nginx.conf" <<EOF
 worker_processes 2;
 daemon off;
@@ -95,7 +95,7 @@ ip link add vbc0 netns "$NS_CAP" type veth peer name vbs0 netns "$NS_SRC"
 ip -n "$NS_CAP" link set lo up; ip -n "$NS_CAP" link set vbc0 up; ip -n "$NS_SRC" link set vbs0 up
 packets=$(tcpdump -r "$W/office.pcap" -qn 2>/dev/null | wc -l)
 echo "  $packets packets per replay"
-printf "%-12s %-8s %12s %12s %10s\n" "rate (pps)" "tool" "received" "dropped" "drop %"
+printf "%-12s %-8s %12s %12s %10s %14s\n" "rate (pps)" "tool" "received" "dropped" "drop %" "sent at (pps)"
 for rate in 20000 50000 100000 200000 topspeed; do
   speed=(--pps "$rate"); [ "$rate" = topspeed ] && speed=(--topspeed)
   # Vigil
@@ -109,7 +109,7 @@ EOF
   ip netns exec "$NS_CAP" "$V" serve --config "$W/live.conf" 2>"$W/live-$rate.log" &
   SERVE_PID=$!
   sleep 1.5
-  ip netns exec "$NS_SRC" tcpreplay -q -i vbs0 "${speed[@]}" "$W/office.pcap" >/dev/null 2>&1
+  sent=$(ip netns exec "$NS_SRC" tcpreplay -i vbs0 "${speed[@]}" "$W/office.pcap" 2>&1 | awk '/Rated:/ {print $(NF-1)}')
   sleep 2
   st=$(ip netns exec "$NS_CAP" curl -s -H "Authorization: Bearer $SECRET" http://127.0.0.1:18642/api/status)
   kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
@@ -117,15 +117,15 @@ EOF
 import json, sys
 s = json.load(sys.stdin)['sources'][0]
 got, drop = s['packets'], s['dropped'] + s.get('interfaceDropped', 0)
-print('%-12s %-8s %12d %12d %9.2f%%' % ('$rate', 'vigil', got, drop, 100.0 * drop / max(1, got + drop)))"
+print('%-12s %-8s %12d %12d %9.2f%% %14s' % ('$rate', 'vigil', got, drop, 100.0 * drop / max(1, got + drop), '$sent'))"
   # tcpdump on the same interface at the same rate
   ip netns exec "$NS_CAP" tcpdump -i vbc0 -w /dev/null -s 65535 2>"$W/tcpdump-$rate.log" &
   TD=$!
   sleep 1.5
-  ip netns exec "$NS_SRC" tcpreplay -q -i vbs0 "${speed[@]}" "$W/office.pcap" >/dev/null 2>&1
+  sent=$(ip netns exec "$NS_SRC" tcpreplay -i vbs0 "${speed[@]}" "$W/office.pcap" 2>&1 | awk '/Rated:/ {print $(NF-1)}')
   sleep 2
   kill -INT "$TD"; wait "$TD" 2>/dev/null || true
   got=$(awk '/packets captured/ {print $1}' "$W/tcpdump-$rate.log"); drop=$(awk '/dropped by kernel/ {print $1}' "$W/tcpdump-$rate.log")
-  awk -v r="$rate" -v g="${got:-0}" -v d="${drop:-0}" 'BEGIN { printf "%-12s %-8s %12d %12d %9.2f%%\n", r, "tcpdump", g, d, 100 * d / ((g + d) > 0 ? g + d : 1) }'
+  awk -v r="$rate" -v g="${got:-0}" -v d="${drop:-0}" -v s="$sent" 'BEGIN { printf "%-12s %-8s %12d %12d %9.2f%% %14s\n", r, "tcpdump", g, d, 100 * d / ((g + d) > 0 ? g + d : 1), s }'
 done
 echo; echo "(drop % = dropped / (captured + dropped) as libpcap reports it; tcpdump only writes packets, Vigil decodes, tracks flows, learns and stores)"

@@ -27,6 +27,11 @@ public final class API: @unchecked Sendable {
     let clock: @Sendable () -> Timestamp
     private let lock = NSLock()
     private var requestCounts: [String: UInt64] = [:]
+    /// Answers to GET requests for what only changes when the store's generation does (many
+    /// analysts' consoles asking for the same incident list cost one query).
+    private var cache: [String: HTTPResponse] = [:]
+    private var cacheGeneration: UInt64 = .max
+    static let cacheable: Set<String> = ["openapi.json", "incidents", "breaches", "devices", "models", "agents", "search", "reports"]
 
     static let securityHeaders: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
@@ -97,7 +102,35 @@ public final class API: @unchecked Sendable {
         }
     }
 
+    /// Serves GETs of stored data from the cache while the generation holds, with an ETag
+    /// (a matching If-None-Match gets 304).
     func dispatch(_ r: HTTPRequest, _ p: [String], _ t: APIToken) throws -> HTTPResponse {
+        guard (r.method == "GET" || r.method == "HEAD"), p.count >= 2, Self.cacheable.contains(p[1]), !(p.count == 4 && p[3] == "status") else {
+            return try answer(r, p, t)
+        }
+        let generation = status.snapshot.generation
+        let key = r.path + "?" + r.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        lock.lock()
+        if cacheGeneration != generation { cache = [:]; cacheGeneration = generation }
+        var response = cache[key]
+        lock.unlock()
+        if response == nil {
+            var fresh = try answer(r, p, t)
+            guard fresh.status == 200, fresh.stream == nil else { return fresh }
+            fresh.headers.append(("ETag", "\"g\(generation)-\(String(FNV1a.hash(fresh.body), radix: 36))\""))
+            lock.lock()
+            if cacheGeneration == generation, cache.count < 512 { cache[key] = fresh }
+            lock.unlock()
+            response = fresh
+        }
+        guard let response else { throw RequestProblem(status: 500, message: "no answer") }
+        if let tag = response.headers.first(where: { $0.0 == "ETag" })?.1, r.header("If-None-Match") == tag {
+            return HTTPResponse(status: 304, headers: [("ETag", tag)])
+        }
+        return response
+    }
+
+    func answer(_ r: HTTPRequest, _ p: [String], _ t: APIToken) throws -> HTTPResponse {
         if p == ["metrics"] { try only(r, "GET"); return metrics() }
         guard p.count >= 2 else { throw RequestProblem(status: 404, message: "no such route") }
         switch (p[1], p.count) {
@@ -243,6 +276,7 @@ public final class API: @unchecked Sendable {
             guard try s.incident(id: id) != nil else { throw RequestProblem(status: 404, message: "no incident \(id)") }
             try s.setIncidentStatus(id, st, role: t.role.rawValue)
         }
+        status.update { $0.generation += 1 }
         events.publish(event: "incident.status", data: String(decoding: try Self.encoder.encode(["id": id, "status": st.status, "by": t.name]), as: UTF8.self))
         return try json(st)
     }

@@ -156,7 +156,7 @@ enum OpenAPIDocument {
           "observations": {"type": "integer"}, "breaches": {"type": "integer"}, "incidents": {"type": "integer"}, "openIncidents": {"type": "integer"},
           "devices": {"type": "integer"}, "activeFlows": {"type": "integer"}, "observedUpTo": {"type": "string", "format": "date-time"},
           "learnerLagSeconds": {"type": "number"}, "learning": {"type": "boolean"}, "checkpoints": {"type": "integer"},
-          "lastCheckpoint": {"type": "string", "format": "date-time"}, "replayedAtStart": {"type": "integer"}, "pruned": {"type": "integer"}, "utcOffsetHours": {"type": "integer"}, "caughtUp": {"type": "boolean"}}}
+          "lastCheckpoint": {"type": "string", "format": "date-time"}, "replayedAtStart": {"type": "integer"}, "pruned": {"type": "integer"}, "utcOffsetHours": {"type": "integer"}, "caughtUp": {"type": "boolean"}, "generation": {"type": "integer"}}}
     }
   }
 }

@@ -40,6 +40,8 @@ public final class ServiceStatus: @unchecked Sendable {
         public var utcOffsetHours: Int
         /// Every source has ended and everything read is learned, checkpointed and investigated.
         public var caughtUp: Bool
+        /// Grows whenever what the API reads changes (a checkpoint, an analysis, a decision).
+        public var generation: UInt64
     }
 
     private let lock = NSLock()
@@ -48,7 +50,7 @@ public final class ServiceStatus: @unchecked Sendable {
     public init(version: String, startedAt: Timestamp) {
         s = Snapshot(version: version, startedAt: startedAt, sources: [], observations: 0, breaches: 0, incidents: 0, openIncidents: 0,
                      devices: 0, activeFlows: 0, observedUpTo: nil, learnerLagSeconds: nil, learning: true, checkpoints: 0,
-                     lastCheckpoint: nil, replayedAtStart: 0, pruned: 0, utcOffsetHours: 0, caughtUp: false)
+                     lastCheckpoint: nil, replayedAtStart: 0, pruned: 0, utcOffsetHours: 0, caughtUp: false, generation: 0)
     }
 
     public var snapshot: Snapshot { lock.lock(); defer { lock.unlock() }; return s }

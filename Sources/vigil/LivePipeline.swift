@@ -327,6 +327,7 @@ final class LivePipeline: @unchecked Sendable {
         let counts = try store.tableCounts()
         status.update {
             $0.checkpoints += 1
+            $0.generation += 1
             $0.lastCheckpoint = t
             $0.breaches = UInt64(counts["breaches"] ?? 0)
         }
@@ -353,6 +354,7 @@ final class LivePipeline: @unchecked Sendable {
         }
         let all = try store.incidents(), statuses = try store.incidentStatuses()
         status.update {
+            $0.generation += 1
             $0.incidents = all.count
             $0.openIncidents = all.filter { ["open", "acknowledged"].contains(statuses[$0.id]?.status ?? "open") }.count
         }
@@ -364,7 +366,7 @@ final class LivePipeline: @unchecked Sendable {
         let n = try store.prune(observationsBefore: now - Duration(nanoseconds: Int64(config.keepObservationsDays * 86_400e9)),
                                 findingsBefore: now - Duration(nanoseconds: Int64(config.keepFindingsDays * 86_400e9)))
         if n > 0 { log("retention: removed \(n) observations older than \(config.keepObservationsDays) days") }
-        status.update { $0.pruned += UInt64(n) }
+        status.update { $0.pruned += UInt64(n); if n > 0 { $0.generation += 1 } }
     }
 
     static func json<T: Encodable>(_ v: T) -> String {

@@ -101,8 +101,9 @@ final class ServeProcess: @unchecked Sendable {
     struct ServeFailure: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
     /// An HTTP request through curl (inside the namespace when there is one).
-    func request(_ path: String, token: String?, method: String = "GET", body: String? = nil) throws -> (status: Int, body: String, headers: String) {
+    func request(_ path: String, token: String?, method: String = "GET", body: String? = nil, headers: [String] = []) throws -> (status: Int, body: String, headers: String) {
         var args = ["-s", "-S", "-D", "-", "--max-time", "30", "-X", method]
+        for h in headers { args += ["-H", h] }
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
         args.append(baseURL + path)

@@ -166,6 +166,25 @@ struct OfficeServer {
         #expect(text.contains(id))
     }
 
+    @Test func repeatedReadsCarryAnETagThatChangesWithTheData() throws {
+        let s = try OfficeServer()
+        defer { _ = s.serve.terminate() }
+        func etag(_ headers: String) -> String? {
+            headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) }
+        }
+        let first = try s.serve.request("/api/incidents", token: s.viewer.secret)
+        let tag = try #require(etag(first.headers))
+        let again = try s.serve.request("/api/incidents", token: s.viewer.secret, headers: ["If-None-Match: \(tag)"])
+        #expect(again.status == 304)
+        #expect(again.body.isEmpty)
+        let id = try #require(try s.incidents().first?["id"] as? String)
+        #expect(try s.serve.request("/api/incidents/\(id)/status", token: s.analyst.secret, method: "PUT", body: #"{"status":"resolved"}"#).status == 200)
+        let after = try s.serve.request("/api/incidents", token: s.viewer.secret, headers: ["If-None-Match: \(tag)"])
+        #expect(after.status == 200, "a decision changes the list, so the old tag no longer matches")
+        #expect(after.body.contains("\"resolved\""))
+        #expect(etag(after.headers) != tag)
+    }
+
     @Test func badRequestsGetClearErrors() throws {
         let s = try OfficeServer()
         defer { _ = s.serve.terminate() }
@@ -348,5 +367,17 @@ struct OfficeServer {
         replay.terminate()
         #expect(second.terminate() == 0)
         #expect(second.log.contains("stopped cleanly"))
+    }
+}
+
+@Suite struct ShippedFilesTests {
+    @Test func theShippedExampleConfigurationIsWhatTheBinaryPrintsAndTheUnitChecksIt() throws {
+        try requireTools()
+        let printed = try run(vigilBinary, ["serve", "example-config"]).out
+        let shipped = try String(contentsOf: packageRoot.appendingPathComponent("dist/serve.conf"), encoding: .utf8)
+        #expect(printed == shipped, "dist/serve.conf is out of date: vigil serve example-config > dist/serve.conf")
+        let unit = try String(contentsOf: packageRoot.appendingPathComponent("dist/vigil.service"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/vigil serve --config /etc/vigil/serve.conf"))
+        #expect(unit.contains("KillSignal=SIGTERM"))
     }
 }
