@@ -38,11 +38,13 @@ public struct AuditChain: Sendable {
     }
 
     /// Checks every line in order against the chain and the public key.
-    public static func verify(lines: [Substring], publicKey: [UInt8]) -> Verdict {
-        var previous = genesis
-        var count = 0
+    /// Checks lines of the chain; `previous` and `count` continue a check of the lines before
+    /// them (a log followed as it grows is checked piece by piece).
+    public static func verify(lines: [Substring], publicKey: [UInt8], previous start: String = genesis, count done: Int = 0) -> Verdict {
+        var previous = start
+        var count = done
         for (i, raw) in lines.enumerated() {
-            let n = i + 1
+            let n = done + i + 1
             if raw.isEmpty && i == lines.count - 1 { break }
             guard let v = try? JSONValue.parse(String(raw)), var o = v.object else {
                 return Verdict(entries: count, firstBad: (n, "not a JSON object"), lastHash: previous)

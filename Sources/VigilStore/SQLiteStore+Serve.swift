@@ -60,7 +60,7 @@ extension SQLiteStore {
     /// Makes the learner's state, the breaches found up to now and the device directory durable
     /// in one transaction, with the id of the last observation the state has seen. After a
     /// crash, observations after that id are replayed into the restored state.
-    public func checkpoint(state: Data, at t: Timestamp, breaches: [Breach], devices: [DeviceSummary], run: Int64?) throws -> Int64 {
+    public func checkpoint(state: Data, at t: Timestamp, breaches: [Breach], alerts: [Alert] = [], devices: [DeviceSummary], run: Int64?) throws -> Int64 {
         try commit()
         let position = try scalarInt("SELECT coalesce(max(id), 0) FROM observations")
         try exec("BEGIN")
@@ -71,6 +71,12 @@ extension SQLiteStore {
                 _ = try rows("INSERT INTO breaches(id, run, model, device, ts, score, body) VALUES(?,?,?,?,?,?,?)",
                              [.text(b.id), run.map { .int($0) } ?? .null, .text(b.model), .text(b.device), .int(b.time.nanoseconds),
                               .double(b.score), .text(String(decoding: try enc.encode(b), as: UTF8.self))])
+            }
+            for a in alerts {
+                _ = try rows("DELETE FROM alerts WHERE id = ?1 AND run IS ?2", [.text(a.id), run.map { .int($0) } ?? .null])
+                _ = try rows("INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)",
+                             [.text(a.id), run.map { .int($0) } ?? .null, .text(a.source), .int(a.time.nanoseconds), .double(a.severity),
+                              .text(String(decoding: try enc.encode(a), as: UTF8.self))])
             }
             for d in devices {
                 _ = try rows("INSERT OR REPLACE INTO devices(address, name, last_ts, body) VALUES(?,?,?,?)",
@@ -165,6 +171,12 @@ extension SQLiteStore {
         sql += " ORDER BY ts DESC, rowid DESC LIMIT ? OFFSET ?"
         args += [.int(Int64(max(0, f.limit))), .int(Int64(max(0, f.offset)))]
         return try decode(Breach.self, try rows(sql, args), what: "breach")
+    }
+
+    /// Outside alerts (and gateway findings) at or after `since`, oldest first.
+    public func alerts(since: Timestamp, limit: Int) throws -> [Alert] {
+        try commit()
+        return try decode(Alert.self, try rows("SELECT body FROM alerts WHERE ts >= ? ORDER BY ts LIMIT ?", [.int(since.nanoseconds), .int(Int64(max(0, limit)))]), what: "alert")
     }
 
     public func breach(id: String) throws -> Breach? {

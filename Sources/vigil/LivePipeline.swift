@@ -5,6 +5,7 @@ import VigilCapture
 import VigilCore
 import VigilHTTP
 import VigilLearn
+import VigilMCP
 import VigilServe
 import VigilStore
 import VigilWire
@@ -75,6 +76,14 @@ final class LivePipeline: @unchecked Sendable {
     private var incidentsSeen: [String: (Int, Double)] = [:]
     private var dirty = false
     private var replayedFiles: Set<String> = []
+    /// AI agents behind the MCP gateway, learned from its audit log. Not checkpointed: the log
+    /// is read again from its start after a restart, which rebuilds the same state and the same
+    /// breach and alert ids (both are stable), so nothing is counted twice.
+    let agentLearner: AgentLearner
+    private let inboxLock = NSLock()
+    private var inboxCalls: [ToolCall] = []
+    private var inboxAlerts: [Alert] = []
+    private var pendingAlerts: [String: Alert] = [:]
 
     init(config: ServeConfiguration, store: SQLiteStore, status: ServiceStatus, events: EventHub, log: @escaping (String) -> Void) throws {
         self.config = config; self.store = store; self.status = status; self.events = events; self.log = log
@@ -85,6 +94,9 @@ final class LivePipeline: @unchecked Sendable {
         var a = AnalystConfiguration()
         if let nets = config.localNetworks { c.localNetworks = nets; c.trustRecordLocality = false; a.localNetworks = nets }
         learner = Learner(configuration: c)
+        var ac = AgentLearner.Configuration()
+        ac.utcOffsetHours = config.utcOffsetHours
+        agentLearner = AgentLearner(configuration: ac)
         analystConfig = a
         queue = ObservationQueue(limit: config.queueLimit, producers: config.sources.count)
         status.update { $0.utcOffsetHours = config.utcOffsetHours }
@@ -161,6 +173,18 @@ final class LivePipeline: @unchecked Sendable {
                     capture(s, index: index, wire: wire, live: false, skipThrough: through)
                     if !stopping { markReplayed(key) }
                 }
+            case .agents(let audit, let keyPath):
+                var key: [UInt8]?
+                if let keyPath {
+                    guard let text = try? String(contentsOfFile: keyPath, encoding: .utf8), let k = Sodium.fromBase64(text), k.count == 32 else {
+                        throw VigilError.usage("agents: \(keyPath) is not a Vigil gateway public key (vigil mcp keygen writes one)")
+                    }
+                    key = k
+                }
+                guard FileManager.default.fileExists(atPath: audit) else { throw VigilError.usage("agents: no such audit log '\(audit)'") }
+                status.update { $0.sources.append(.init(name: audit, kind: "mcp-audit")) }
+                let follower = AgentAuditFollower(path: audit, key: key)
+                starts.append { [self] in followAgents(follower, index: index) }
             case .zeek(let dir):
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -259,6 +283,36 @@ final class LivePipeline: @unchecked Sendable {
         }
     }
 
+    private func followAgents(_ f: AgentAuditFollower, index: Int) {
+        defer { queue.producerDone() }
+        var warned = false
+        while !stopping {
+            let (calls, alerts) = f.poll()
+            if !calls.isEmpty || !alerts.isEmpty {
+                inboxLock.lock(); inboxCalls += calls; inboxAlerts += alerts; inboxLock.unlock()
+            }
+            status.update { if index < $0.sources.count { $0.sources[index].records = UInt64(f.records); $0.sources[index].error = f.broken } }
+            if let b = f.broken, !warned { log("agents: the audit chain breaks at \(b)"); warned = true }
+            for _ in 0..<10 where !stopping { usleep(100_000) }
+        }
+    }
+
+    /// The agents' calls and the gateway's findings that arrived since the last look.
+    private func learnAgents() -> Bool {
+        inboxLock.lock()
+        let calls = inboxCalls, alerts = inboxAlerts
+        inboxCalls = []; inboxAlerts = []
+        inboxLock.unlock()
+        guard !calls.isEmpty || !alerts.isEmpty else { return false }
+        for c in calls.sorted(by: { $0.time < $1.time }) { agentLearner.observe(c) }
+        for b in agentLearner.drainBreaches() {
+            pending[b.id] = b
+            if b.score >= 50 { events.publish(event: "breach", data: Self.json(b)) }
+        }
+        for a in alerts { pendingAlerts[a.id] = a }
+        return true
+    }
+
     // MARK: - The learner's thread
 
     /// Learns until every source is done (or stopped); checkpoints and re-investigates as it goes.
@@ -268,6 +322,7 @@ final class LivePipeline: @unchecked Sendable {
         let checkpointEvery = UInt64(config.checkpointSeconds * 1e9), analyzeEvery = UInt64(config.analyzeSeconds * 1e9)
         while true {
             let (batch, finished) = queue.take(timeout: 0.5)
+            if learnAgents() { dirty = true }
             for o in batch {
                 learner.observe(o)
                 do { try store.consume(o) } catch { log("store: \(error)"); stop() }
@@ -313,7 +368,8 @@ final class LivePipeline: @unchecked Sendable {
         let t = learner.context.now
         let devices = learner.deviceSummaries(since: lastCheckpointAt.map { $0 - .seconds(3600) })
         let breaches = Breach.latestVersions(Array(pending.values))
-        try store.checkpoint(state: try learner.snapshot(), at: t, breaches: breaches, devices: devices, run: Self.run)
+        try store.checkpoint(state: try learner.snapshot(), at: t, breaches: breaches, alerts: Array(pendingAlerts.values), devices: devices, run: Self.run)
+        pendingAlerts = [:]
         replayLock.lock()
         let done = newlyReplayed
         newlyReplayed = []
@@ -344,7 +400,7 @@ final class LivePipeline: @unchecked Sendable {
         f.limit = 50_000
         let breaches = AnalyzeCommand.rank(try store.breaches(f))
         let analyst = Analyst(configuration: analystConfig, directory: AnalyzeCommand.directory(learner))
-        let result = analyst.investigate(breaches: breaches, alerts: [], query: store)
+        let result = analyst.investigate(breaches: breaches, alerts: try store.alerts(since: since, limit: 50_000), query: store)
         try store.replaceIncidents(result.incidents, run: Self.run, since: since)
         for i in result.incidents {
             let sig = (i.breaches.count + i.alerts.count, i.priority)

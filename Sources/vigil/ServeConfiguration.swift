@@ -10,6 +10,7 @@ struct ServeConfiguration {
         case capture(interface: String, filter: String?)
         case zeek(directory: String)
         case replay(file: String)
+        case agents(audit: String, key: String?)
     }
 
     var store = "/var/lib/vigil/vigil.sqlite"
@@ -31,7 +32,7 @@ struct ServeConfiguration {
     var queueLimit = 200_000
     var apiConnections = 4
 
-    static let keys = ["store", "capture", "zeek", "replay", "local", "utc_offset", "baseline_days", "budget", "listen",
+    static let keys = ["store", "capture", "zeek", "replay", "agents", "local", "utc_offset", "baseline_days", "budget", "listen",
                        "tls_certificate", "tls_key", "token", "checkpoint_seconds", "analyze_seconds", "incident_window_days",
                        "keep_observations_days", "keep_findings_days", "max_flows", "queue_limit", "api_connections"]
 
@@ -61,7 +62,7 @@ struct ServeConfiguration {
                 let near = keys.min { distance($0, key) < distance($1, key) } ?? ""
                 throw fail("unknown setting '\(key)'" + (distance(near, key) <= 3 ? " (did you mean '\(near)'?)" : ""))
             }
-            let repeatable = ["capture", "zeek", "replay", "token"].contains(key)
+            let repeatable = ["capture", "zeek", "replay", "agents", "token"].contains(key)
             if !repeatable, let before = seen[key] { throw fail("'\(key)' is already set on line \(before)") }
             seen[key] = n
             func one() throws -> String {
@@ -79,6 +80,9 @@ struct ServeConfiguration {
                 c.sources.append(.capture(interface: v[0], filter: v.count == 3 ? v[2] : nil))
             case "zeek": c.sources.append(.zeek(directory: try one()))
             case "replay": c.sources.append(.replay(file: try one()))
+            case "agents":
+                guard v.count == 1 || (v.count == 3 && v[1] == "key") else { throw fail("write 'agents AUDIT.jsonl' or 'agents AUDIT.jsonl key GATEWAY.pub'") }
+                c.sources.append(.agents(audit: v[0], key: v.count == 3 ? v[2] : nil))
             case "local":
                 var nets: [CIDR] = []
                 for part in v.joined(separator: " ").split(separator: ",") {
@@ -116,7 +120,7 @@ struct ServeConfiguration {
             default: break
             }
         }
-        guard !c.sources.isEmpty else { throw Problem(file: file, line: 1, message: "no source: add a 'capture INTERFACE', 'zeek DIRECTORY' or 'replay FILE' line") }
+        guard !c.sources.isEmpty else { throw Problem(file: file, line: 1, message: "no source: add a 'capture INTERFACE', 'zeek DIRECTORY', 'replay FILE' or 'agents AUDIT.jsonl' line") }
         guard !c.tokens.isEmpty else { throw Problem(file: file, line: 1, message: "no token: the API refuses every request without one (vigil serve token NAME ROLE makes one)") }
         if (c.tlsKey == nil) != (c.tlsCertificate == nil) {
             throw Problem(file: file, line: seen["tls_key"] ?? seen["tls_certificate"] ?? 1, message: "HTTPS needs both tls_certificate and tls_key")
@@ -169,6 +173,9 @@ struct ServeConfiguration {
     # capture eth1 filter "not port 22"        # with a BPF filter
     # zeek /opt/zeek/logs/current              # follow a Zeek log directory as Zeek writes it
     # replay /srv/captures/monday.pcap         # a capture read once at full speed, then kept
+    # agents /var/log/vigil/mcp-audit.jsonl key /etc/vigil/gateway.pub
+    #                                          # follow the MCP gateway's audit log: each AI agent
+    #                                          # is learned like a device; findings become alerts
 
     # Which addresses are ours (default: the private ranges, as the records say).
     # local 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16

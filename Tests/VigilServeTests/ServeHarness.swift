@@ -60,6 +60,8 @@ final class ServeProcess: @unchecked Sendable {
     private var logText = ""
     private(set) var baseURL = ""
     let namespace: String?
+    /// Extra curl options (a CA certificate for HTTPS).
+    var curlOptions: [String] = []
 
     init(config: URL, namespace: String? = nil) throws {
         self.config = config
@@ -104,6 +106,7 @@ final class ServeProcess: @unchecked Sendable {
     func request(_ path: String, token: String?, method: String = "GET", body: String? = nil, headers: [String] = []) throws -> (status: Int, body: String, headers: String) {
         var args = ["-s", "-S", "-D", "-", "--max-time", "30", "-X", method]
         for h in headers { args += ["-H", h] }
+        args += curlOptions
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
         args.append(baseURL + path)

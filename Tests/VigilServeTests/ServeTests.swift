@@ -381,3 +381,112 @@ struct OfficeServer {
         #expect(unit.contains("KillSignal=SIGTERM"))
     }
 }
+
+@Suite(.serialized) struct ServeSourcesTests {
+    /// With a certificate and key the API speaks HTTPS (and only HTTPS).
+    @Test func withACertificateTheAPISpeaksHTTPS() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let key = dir.appendingPathComponent("key.pem").path, cert = dir.appendingPathComponent("cert.pem").path
+        let made = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                                                 "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        try #require(made.status == 0, "openssl: \(made.err)")
+        let admin = try Token("adam", "admin")
+        let config = dir.appendingPathComponent("tls.conf")
+        try "store \(dir.path)/tls.sqlite\nreplay \(try Captures.made.get().hostile)\nlisten 127.0.0.1:0\ntls_certificate \(cert)\ntls_key \(key)\n\(admin.line)\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        var serve = try ServeProcess(config: config)
+        defer { _ = serve.terminate() }
+        #expect(serve.baseURL.hasPrefix("https://127.0.0.1:"))
+        serve.curlOptions = ["--cacert", cert]
+        let who = try serve.request("/api/whoami", token: admin.secret)
+        #expect(who.status == 200)
+        #expect(who.body.contains("\"adam\""))
+        // Plain HTTP to the same port gets no API answer.
+        let plain = try run("/usr/bin/curl", ["-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", serve.baseURL.replacingOccurrences(of: "https://", with: "http://") + "/api/whoami"])
+        #expect(plain.out != "200")
+    }
+
+    /// `zeek DIR` follows the logs Zeek is writing: appended rows are read as they arrive, and a
+    /// rotated file (renamed away, a new one started) is read from its start.
+    @Test func aZeekLogDirectoryIsFollowedAsItGrowsAndRotates() throws {
+        try requireTools()
+        let captures = try Captures.made.get()
+        let dir = try tempDir()
+        let logs = dir.appendingPathComponent("made"), live = dir.appendingPathComponent("current")
+        try FileManager.default.createDirectory(at: live, withIntermediateDirectories: true)
+        let made = try run(vigilBinary, ["logs", captures.office, "--out", logs.path])
+        try #require(made.status == 0, "\(made.err)")
+        let conn = try String(contentsOf: logs.appendingPathComponent("conn.log"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = conn.prefix { $0.hasPrefix("#") && !$0.hasPrefix("#close") }
+        let rows = conn.filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        try #require(rows.count > 3000)
+        let current = live.appendingPathComponent("conn.log")
+        func append(_ lines: [String], to url: URL) throws {
+            if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+            let h = try FileHandle(forWritingTo: url)
+            try h.seekToEnd()
+            try h.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+            try h.close()
+        }
+        try append(Array(header) + Array(rows[0..<1000]), to: current)
+        let admin = try Token("adam", "admin")
+        let config = dir.appendingPathComponent("zeek.conf")
+        try "store \(dir.path)/zeek.sqlite\nzeek \(live.path)\nlisten 127.0.0.1:0\ncheckpoint_seconds 1\n\(admin.line)\n".write(to: config, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(config: config)
+        defer { _ = serve.terminate() }
+        func records(_ s: [String: Any]) -> Int { ((s["sources"] as? [[String: Any]])?.first?["records"] as? Int) ?? 0 }
+        try serve.wait(token: admin.secret, seconds: 30, "the first 1000 rows") { records($0) == 1000 }
+        // Zeek appends (the last line arrives in two writes: a half line waits for its end).
+        let half = rows[1500].count / 2
+        try append(Array(rows[1000..<1500]), to: current)
+        let h = try FileHandle(forWritingTo: current)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(rows[1500].prefix(half).utf8))
+        usleep(1_500_000)   // the follower polls the half line, and must wait for the rest
+        try h.write(contentsOf: Data((String(rows[1500].dropFirst(half)) + "\n").utf8))
+        try h.close()
+        try serve.wait(token: admin.secret, seconds: 30, "the appended 501 rows") { records($0) == 1501 }
+        // Zeek rotates: the file is renamed away and a new one begins with its own header.
+        try FileManager.default.moveItem(at: current, to: live.appendingPathComponent("conn.old"))
+        try append(Array(header) + Array(rows[1501..<2500]), to: current)
+        try serve.wait(token: admin.secret, seconds: 30, "the rotated file's 999 rows") { records($0) == 2500 }
+        try serve.wait(token: admin.secret, seconds: 30, "them learned") { ($0["observations"] as? Int ?? 0) >= 2500 }
+        #expect(serve.terminate() == 0)
+    }
+}
+
+@Suite(.serialized) struct ServeAgentsTests {
+    /// `agents AUDIT key PUB` follows the MCP gateway's signed audit log: the agent is learned
+    /// like a device, its breaches and the gateway's findings reach the API and the incidents,
+    /// and a line that breaks the chain stops the reading and shows in the status.
+    @Test func theGatewaysAuditLogIsFollowedAndItsAgentsLearned() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let prefix = dir.appendingPathComponent("gw").path
+        #expect(try run(vigilBinary, ["mcp", "keygen", "--out", prefix]).status == 0)
+        let audit = dir.appendingPathComponent("audit.jsonl")
+        let sim = try run(vigilBinary, ["mcp", "simulate", "--out", audit.path, "--key", prefix + ".key"])
+        try #require(sim.status == 0, "\(sim.err)")
+        let admin = try Token("adam", "admin")
+        let config = dir.appendingPathComponent("agents.conf")
+        try "store \(dir.path)/a.sqlite\nagents \(audit.path) key \(prefix).pub\nlisten 127.0.0.1:0\ncheckpoint_seconds 1\nanalyze_seconds 1\n\(admin.line)\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(config: config)
+        defer { _ = serve.terminate() }
+        try serve.wait(token: admin.secret, seconds: 60, "the agent's incidents") { ($0["incidents"] as? Int ?? 0) >= 1 }
+        let agents = try #require(try serve.json("/api/agents", token: admin.secret)["items"] as? [[String: Any]])
+        let agent = try #require(agents.first)
+        #expect((agent["topScore"] as? Double ?? 0) >= 50)
+        let incidents = try #require(try serve.json("/api/incidents", token: admin.secret)["items"] as? [[String: Any]])
+        #expect(incidents.contains { ($0["devices"] as? [String])?.contains { $0.hasPrefix("agent:") } == true })
+        // Someone edits the log: the first changed line stops the reading and is named.
+        var lines = try String(contentsOf: audit, encoding: .utf8).split(separator: "\n").map(String.init)
+        let last = try #require(lines.last)
+        lines.append(last.replacingOccurrences(of: "\"seq\":", with: "\"seq\":1"))
+        try (lines.joined(separator: "\n") + "\n").write(to: audit, atomically: false, encoding: .utf8)
+        try serve.wait(token: admin.secret, seconds: 30, "the broken chain to show") {
+            (($0["sources"] as? [[String: Any]])?.first?["error"] as? String)?.contains("line \(lines.count)") == true
+        }
+    }
+}
