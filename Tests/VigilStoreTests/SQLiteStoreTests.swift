@@ -41,6 +41,37 @@ import VigilStore
         #expect(mode.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
     }
 
+    func breach(_ id: String, at seconds: Int64, score: Double = 60) -> Breach {
+        Breach(id: id, model: "beacon", device: "10.0.0.1", time: Timestamp(seconds: seconds), first: Timestamp(seconds: seconds),
+               last: Timestamp(seconds: seconds), score: score, surprisal: 9, reason: "r \(id)")
+    }
+
+    /// `vigil serve`'s checkpoint: state, breaches (a later version replaces an earlier one),
+    /// devices and the position, together; retention deletes by observation time only.
+    @Test func checkpointsAreOneTransactionAndRetentionDeletesOnlyWhatIsOld() throws {
+        let path = try tempFile()
+        let s = try SQLiteStore(path: path)
+        for r in sample(3000) { try s.consume(r) }
+        let device = DeviceSummary(address: "10.0.0.1", firstSeen: Timestamp(seconds: 1), lastSeen: Timestamp(seconds: 2900))
+        let position = try s.checkpoint(state: Data("state-1".utf8), at: Timestamp(seconds: 2999), breaches: [breach("B1", at: 100, score: 40)],
+                                        devices: [device], run: 0)
+        #expect(position == 3000)
+        #expect(try s.checkpointPosition() == 3000)
+        _ = try s.checkpoint(state: Data("state-2".utf8), at: Timestamp(seconds: 2999), breaches: [breach("B1", at: 100, score: 80), breach("B2", at: 2500)],
+                             devices: [device], run: 0)
+        #expect(try s.breaches(BreachFilter()).map(\.id) == ["B2", "B1"])
+        #expect(try s.breach(id: "B1")?.score == 80)
+        #expect(try s.loadState("learner") == Data("state-2".utf8))
+        #expect(try s.observations(after: 2990, limit: 100).count == 10)
+        // Keep observations from t=2000 on, findings from t=1000 on.
+        let removed = try s.prune(observationsBefore: Timestamp(seconds: 2000), findingsBefore: Timestamp(seconds: 1000))
+        #expect(removed == 2000)
+        #expect(try s.count() == 1000)
+        #expect(try s.breaches(BreachFilter()).map(\.id) == ["B2"])
+        #expect(try s.deviceSummary(address: "10.0.0.1") != nil)
+        #expect(try s.integrityCheck() == "ok")
+    }
+
     @Test func anotherProgramsDatabaseIsRefusedAndUntouched() throws {
         let path = try tempFile()
         _ = try run("sqlite3", [path, "CREATE TABLE invoices(id INTEGER, total REAL); INSERT INTO invoices VALUES (1, 9.5);"])
