@@ -45,8 +45,9 @@ let package = Package(
         .testTarget(name: "VigilCaptureTests", dependencies: ["VigilCore", "VigilWire", "VigilSim", "VigilCapture"]),
         .testTarget(name: "VigilLearnTests", dependencies: ["VigilCore", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture"]),
         .testTarget(name: "VigilAnalystTests", dependencies: ["VigilCore", "VigilAnalyst", "VigilLearn", "VigilSim", "VigilWire", "VigilCapture", "VigilStore"]),
-        .testTarget(name: "VigilMCPTests", dependencies: ["VigilMCP", "VigilMCPTransport"], exclude: ["Drivers"]),
-        .testTarget(name: "VigilServeTests", dependencies: ["VigilCore", "VigilSim", "VigilWire", "VigilCapture", "VigilHTTP"], exclude: ["Drivers"]),
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport"),
+        .testTarget(name: "VigilMCPTests", dependencies: ["VigilMCP", "VigilMCPTransport", "VigilTestSupport"], exclude: ["Drivers"]),
+        .testTarget(name: "VigilServeTests", dependencies: ["VigilCore", "VigilSim", "VigilWire", "VigilCapture", "VigilHTTP", "VigilTestSupport"], exclude: ["Drivers"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilCore", "VigilStore", "VigilSim", "VigilWire"]),
     ],
     swiftLanguageModes: [.v6]

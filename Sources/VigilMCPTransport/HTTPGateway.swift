@@ -68,16 +68,7 @@ public final class HTTPGateway: @unchecked Sendable {
         }
         port = server.port
         logLine("listening on http://\(options.address):\(port)\(options.path)")
-        let stop = DispatchSemaphore(value: 0)
-        signal(SIGTERM, SIG_IGN); signal(SIGINT, SIG_IGN)
-        let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.signal() }
-            s.resume()
-            return s
-        }
-        stop.wait()
-        sources.forEach { $0.cancel() }
+        TerminationSignals().wait()
         server.stop()
         lock.lock()
         let all = Array(sessions.values) + Array(modern.values)

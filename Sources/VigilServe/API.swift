@@ -142,7 +142,7 @@ public final class API: @unchecked Sendable {
             return try json(["name": t.name, "role": t.role.rawValue])
         case ("status", 2):
             try only(r, "GET")
-            return try json(status.snapshot)
+            return try statusAnswer()
         case ("incidents", 2):
             try only(r, "GET")
             return try incidents(r)
@@ -194,6 +194,20 @@ public final class API: @unchecked Sendable {
     }
 
     // MARK: - Routes
+
+    /// The status as JSON, encoded at most every quarter second (a dashboard polling it from
+    /// many consoles costs one encoding per quarter second, not one per request).
+    private var statusBody: (at: UInt64, body: [UInt8])?
+
+    func statusAnswer() throws -> HTTPResponse {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        if let c = statusBody, now &- c.at < 250_000_000 { lock.unlock(); return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: c.body) }
+        lock.unlock()
+        let body = Array(try Self.encoder.encode(status.snapshot))
+        lock.lock(); statusBody = (now, body); lock.unlock()
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body)
+    }
 
     struct Page<T: Encodable>: Encodable {
         var items: [T]

@@ -87,31 +87,23 @@ enum ServeCommand {
 
         try pipeline.startSources()
         let learned = DispatchSemaphore(value: 0)
-        let stop = DispatchSemaphore(value: 0)
+        let terminate = TerminationSignals()
         let learnerThread = Thread {
             pipeline.learn()
             learned.signal()
         }
         learnerThread.stackSize = 8 << 20
         learnerThread.start()
-        signal(SIGTERM, SIG_IGN); signal(SIGINT, SIG_IGN)
-        let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.signal() }
-            s.resume()
-            return s
-        }
         // Replays end by themselves; the console stays up until a signal.
         DispatchQueue.global().async {
             learned.wait()
             if !pipeline.stopping { logLine("every source has ended; still serving the API (SIGTERM stops)") }
             learned.signal()
         }
-        stop.wait()
+        terminate.wait()
         logLine("stopping: closing sources, writing a last checkpoint")
         pipeline.stop()
         learned.wait()
-        signals.forEach { $0.cancel() }
         events.closeAll()
         server.stop()
         logLine("stopped cleanly")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilMCP
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -16,34 +17,12 @@ func requireTools() throws {
     }
 }
 
-func tempDir(_ name: String = #function) throws -> URL {
-    let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vigil-mcp-tests-\(getpid())")
-        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber } + "-" + UUID().uuidString.prefix(8))
-    try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-    return base
-}
+func tempDir(_ name: String = #function) throws -> URL { try makeTempDir("vigil-mcp-tests", name) }
 
-struct Ran { var status: Int32; var out: String; var err: String }
-
-/// Runs a program to completion; output is read concurrently so a chatty child never blocks.
+/// Runs a program with only PATH and HOME from this environment (plus `env`): the gateway
+/// must not depend on anything else being set.
 func run(_ exe: String, _ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> Ran {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    var e = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-    for (k, v) in env { e[k] = v }
-    p.environment = e
-    if let cwd { p.currentDirectoryURL = cwd }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var o = Data(), r = Data()
-    group.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter(); DispatchQueue.global().async { r = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.wait()
-    p.waitUntilExit()
-    return Ran(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: r, as: UTF8.self))
+    try runProgram(exe, args, base: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()], env: env, cwd: cwd)
 }
 
 func vigil(_ args: String...) throws -> Ran { try run(vigilBinary, args) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 import VigilCapture
 import VigilCore
 import VigilSim
@@ -10,34 +11,9 @@ let webPython = packageRoot.appendingPathComponent(".venv/web/bin/python").path
 let schemathesis = packageRoot.appendingPathComponent(".venv/web/bin/schemathesis").path
 let drivers = packageRoot.appendingPathComponent("Tests/VigilServeTests/Drivers")
 
-func tempDir(_ name: String = #function) throws -> URL {
-    let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vigil-serve-tests-\(getpid())")
-        .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber } + "-" + UUID().uuidString.prefix(8))
-    try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-    return base
-}
+func tempDir(_ name: String = #function) throws -> URL { try makeTempDir("vigil-serve-tests", name) }
 
-struct Ran { var status: Int32; var out: String; var err: String }
-
-/// Runs a program to completion; output is read concurrently so a chatty child never blocks.
-func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> Ran {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    var e = ProcessInfo.processInfo.environment
-    for (k, v) in env { e[k] = v }
-    p.environment = e
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var o = Data(), r = Data()
-    group.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter(); DispatchQueue.global().async { r = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.wait()
-    p.waitUntilExit()
-    return Ran(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: r, as: UTF8.self))
-}
+func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> Ran { try runProgram(exe, args, env: env) }
 
 /// A token made by `vigil serve token`: the secret to send and the line for the configuration.
 struct Token {
@@ -50,6 +26,15 @@ struct Token {
         line = try #require(lines.last)
         self.name = name; self.role = role
     }
+}
+
+/// Writes a configuration of `settings` lines plus an admin token into `dir` and starts
+/// `vigil serve` on it (inside `namespace` when given).
+func startServe(in dir: URL, _ settings: [String], namespace: String? = nil) throws -> (ServeProcess, Token) {
+    let admin = try Token("adam", "admin")
+    let config = dir.appendingPathComponent("serve.conf")
+    try ((settings + [admin.line]).joined(separator: "\n") + "\n").write(to: config, atomically: true, encoding: .utf8)
+    return (try ServeProcess(config: config, namespace: namespace), admin)
 }
 
 /// A running `vigil serve` (optionally inside a network namespace), its log, and a way to ask it.

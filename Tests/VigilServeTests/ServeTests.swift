@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+import VigilTestSupport
 
 /// The captures the serve tests replay, made once per test run: an office (8 devices, 3 days,
 /// a DNS tunnel and a beacon, with labels) and a capture full of hostile names.
@@ -312,19 +313,8 @@ struct OfficeServer {
         }
         let dir = try tempDir()
         let db = dir.appendingPathComponent("live.sqlite").path
-        let admin = try Token("adam", "admin")
-        let config = dir.appendingPathComponent("live.conf")
-        try """
-        store \(db)
-        capture vcap0
-        listen 127.0.0.1:0
-        baseline_days 1
-        checkpoint_seconds 1
-        analyze_seconds 2
-        \(admin.line)
-        """.write(to: config, atomically: true, encoding: .utf8)
-
-        let first = try ServeProcess(config: config, namespace: cap)
+        let (first, admin) = try startServe(in: dir, ["store \(db)", "capture vcap0", "listen 127.0.0.1:0", "baseline_days 1",
+                                                      "checkpoint_seconds 1", "analyze_seconds 2"], namespace: cap)
         let replay = Process()
         replay.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         replay.arguments = ["netns", "exec", src, "/usr/bin/tcpreplay", "-q", "-i", "vsrc0", "--pps", "4000", "--loop", "3", captures.office]
@@ -350,7 +340,7 @@ struct OfficeServer {
         #expect(checkpointedDevices > 0)
         #expect(position > 0 && position <= lastID, "a checkpoint was written before the kill (position \(position), last \(lastID))")
 
-        let second = try ServeProcess(config: config, namespace: cap)
+        let second = try ServeProcess(config: first.config, namespace: cap)
         defer { _ = second.terminate() }
         try second.wait(token: admin.secret, seconds: 60, "the restarted service to checkpoint") { ($0["checkpoints"] as? Int ?? 0) >= 1 }
         #expect(second.log.contains("restored the learner"))
@@ -391,11 +381,8 @@ struct OfficeServer {
         let made = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
                                                  "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
         try #require(made.status == 0, "openssl: \(made.err)")
-        let admin = try Token("adam", "admin")
-        let config = dir.appendingPathComponent("tls.conf")
-        try "store \(dir.path)/tls.sqlite\nreplay \(try Captures.made.get().hostile)\nlisten 127.0.0.1:0\ntls_certificate \(cert)\ntls_key \(key)\n\(admin.line)\n"
-            .write(to: config, atomically: true, encoding: .utf8)
-        var serve = try ServeProcess(config: config)
+        var (serve, admin) = try startServe(in: dir, ["store \(dir.path)/tls.sqlite", "replay \(try Captures.made.get().hostile)", "listen 127.0.0.1:0",
+                                                      "tls_certificate \(cert)", "tls_key \(key)"])
         defer { _ = serve.terminate() }
         #expect(serve.baseURL.hasPrefix("https://127.0.0.1:"))
         serve.curlOptions = ["--cacert", cert]
@@ -430,10 +417,7 @@ struct OfficeServer {
             try h.close()
         }
         try append(Array(header) + Array(rows[0..<1000]), to: current)
-        let admin = try Token("adam", "admin")
-        let config = dir.appendingPathComponent("zeek.conf")
-        try "store \(dir.path)/zeek.sqlite\nzeek \(live.path)\nlisten 127.0.0.1:0\ncheckpoint_seconds 1\n\(admin.line)\n".write(to: config, atomically: true, encoding: .utf8)
-        let serve = try ServeProcess(config: config)
+        let (serve, admin) = try startServe(in: dir, ["store \(dir.path)/zeek.sqlite", "zeek \(live.path)", "listen 127.0.0.1:0", "checkpoint_seconds 1"])
         defer { _ = serve.terminate() }
         func records(_ s: [String: Any]) -> Int { ((s["sources"] as? [[String: Any]])?.first?["records"] as? Int) ?? 0 }
         try serve.wait(token: admin.secret, seconds: 30, "the first 1000 rows") { records($0) == 1000 }
@@ -468,11 +452,8 @@ struct OfficeServer {
         let audit = dir.appendingPathComponent("audit.jsonl")
         let sim = try run(vigilBinary, ["mcp", "simulate", "--out", audit.path, "--key", prefix + ".key"])
         try #require(sim.status == 0, "\(sim.err)")
-        let admin = try Token("adam", "admin")
-        let config = dir.appendingPathComponent("agents.conf")
-        try "store \(dir.path)/a.sqlite\nagents \(audit.path) key \(prefix).pub\nlisten 127.0.0.1:0\ncheckpoint_seconds 1\nanalyze_seconds 1\n\(admin.line)\n"
-            .write(to: config, atomically: true, encoding: .utf8)
-        let serve = try ServeProcess(config: config)
+        let (serve, admin) = try startServe(in: dir, ["store \(dir.path)/a.sqlite", "agents \(audit.path) key \(prefix).pub", "listen 127.0.0.1:0",
+                                                      "checkpoint_seconds 1", "analyze_seconds 1"])
         defer { _ = serve.terminate() }
         try serve.wait(token: admin.secret, seconds: 60, "the agent's incidents") { ($0["incidents"] as? Int ?? 0) >= 1 }
         let agents = try #require(try serve.json("/api/agents", token: admin.secret)["items"] as? [[String: Any]])
