@@ -185,6 +185,11 @@ final class LivePipeline: @unchecked Sendable {
                 status.update { $0.sources.append(.init(name: audit, kind: "mcp-audit")) }
                 let follower = AgentAuditFollower(path: audit, key: key)
                 starts.append { [self] in followAgents(follower, index: index) }
+            case .alerts(let file):
+                guard FileManager.default.fileExists(atPath: file) else { throw VigilError.usage("alerts: no such file '\(file)'") }
+                status.update { $0.sources.append(.init(name: file, kind: "alerts")) }
+                let follower = AlertFollower(path: file)
+                starts.append { [self] in followAlerts(follower, index: index) }
             case .zeek(let dir):
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -293,6 +298,17 @@ final class LivePipeline: @unchecked Sendable {
             }
             status.update { if index < $0.sources.count { $0.sources[index].records = UInt64(f.records); $0.sources[index].error = f.broken } }
             if let b = f.broken, !warned { log("agents: the audit chain breaks at \(b)"); warned = true }
+            for _ in 0..<10 where !stopping { usleep(100_000) }
+        }
+    }
+
+    private func followAlerts(_ f: AlertFollower, index: Int) {
+        defer { queue.producerDone() }
+        while !stopping {
+            let alerts = f.poll()
+            if !alerts.isEmpty { inboxLock.lock(); inboxAlerts += alerts; inboxLock.unlock() }
+            for p in f.newProblems() { log("alerts: \(p)") }
+            status.update { if index < $0.sources.count { $0.sources[index].records = UInt64(f.records) } }
             for _ in 0..<10 where !stopping { usleep(100_000) }
         }
     }

@@ -11,6 +11,7 @@ struct ServeConfiguration {
         case zeek(directory: String)
         case replay(file: String)
         case agents(audit: String, key: String?)
+        case alerts(file: String)
     }
 
     var store = "/var/lib/vigil/vigil.sqlite"
@@ -32,7 +33,7 @@ struct ServeConfiguration {
     var queueLimit = 200_000
     var apiConnections = 4
 
-    static let keys = ["store", "capture", "zeek", "replay", "agents", "local", "utc_offset", "baseline_days", "budget", "listen",
+    static let keys = ["store", "capture", "zeek", "replay", "agents", "alerts", "local", "utc_offset", "baseline_days", "budget", "listen",
                        "tls_certificate", "tls_key", "token", "checkpoint_seconds", "analyze_seconds", "incident_window_days",
                        "keep_observations_days", "keep_findings_days", "max_flows", "queue_limit", "api_connections"]
 
@@ -62,7 +63,7 @@ struct ServeConfiguration {
                 let near = keys.min { distance($0, key) < distance($1, key) } ?? ""
                 throw fail("unknown setting '\(key)'" + (distance(near, key) <= 3 ? " (did you mean '\(near)'?)" : ""))
             }
-            let repeatable = ["capture", "zeek", "replay", "agents", "token"].contains(key)
+            let repeatable = ["capture", "zeek", "replay", "agents", "alerts", "token"].contains(key)
             if !repeatable, let before = seen[key] { throw fail("'\(key)' is already set on line \(before)") }
             seen[key] = n
             func one() throws -> String {
@@ -80,6 +81,7 @@ struct ServeConfiguration {
                 c.sources.append(.capture(interface: v[0], filter: v.count == 3 ? v[2] : nil))
             case "zeek": c.sources.append(.zeek(directory: try one()))
             case "replay": c.sources.append(.replay(file: try one()))
+            case "alerts": c.sources.append(.alerts(file: try one()))
             case "agents":
                 guard v.count == 1 || (v.count == 3 && v[1] == "key") else { throw fail("write 'agents AUDIT.jsonl' or 'agents AUDIT.jsonl key GATEWAY.pub'") }
                 c.sources.append(.agents(audit: v[0], key: v.count == 3 ? v[2] : nil))
@@ -173,6 +175,9 @@ struct ServeConfiguration {
     # capture eth1 filter "not port 22"        # with a BPF filter
     # zeek /opt/zeek/logs/current              # follow a Zeek log directory as Zeek writes it
     # replay /srv/captures/monday.pcap         # a capture read once at full speed, then kept
+    # alerts /var/log/suricata/eve.json       # follow another tool's alerts (Suricata EVE, Zeek
+    #                                          # notice.log, CrowdStrike, Defender, SentinelOne,
+    #                                          # OCSF, Sigma engines): they join the incidents
     # agents /var/log/vigil/mcp-audit.jsonl key /etc/vigil/gateway.pub
     #                                          # follow the MCP gateway's audit log: each AI agent
     #                                          # is learned like a device; findings become alerts

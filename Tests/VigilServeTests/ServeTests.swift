@@ -471,3 +471,40 @@ struct OfficeServer {
         }
     }
 }
+
+@Suite(.serialized) struct ServeAlertsTests {
+    /// `alerts FILE` follows another tool's alert file as it grows: a Suricata EVE alert on the
+    /// beacon's C2, written while the service runs, joins the incident of Vigil's own breaches
+    /// for that beacon; a malformed line is reported and the rest goes on.
+    @Test func suricataAlertsWrittenWhileServingJoinTheBeaconsIncident() throws {
+        try requireTools()
+        let captures = try Captures.made.get()
+        let labels = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: captures.labels))) as? [[String: Any]])
+        let beacon = try #require(labels.first { ($0["attack"] as? String) == "beacon" })
+        let device = try #require(beacon["device"] as? String), c2 = try #require((beacon["peers"] as? [String])?.first)
+        let start = try #require(beacon["startSeconds"] as? Int)
+        let dir = try tempDir()
+        let eve = dir.appendingPathComponent("eve.json")
+        try "".write(to: eve, atomically: true, encoding: .utf8)
+        let (serve, admin) = try startServe(in: dir, ["store \(dir.path)/s.sqlite", "replay \(captures.office)", "alerts \(eve.path)", "listen 127.0.0.1:0",
+                                                      "baseline_days 1", "checkpoint_seconds 1", "analyze_seconds 1"])
+        defer { _ = serve.terminate() }
+        try serve.wait(token: admin.secret, seconds: 90, "the capture to be learned") { (($0["sources"] as? [[String: Any]])?.first?["ended"] as? Bool) == true && ($0["incidents"] as? Int ?? 0) > 0 }
+        let ts = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(start + 1800)))
+        let line = #"{"timestamp":"\#(ts)","flow_id":4242,"event_type":"alert","src_ip":"\#(device)","src_port":51000,"dest_ip":"\#(c2)","dest_port":443,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":9000001,"rev":1,"signature":"LOCAL MALWARE beacon check-in","category":"A Network Trojan was detected","severity":1}}"#
+        let h = try FileHandle(forWritingTo: eve)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(("{not json\n" + line + "\n").utf8))
+        try h.close()
+        let deadline = Date().addingTimeInterval(30)
+        var joined: [String: Any]?
+        while Date() < deadline, joined == nil {
+            let items = (try? serve.json("/api/incidents", token: admin.secret)["items"] as? [[String: Any]]) ?? []
+            joined = items.first { ($0["devices"] as? [String])?.contains(device) == true && ($0["alerts"] as? Int ?? 0) >= 1 }
+            usleep(300_000)
+        }
+        let incident = try #require(joined, "the EVE alert did not join an incident on \(device); log:\n\(serve.log)")
+        #expect((incident["breaches"] as? Int ?? 0) >= 1, "the same incident holds Vigil's own breaches")
+        #expect(serve.log.contains("eve.json, line 1"), "the malformed line is named: \(serve.log)")
+    }
+}

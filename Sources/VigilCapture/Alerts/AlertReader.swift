@@ -148,30 +148,7 @@ public struct AlertReader {
                 let number = reader.lineNumber
                 if !sawContent && firstByte == UInt8(ascii: "[") { arrayText = Array(bytes); arrayText!.append(10); return }
                 sawContent = true
-                if firstByte == UInt8(ascii: "#") || tsv != nil {
-                    if tsv == nil { tsv = ZeekTSVParser(file: path) }
-                    do {
-                        if case .row(let r) = try tsv!.parse(bytes, number: number) {
-                            var object: [String: Any] = [:]
-                            for (k, v) in r.cells {
-                                switch v {
-                                case .unset: break
-                                case .text(let s): object[k] = s
-                                case .list(let l): object[k] = l
-                                }
-                            }
-                            if object["note"] != nil, object["_path"] == nil { object["_path"] = "notice" }
-                            take(AlertRecord(object: object, raw: String(decoding: bytes, as: UTF8.self), file: path, line: number))
-                        }
-                    } catch let e as VigilError { note(e) }
-                    return
-                }
-                let raw = String(decoding: bytes, as: UTF8.self)
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-                    note(.badInput("not a JSON object (alert files are JSON lines, a JSON array, or a Zeek notice.log)", file: path, line: number))
-                    return
-                }
-                take(AlertRecord(object: o, raw: raw, file: path, line: number))
+                readLine(bytes, file: path, line: number, tsv: &tsv)
             }) {}
         } catch let e as VigilError { note(e) } catch {}
         if let text = arrayText {
@@ -188,6 +165,43 @@ public struct AlertReader {
                 take(AlertRecord(object: o, raw: raw, file: path, line: i + 1))
             }
         }
+    }
+
+    /// One line of an alert file: a JSON object (EVE, EDR exports, OCSF, Sigma engines) or a
+    /// line of a Zeek notice.log (`tsv` keeps its header state between lines). A file followed
+    /// as it grows is read this way, line by line.
+    public mutating func readLine(_ bytes: UnsafeRawBufferPointer, file path: String, line number: Int, tsv: inout ZeekTSVParser?) {
+        guard let firstByte = bytes.first(where: { $0 != 32 && $0 != 9 && $0 != 13 }) else { return }
+        if firstByte == UInt8(ascii: "#") || tsv != nil {
+            if tsv == nil { tsv = ZeekTSVParser(file: path) }
+            do {
+                if case .row(let r) = try tsv!.parse(bytes, number: number) {
+                    var object: [String: Any] = [:]
+                    for (k, v) in r.cells {
+                        switch v {
+                        case .unset: break
+                        case .text(let s): object[k] = s
+                        case .list(let l): object[k] = l
+                        }
+                    }
+                    if object["note"] != nil, object["_path"] == nil { object["_path"] = "notice" }
+                    take(AlertRecord(object: object, raw: String(decoding: bytes, as: UTF8.self), file: path, line: number))
+                }
+            } catch let e as VigilError { note(e) } catch {}
+            return
+        }
+        let raw = String(decoding: bytes, as: UTF8.self)
+        guard let o = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            note(.badInput("not a JSON object (alert files are JSON lines, a JSON array, or a Zeek notice.log)", file: path, line: number))
+            return
+        }
+        take(AlertRecord(object: o, raw: raw, file: path, line: number))
+    }
+
+    /// Hands over the alerts read so far (a follower drains them after each poll).
+    public mutating func drainAlerts() -> [Alert] {
+        defer { alerts = [] }
+        return alerts
     }
 
     private mutating func take(_ r: AlertRecord) {
