@@ -31,3 +31,51 @@ public struct DeviceSummary: Hashable, Sendable, Codable {
         self.usualSent = usualSent; self.usualReceived = usualReceived; self.learnedWeeks = learnedWeeks
     }
 }
+
+/// One hour of a device's stored traffic: what it sent and received (as originator and as
+/// responder) and how many connections.
+public struct DeviceHour: Hashable, Sendable, Codable {
+    public var hour: Timestamp
+    public var sent: Double
+    public var received: Double
+    public var connections: Int
+    public init(hour: Timestamp, sent: Double, received: Double, connections: Int) {
+        self.hour = hour; self.sent = sent; self.received = received; self.connections = connections
+    }
+}
+
+/// A device's learned normal and what it did hour by hour around an incident, for charts.
+public struct DeviceActivity: Hashable, Sendable, Codable {
+    public var device: DeviceSummary
+    public var hours: [DeviceHour]
+    /// The offset from UTC the hour-of-week normal was learned in.
+    public var utcOffsetHours: Int
+    public init(device: DeviceSummary, hours: [DeviceHour], utcOffsetHours: Int) {
+        self.device = device; self.hours = hours; self.utcOffsetHours = utcOffsetHours
+    }
+
+    /// What the device usually sends in the hour starting at `t` (its hour of the week).
+    public func usualSent(at t: Timestamp) -> Double? {
+        let h = t.hourOfWeek(offsetHours: utcOffsetHours)
+        return h < device.usualSent.count && (device.learnedWeeks.isEmpty || device.learnedWeeks[h] > 0) ? device.usualSent[h] : nil
+    }
+}
+
+extension Timestamp {
+    /// Hour of the week in local time, Monday 00:00 = 0 (1970-01-01 was a Thursday).
+    public func hourOfWeek(offsetHours: Int) -> Int {
+        let s = nanoseconds / 1_000_000_000
+        let hour = (s >= 0 || s % 3600 == 0 ? s / 3600 : s / 3600 - 1) + Int64(offsetHours)
+        return Int(((hour + 72) % 168 + 168) % 168)
+    }
+}
+
+/// Byte counts for people.
+public enum Bytes {
+    public static func human(_ v: Double) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var x = max(0, v), i = 0
+        while x >= 1000, i < units.count - 1 { x /= 1000; i += 1 }
+        return i == 0 ? "\(Int(x)) B" : String(format: x < 10 ? "%.1f %@" : "%.0f %@", x, units[i])
+    }
+}

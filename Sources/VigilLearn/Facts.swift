@@ -52,10 +52,7 @@ public struct ConnFacts: Sendable {
 
 public enum LearnClock {
     /// Hour of week in local time, Monday 00:00 = 0 (1970-01-01 was a Thursday).
-    public static func hourOfWeek(_ t: Timestamp, offsetHours: Int) -> Int {
-        let h = Int((t.nanoseconds / 1_000_000_000).quotientFloor(3600)) + offsetHours
-        return ((h + 72) % 168 + 168) % 168
-    }
+    public static func hourOfWeek(_ t: Timestamp, offsetHours: Int) -> Int { t.hourOfWeek(offsetHours: offsetHours) }
     public static func hourIndex(_ t: Timestamp) -> Int64 { (t.nanoseconds / 1_000_000_000).quotientFloor(3600) }
     public static func dayIndex(_ t: Timestamp, offsetHours: Int) -> Int64 {
         (t.nanoseconds / 1_000_000_000 + Int64(offsetHours) * 3600).quotientFloor(86_400)

@@ -369,7 +369,9 @@ public final class API: @unchecked Sendable {
         switch file {
         case "incidents.json": (type, body) = ("application/json", String(decoding: try AnalysisReport.encoder().encode(["incidents": incidents]), as: UTF8.self))
         case "incidents.md": (type, body) = ("text/markdown; charset=utf-8", IncidentMarkdown.document(incidents, title: "Vigil incidents"))
-        case "incidents.html": (type, body) = ("text/html; charset=utf-8", IncidentHTML.document(incidents, title: "Vigil incidents"))
+        case "incidents.html":
+            let activity = try pool.with { try $0.activity(for: incidents, utcOffsetHours: status.snapshot.utcOffsetHours) }
+            (type, body) = ("text/html; charset=utf-8", IncidentHTML.document(incidents, title: "Vigil incidents", activity: activity))
         case "incidents.ocsf.jsonl": (type, body) = ("application/x-ndjson", try IncidentExport.ocsfLines(incidents))
         case "incidents.cef": (type, body) = ("text/plain; charset=utf-8", incidents.map(IncidentExport.cef).joined(separator: "\n") + (incidents.isEmpty ? "" : "\n"))
         default: throw RequestProblem(status: 404, message: "reports are incidents.json, incidents.md, incidents.html, incidents.ocsf.jsonl and incidents.cef")

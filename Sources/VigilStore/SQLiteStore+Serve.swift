@@ -37,14 +37,6 @@ public struct BreachFilter: Sendable {
     public init() {}
 }
 
-/// One hour of a device's traffic as stored: bytes it sent and received, connections.
-public struct DeviceHour: Hashable, Sendable, Codable {
-    public var hour: Timestamp
-    public var sent: Double
-    public var received: Double
-    public var connections: Int
-}
-
 /// What `vigil serve` keeps: checkpoints that make learner state and the breaches it found
 /// durable together, the device directory, people's decisions on incidents, the change log,
 /// and the reads the API answers.
@@ -78,16 +70,42 @@ extension SQLiteStore {
                              [.text(a.id), run.map { .int($0) } ?? .null, .text(a.source), .int(a.time.nanoseconds), .double(a.severity),
                               .text(String(decoding: try enc.encode(a), as: UTF8.self))])
             }
-            for d in devices {
-                _ = try rows("INSERT OR REPLACE INTO devices(address, name, last_ts, body) VALUES(?,?,?,?)",
-                             [.text(d.address), d.name.map { .text($0) } ?? .null, .int(d.lastSeen.nanoseconds),
-                              .text(String(decoding: try enc.encode(d), as: UTF8.self))])
-            }
+            try insertDevices(devices)
             try saveState("learner", state, at: t)
             try saveState("serve.position", Data(String(position).utf8), at: t)
             try exec("COMMIT")
         } catch { try? exec("ROLLBACK"); throw error }
         return position
+    }
+
+    private func insertDevices(_ devices: [DeviceSummary]) throws {
+        let enc = JSONEncoder()
+        for d in devices {
+            _ = try rows("INSERT OR REPLACE INTO devices(address, name, last_ts, body) VALUES(?,?,?,?)",
+                         [.text(d.address), d.name.map { .text($0) } ?? .null, .int(d.lastSeen.nanoseconds),
+                          .text(String(decoding: try enc.encode(d), as: UTF8.self))])
+        }
+    }
+
+    /// Stores the device directory (what `vigil analyze --db` learned), replacing by address.
+    public func saveDevices(_ devices: [DeviceSummary]) throws {
+        try commit()
+        try exec("BEGIN")
+        do { try insertDevices(devices); try exec("COMMIT") } catch { try? exec("ROLLBACK"); throw error }
+    }
+
+    /// For each incident (by id), its devices' learned normal and their stored hours from a day
+    /// before the incident to a day after (at most `perIncident` devices each).
+    public func activity(for incidents: [Incident], utcOffsetHours: Int, perIncident: Int = 6) throws -> [String: [DeviceActivity]] {
+        var out: [String: [DeviceActivity]] = [:]
+        for i in incidents {
+            for d in i.devices.prefix(perIncident) {
+                guard let summary = try deviceSummary(address: d) else { continue }
+                let hours = try deviceHours(address: d, from: i.start - .seconds(86_400), to: i.end + .seconds(86_400))
+                out[i.id, default: []].append(DeviceActivity(device: summary, hours: hours, utcOffsetHours: utcOffsetHours))
+            }
+        }
+        return out
     }
 
     /// The observation id the saved learner state has seen up to (nil before any checkpoint).

@@ -96,7 +96,10 @@ enum AnalyzeCommand {
         let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
         let report = makeReport(learner, breaches, result, alerts: alerts.count)
         if let path = args.options["html"] {
-            do { try IncidentHTML.document(result.incidents, title: "Vigil incidents").write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            // Each incident device's bytes per hour against its learned normal, from the store.
+            try store.saveDevices(learner.deviceSummaries())
+            let activity = try store.activity(for: result.incidents, utcOffsetHours: c.utcOffsetHours)
+            do { try IncidentHTML.document(result.incidents, title: "Vigil incidents", activity: activity).write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 throw VigilError.io("cannot write the HTML report: \(error.localizedDescription)", file: path)
             }
         }
@@ -130,6 +133,7 @@ enum AnalyzeCommand {
             try store.saveAlerts(alerts, run: run)
             try store.saveIncidents(result.incidents, run: run)
             try store.saveState("learner", try learner.snapshot(), at: learner.context.now)
+            if args.options["html"] == nil { try store.saveDevices(learner.deviceSummaries()) }
         }
         printIncidents(result.incidents)
         printTable(breaches, top: top)

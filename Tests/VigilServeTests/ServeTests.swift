@@ -127,6 +127,12 @@ struct OfficeServer {
         #expect(((incident["narrative"] as? [String]) ?? []).joined().contains(device))
         #expect(!((incident["timeline"] as? [Any]) ?? []).isEmpty)
         #expect(!((detail["relatedBreaches"] as? [Any]) ?? []).isEmpty)
+        // The HTML report charts the device's hours against its learned normal.
+        let html = try s.serve.request("/api/reports/incidents.html", token: s.viewer.secret)
+        #expect(html.status == 200)
+        #expect(html.headers.contains("Content-Security-Policy: sandbox"))
+        #expect(html.body.contains("Devices against their normal"))
+        #expect(html.body.contains("aria-label=\"\(device) bytes sent per hour against its normal\""))
         // The device page has the learned normal and the stored hours.
         let d = try s.serve.json("/api/devices/\(device)", token: s.viewer.secret)
         #expect(((d["device"] as? [String: Any])?["usualSent"] as? [Any])?.count == 168)

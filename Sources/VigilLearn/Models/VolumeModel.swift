@@ -63,16 +63,6 @@ public final class VolumeModel: LearningModel {
     public func decodeState(_ d: JSONDecoder, _ data: Data) throws { devices = try d.decode(BoundedTable<IPAddress, Device>.self, from: data) }
 }
 
-/// Byte counts for people.
-public enum Bytes {
-    public static func human(_ v: Double) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var x = max(0, v), i = 0
-        while x >= 1000, i < units.count - 1 { x /= 1000; i += 1 }
-        return i == 0 ? "\(Int(x)) B" : String(format: x < 10 ? "%.1f %@" : "%.0f %@", x, units[i])
-    }
-}
-
 extension VolumeModel {
     /// The bytes a device usually sends and receives in each hour of the week, and how many
     /// weeks each hour was learned from (168 entries each); nil for a device never judged.
