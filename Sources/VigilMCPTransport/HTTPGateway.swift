@@ -21,6 +21,9 @@ public final class HTTPGateway: @unchecked Sendable {
         public var maxSessions = 32
         public var idleSeconds: Double = 1800
         public var replyTimeout: Double = 300
+        /// PEM text of a private key and certificate chain: both set means HTTPS.
+        public var tlsKey: String?
+        public var tlsCertificate: String?
         public init() {}
     }
 
@@ -58,16 +61,18 @@ public final class HTTPGateway: @unchecked Sendable {
         o.port = options.port
         o.maxConnections = 256
         o.maxBodyBytes = config.maxMessageBytes
+        o.tlsKey = options.tlsKey
+        o.tlsCertificate = options.tlsCertificate
         let server = HTTPServer(options: o) { [unowned self] request in
             let reply = self.handle(method: request.method, path: request.path, header: { request.header($0) },
                                     body: request.body, tooBig: request.bodyTooLarge)
             return HTTPResponse(status: reply.status, headers: reply.headers, body: Array(reply.body.utf8))
         }
         do { try server.start() } catch {
-            throw MCPError.policy("cannot listen on \(options.address):\(options.port) (in use, or not an IPv4 address)", place: "--listen")
+            throw MCPError.policy("cannot listen on \(options.address):\(options.port) (\(error))", place: "--listen")
         }
         port = server.port
-        logLine("listening on http://\(options.address):\(port)\(options.path)")
+        logLine("listening on \(scheme)://\(options.address):\(port)\(options.path)")
         TerminationSignals().wait()
         server.stop()
         lock.lock()
@@ -81,7 +86,7 @@ public final class HTTPGateway: @unchecked Sendable {
     // MARK: - Requests
 
     func handle(method: String, path: String, header: (String) -> String?, body: [UInt8], tooBig: Bool) -> Reply {
-        let resource = "http://\(options.address):\(port)\(options.path)"
+        let resource = "\(scheme)://\(options.address):\(port)\(options.path)"
         if path == "/.well-known/oauth-protected-resource" || path == "/.well-known/oauth-protected-resource" + options.path {
             let doc: JSONValue = ["resource": .string(resource), "bearer_methods_supported": ["header"],
                                   "authorization_servers": [], "resource_name": "Vigil MCP gateway"]
@@ -95,7 +100,7 @@ public final class HTTPGateway: @unchecked Sendable {
         let token = auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) : ""
         guard !token.isEmpty, let agent = config.agent(forTokenSHA256: Sodium.sha256Hex(token)) else {
             var r = jsonError(401, .null, RPCMessage.Code.invalidRequest, token.isEmpty ? "a bearer token is required" : "the bearer token is not valid")
-            r.headers.append(("WWW-Authenticate", "Bearer resource_metadata=\"http://\(options.address):\(port)/.well-known/oauth-protected-resource\"" + (token.isEmpty ? "" : ", error=\"invalid_token\"")))
+            r.headers.append(("WWW-Authenticate", "Bearer resource_metadata=\"\(scheme)://\(options.address):\(port)/.well-known/oauth-protected-resource\"" + (token.isEmpty ? "" : ", error=\"invalid_token\"")))
             return r
         }
         switch method {
@@ -244,6 +249,8 @@ public final class HTTPGateway: @unchecked Sendable {
         w?.reply = m
         w?.done.signal()
     }
+
+    private var scheme: String { options.tlsKey != nil && options.tlsCertificate != nil ? "https" : "http" }
 
     private func jsonError(_ status: UInt32, _ id: JSONValue, _ code: Int, _ message: String) -> Reply {
         Reply(status: status, body: RPCMessage.error(id: id, code: code, message: message, data: nil).line,

@@ -10,7 +10,7 @@ enum MCPCommand {
     usage: vigil mcp <command>
       proxy --config FILE            run the gateway over stdio for the agent whose token is in
                                      VIGIL_AGENT_TOKEN (or --token-file F)
-      proxy --config FILE --listen ADDR:PORT [--allow-origin O,...]
+      proxy --config FILE --listen ADDR:PORT [--allow-origin O,...] [--tls-cert PEM --tls-key PEM]
                                      serve it as a Streamable HTTP endpoint at /mcp; each agent
                                      sends its token as a bearer token
       scan CONFIG... [--lockfile F --trusted-key PUB] [--json F] [--sarif F] [--no-sandbox]
@@ -67,7 +67,7 @@ enum MCPCommand {
 
     static func proxy(_ args: ArraySlice<String>) throws -> Int32 {
         let a = try Arguments(args, flags: [])
-        try a.allowOnly(["config", "token-file", "listen", "allow-origin"])
+        try a.allowOnly(["config", "token-file", "listen", "allow-origin", "tls-cert", "tls-key"])
         guard let path = a.options["config"] else { throw VigilError.usage("proxy needs --config FILE") }
         let config = try readConfig(path)
         if let listen = a.options["listen"] {
@@ -76,6 +76,14 @@ enum MCPCommand {
             guard parts.count == 2, let port = UInt16(parts[1]) else { throw VigilError.usage("--listen takes ADDRESS:PORT, for example 127.0.0.1:8808") }
             o.address = String(parts[0]); o.port = port
             o.allowedOrigins = a.options["allow-origin"].map { $0.split(separator: ",").map(String.init) } ?? []
+            switch (a.options["tls-cert"], a.options["tls-key"]) {
+            case (nil, nil): break
+            case (let cert?, let key?):
+                guard let c = try? String(contentsOfFile: cert, encoding: .utf8) else { throw VigilError.usage("--tls-cert: cannot read '\(cert)'") }
+                guard let k = try? String(contentsOfFile: key, encoding: .utf8) else { throw VigilError.usage("--tls-key: cannot read '\(key)'") }
+                o.tlsCertificate = c; o.tlsKey = k
+            default: throw VigilError.usage("HTTPS needs both --tls-cert and --tls-key")
+            }
             return try HTTPGateway(config: config, options: o).run()
         }
         var token = ProcessInfo.processInfo.environment["VIGIL_AGENT_TOKEN"] ?? ""

@@ -11,9 +11,10 @@ final class ListeningGateway {
     let url: String
     let base: String
 
-    init(config: URL) throws {
+    init(config: URL, tls: (cert: String, key: String)? = nil) throws {
         process.executableURL = URL(fileURLWithPath: vigilBinary)
         process.arguments = ["mcp", "proxy", "--config", config.path, "--listen", "127.0.0.1:0", "--allow-origin", "http://127.0.0.1"]
+            + (tls.map { ["--tls-cert", $0.cert, "--tls-key", $0.key] } ?? [])
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         let err = Pipe()
         process.standardError = err
@@ -25,7 +26,7 @@ final class ListeningGateway {
         var byte: UInt8 = 0
         while read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
         let text = String(decoding: line, as: UTF8.self)
-        guard let r = text.range(of: "http://") else { throw GatewayTestFailure(reason: "gateway did not start: \(text)") }
+        guard let r = text.range(of: "https://") ?? text.range(of: "http://") else { throw GatewayTestFailure(reason: "gateway did not start: \(text)") }
         url = String(text[r.lowerBound...])
         base = String(url.dropLast(4))
         // Keep draining stderr so the gateway never blocks on a full pipe.
@@ -65,6 +66,26 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
             #expect(steps[3]["error_code"] == .int(Int64(RPCMessage.Code.denied)))
         }
         #expect(try vigil("mcp", "audit", "verify", g.audit.path, "--key", g.publicKey).status == 0)
+    }
+
+    /// With a certificate the endpoint is HTTPS; the real client, trusting only the test's CA,
+    /// speaks both eras through it.
+    @Test func theRealClientSpeaksThroughHTTPS() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: timeServer, allow: #"{"server": "time", "tools": ["get_current_time"]}"#)
+        let key = g.dir.appendingPathComponent("tls.key").path, cert = g.dir.appendingPathComponent("tls.pem").path
+        let made = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                                                 "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        try #require(made.status == 0, "openssl: \(made.err)")
+        let gw = try ListeningGateway(config: g.config, tls: (cert, key))
+        #expect(gw.url.hasPrefix("https://127.0.0.1:"))
+        for mode in ["legacy", "2026-07-28"] {
+            let steps = try g.drive(mode, [["op": "call", "tool": "get_current_time", "args": ["timezone": "UTC"]]], target: gw.url, ca: cert)
+            #expect(steps[1]["text"]?.string?.contains("\"timezone\": \"UTC\"") == true, "\(mode): \(steps)")
+        }
+        // A client that does not trust the certificate does not get through.
+        #expect(throws: (any Error).self) { _ = try g.drive("legacy", [["op": "list"]], target: gw.url) }
     }
 
     @Test func theEndpointRefusesWhatTheSpecificationRefuses() async throws {

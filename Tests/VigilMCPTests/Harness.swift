@@ -54,9 +54,9 @@ struct GatewaySetup {
     }
 
     /// The real MCP client drives the gateway through `steps`; returns each step's outcome.
-    func drive(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil) throws -> [JSONValue] {
+    func drive(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil, ca: String? = nil) throws -> [JSONValue] {
         let r = try run(venv + "/python", [driver, vigilBinary, target ?? config.path, mode, stepsIn.canonical],
-                        env: ["VIGIL_AGENT_TOKEN": token ?? self.token])
+                        env: ["VIGIL_AGENT_TOKEN": token ?? self.token, "VIGIL_TEST_CA": ca ?? ""])
         let v = try JSONValue.parse(r.out)
         if let failed = v["failed"]?.string { throw GatewayTestFailure(reason: failed + "\n" + r.err) }
         let steps = v["steps"]?.array ?? []

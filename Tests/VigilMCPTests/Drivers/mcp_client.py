@@ -20,8 +20,10 @@ from mcp.shared.exceptions import MCPError
 
 async def main(vigil, config, mode, steps):
     token = os.environ.get("VIGIL_AGENT_TOKEN", "")
-    if config.startswith("http://"):
-        http = httpx2.AsyncClient(headers={"Authorization": "Bearer " + token})
+    if config.startswith("http://") or config.startswith("https://"):
+        # HTTPS to a gateway with a test certificate: VIGIL_TEST_CA names the CA to trust.
+        verify = os.environ.get("VIGIL_TEST_CA") or True
+        http = httpx2.AsyncClient(headers={"Authorization": "Bearer " + token}, verify=verify)
         target = streamable_http_client(config, http_client=http)
     else:
         env = {"VIGIL_AGENT_TOKEN": token, "PATH": os.environ["PATH"]}
