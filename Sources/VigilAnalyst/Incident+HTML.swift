@@ -32,7 +32,13 @@ public enum IncidentHTML {
         out += "<p><span class=p>Priority \(Int(i.priority.rounded()))</span> · severity \(Int(i.severity.rounded())) · confidence \(String(format: "%.2f", i.confidence)) · \(i.start.iso8601) to \(i.end.iso8601)</p>"
         if !i.tactics.isEmpty { out += "<p>ATT&amp;CK: \(escape(i.tactics.joined(separator: " → "))) (\(escape(i.techniques.joined(separator: ", "))))</p>" }
         out += timelineSVG(i)
-        out += "<h3>What happened</h3>" + i.narrative.map { "<p>\(escape($0))</p>" }.joined()
+        if let r = i.rephrasing {
+            out += "<h3>What happened</h3>" + r.narrative.map { "<p>\(escape($0))</p>" }.joined()
+            out += "<p class=muted>Reworded by \(escape(r.model)) from the deterministic write-up; every address, name, time and number was checked against it.</p>"
+            out += "<details><summary>Deterministic write-up</summary>" + i.narrative.map { "<p>\(escape($0))</p>" }.joined() + "</details>"
+        } else {
+            out += "<h3>What happened</h3>" + i.narrative.map { "<p>\(escape($0))</p>" }.joined()
+        }
         if !activity.isEmpty {
             out += "<h3>Devices against their normal</h3><p class=muted>Bytes sent per hour from a day before to a day after (bars; red inside the incident) and what the device usually sends in that hour of the week (line).</p>"
             out += activity.map { activitySVG($0, incident: i) }.joined()

@@ -26,6 +26,11 @@ public enum IncidentMarkdown {
         if !i.users.isEmpty { out += "- **Users** \(i.users.map(escape).joined(separator: ", "))\n" }
         if !i.tactics.isEmpty { out += "- **ATT&CK** \(i.tactics.joined(separator: " → ")): \(i.techniques.map { "\($0) \(Attack.name(of: $0))" }.joined(separator: ", "))\n" }
         out += "\n### What happened\n\n"
+        if let r = i.rephrasing {
+            for p in r.narrative { out += escape(p) + "\n\n" }
+            out += "_Reworded by \(escape(r.model)) from the deterministic write-up below; every address, name, time and number was checked against it._\n\n"
+            out += "#### Deterministic write-up\n\n"
+        }
         for p in i.narrative { out += escape(p) + "\n\n" }
         if !i.steps.isEmpty {
             out += "### Investigation\n\n"

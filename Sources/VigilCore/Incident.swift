@@ -30,11 +30,14 @@ public struct Incident: Hashable, Sendable, Codable {
     public var steps: [InvestigationStep]
     /// Why the conclusion follows, in one or two sentences.
     public var conclusion: String
+    /// The narrative reworded by a local language model, kept only when it carries exactly the
+    /// facts of `narrative` (which stays the record).
+    public var rephrasing: Rephrasing?
 
     /// `priority` is written as `score`, the name DESIGN.md's report contract gives it.
     enum CodingKeys: String, CodingKey {
         case id, title, priority = "score", severity, confidence, start, end, devices, deviceNames, endpoints, users
-        case techniques, tactics, summary, narrative, breaches, alerts, timeline, steps, conclusion
+        case techniques, tactics, summary, narrative, breaches, alerts, timeline, steps, conclusion, rephrasing
     }
 
     public init(id: String, title: String, priority: Double, severity: Double, confidence: Double,
@@ -82,4 +85,11 @@ public struct InvestigationStep: Hashable, Sendable, Codable {
     public init(question: String, finding: String, facts: [String: Double] = [:]) {
         self.question = question; self.finding = finding; self.facts = facts
     }
+}
+
+/// A rewording of an incident's narrative for people, and who wrote it.
+public struct Rephrasing: Hashable, Sendable, Codable {
+    public var model: String
+    public var narrative: [String]
+    public init(model: String, narrative: [String]) { self.model = model; self.narrative = narrative }
 }

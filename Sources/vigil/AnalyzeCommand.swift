@@ -12,7 +12,7 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
+        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "rephrase", "rephrase-model", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
         guard !args.positional.isEmpty || args.options["alerts"] != nil || args.options["agents"] != nil else {
             throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts, or --agents AUDIT.jsonl for the MCP gateway's agents)")
         }
@@ -93,7 +93,13 @@ enum AnalyzeCommand {
         breaches += agentBreaches
         breaches = rank(breaches)
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
-        let result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
+        var result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
+        if let url = args.options["rephrase"] {
+            let rephraser = try Rephraser(url: url, model: args.options["rephrase-model"] ?? "local")
+            let (reworded, notes) = rephraser.rephrase(result.incidents)
+            result.incidents = reworded
+            if !quiet { notes.forEach { err("rephrase: \($0)") } }
+        }
         let report = makeReport(learner, breaches, result, alerts: alerts.count)
         if let path = args.options["html"] {
             // Each incident device's bytes per hour against its learned normal, from the store.

@@ -514,3 +514,64 @@ struct OfficeServer {
         #expect(serve.log.contains("eve.json, line 1"), "the malformed line is named: \(serve.log)")
     }
 }
+
+/// `vigil analyze --rephrase URL` against a stand-in for a local OpenAI-compatible model on
+/// loopback: a faithful rewording is kept beside the deterministic write-up, one that adds a
+/// fact is refused, and a broken endpoint changes nothing.
+@Suite(.serialized) struct RephraseTests {
+    func standIn(_ mode: String) throws -> (Process, Int) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [drivers.appendingPathComponent("openai_standin.py").path, mode]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var line = [UInt8](), byte: UInt8 = 0
+        while read(out.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        return (p, try #require(Int(String(decoding: line, as: UTF8.self))))
+    }
+
+    func analyze(_ mode: String) throws -> (report: [String: Any], markdown: String, err: String) {
+        try requireTools()
+        let captures = try Captures.made.get()
+        let (server, port) = try standIn(mode)
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }   // SIGTERM may be blocked in test threads, and is inherited
+        let dir = try tempDir(mode)
+        let r = try run(vigilBinary, ["analyze", captures.office, "--baseline", "1", "--json", dir.appendingPathComponent("r.json").path,
+                                      "--markdown", dir.appendingPathComponent("r.md").path,
+                                      "--rephrase", "http://127.0.0.1:\(port)/v1", "--rephrase-model", "standin-7b"])
+        try #require(r.status == 0, "\(r.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("r.json"))) as? [String: Any])
+        return (report, try String(contentsOf: dir.appendingPathComponent("r.md"), encoding: .utf8), r.err)
+    }
+
+    @Test func aFaithfulRewordingIsKeptBesideTheWriteUp() throws {
+        let (report, markdown, err) = try analyze("faithful")
+        let incidents = try #require(report["incidents"] as? [[String: Any]])
+        try #require(!incidents.isEmpty)
+        for i in incidents {
+            let r = try #require(i["rephrasing"] as? [String: Any], "\(i["id"] ?? ""): \(err)")
+            #expect(r["model"] as? String == "standin-7b")
+            let reworded = (r["narrative"] as? [String] ?? []).joined(separator: " ")
+            #expect(reworded.contains("From "))
+            #expect(!((i["narrative"] as? [String]) ?? []).joined().contains("From "), "the write-up itself is untouched")
+        }
+        #expect(markdown.contains("Reworded by standin-7b"))
+        #expect(markdown.contains("#### Deterministic write-up"))
+    }
+
+    @Test func aRewordingThatAddsAFactIsRefused() throws {
+        let (report, markdown, err) = try analyze("hallucinate")
+        let incidents = try #require(report["incidents"] as? [[String: Any]])
+        #expect(incidents.allSatisfy { $0["rephrasing"] == nil })
+        #expect(err.contains("kept the deterministic write-up: the rewording it adds 203.0.113.99"), "\(err)")
+        #expect(!markdown.contains("203.0.113.99"))
+    }
+
+    @Test func aBrokenEndpointChangesNothing() throws {
+        let (report, _, err) = try analyze("broken")
+        #expect((report["incidents"] as? [[String: Any]] ?? []).allSatisfy { $0["rephrasing"] == nil })
+        #expect(err.contains("answered HTTP 500"))
+    }
+}
