@@ -39,7 +39,7 @@ public struct Analyst: Sendable {
             guard weight.reported else { continue }
             var steps: [InvestigationStep] = []
             if let query {
-                let found = Investigator(query: query).investigate(facts)
+                let found = Investigator(query: query, configuration: configuration).investigate(facts)
                 steps = found.steps
                 facts.devices += found.moreDevices.filter { !facts.devices.contains($0) }
             }

@@ -3,6 +3,10 @@ import VigilCore
 /// Runs the follow-up questions for one incident and records each as a step.
 struct Investigator {
     let query: any EvidenceQuery
+    let configuration: AnalystConfiguration
+
+    /// Ports through which one machine administers another: SSH, RPC, SMB, RDP, WinRM, VNC.
+    static let adminPorts: [UInt16: String] = [22: "SSH", 135: "RPC", 139: "SMB", 445: "SMB", 3389: "RDP", 5985: "WinRM", 5986: "WinRM", 5900: "VNC"]
 
     /// Questions and findings, and devices found to be part of the story.
     func investigate(_ g: GroupFacts) -> (steps: [InvestigationStep], moreDevices: [String]) {
@@ -66,6 +70,42 @@ struct Investigator {
                     : "Yes: \(t.connections) more connection(s) from \(device) to \(e) after the last breach, the latest at \(t.last?.iso8601 ?? "?")."
                 steps.append(InvestigationStep(question: "Is the traffic to \(e) still going?", finding: finding,
                                                facts: ["connections_after": Double(t.connections)]))
+            }
+        }
+
+        // Where has this domain been seen before on this network?
+        if let domain = g.subjectEndpoints.first(where: { IPAddress($0) == nil }),
+           let h = try? query.dnsHistory(domain, to: dataEnd) {
+            let finding: String
+            if let first = h.first {
+                let lead = g.start - first
+                let when = lead.seconds > 3600 ? "\(Narrative.span(lead)) before the incident" : lead.seconds >= 0 ? "just as the incident began" : "during the incident"
+                finding = "First looked up at \(first.iso8601) (\(when)) by \(h.devices) device(s), \(h.lookups) lookup(s) in all"
+                    + (h.answers.isEmpty ? "; it never resolved to an address." : "; it resolved to \(h.answers.prefix(5).joined(separator: ", ")).")
+            } else {
+                finding = "No lookup of \(domain) is stored: it was reached without this network's DNS (a hard-coded name or another resolver)."
+            }
+            steps.append(InvestigationStep(question: "What is the DNS history of \(domain) on this network?", finding: finding,
+                                           facts: ["lookups": Double(h.lookups), "devices": Double(h.devices),
+                                                   "lead_seconds": h.first.map { (g.start - $0).seconds } ?? 0]))
+        }
+
+        // Did it try to administer other machines (the way an intruder spreads)?
+        if !g.models.isDisjoint(with: ["lateral-movement", "brute-force", "scan"]) || g.tactics.contains("Lateral Movement") || g.tactics.contains("Credential Access") {
+            let until = min(dataEnd, g.end + .seconds(86_400))
+            if let found = try? query.contacts(device: device, ports: Array(Self.adminPorts.keys).sorted(), from: g.start - .seconds(3600), to: until, limit: 200) {
+                let inside = found.filter { c in IPAddress(c.peer).map { ip in configuration.localNetworks.contains { $0.contains(ip) } } ?? false }
+                let peers = Set(inside.map(\.peer))
+                let answered = Set(inside.filter { $0.answered > 0 }.map(\.peer))
+                let finding: String
+                if inside.isEmpty {
+                    finding = "\(device) opened no SSH, RPC, SMB, RDP, WinRM or VNC connection to an internal device from an hour before the incident to a day after it."
+                } else {
+                    let top = inside.prefix(5).map { "\($0.peer) (\(Self.adminPorts[$0.port] ?? String($0.port)) \($0.port), \($0.connections) connection(s)\($0.answered > 0 ? ", answered" : ", unanswered"))" }
+                    finding = "\(device) opened administration connections to \(peers.count) internal device(s), \(answered.count) of which answered: \(top.joined(separator: "; "))\(inside.count > 5 ? "; …" : "")."
+                }
+                steps.append(InvestigationStep(question: "Which internal devices did \(device) try to administer (SSH, RPC, SMB, RDP, WinRM, VNC)?", finding: finding,
+                                               facts: ["peers": Double(peers.count), "answered": Double(answered.count)]))
             }
         }
 

@@ -57,6 +57,41 @@ extension SQLiteStore: EvidenceQuery {
         return Timestamp(nanoseconds: v)
     }
 
+    public func contacts(device: String, ports: [UInt16], from: Timestamp, to: Timestamp, limit: Int) throws -> [PeerContact] {
+        try commit()
+        guard !ports.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: ports.count).joined(separator: ",")
+        let r = try rows("""
+            SELECT resp_h, resp_p, count(*), sum(json_extract(body,'$.conn._0.connState') IN ('SF','S1','S2','S3','RSTO','RSTR')), min(ts)
+            FROM observations WHERE kind='conn' AND orig_h = ? AND ts BETWEEN ? AND ? AND resp_p IN (\(marks))
+            GROUP BY resp_h, resp_p ORDER BY count(*) DESC LIMIT ?
+            """, [.text(device), .int(from.nanoseconds), .int(to.nanoseconds)] + ports.map { .int(Int64($0)) } + [.int(Int64(limit))])
+        return r.compactMap { row in
+            guard case .text(let peer) = row[0], case .int(let port) = row[1], case .int(let n) = row[2], case .int(let first) = row[4] else { return nil }
+            var answered = 0
+            if case .int(let a) = row[3] { answered = Int(a) }
+            return PeerContact(peer: peer, port: UInt16(truncatingIfNeeded: port), connections: Int(n), answered: answered, first: Timestamp(nanoseconds: first))
+        }
+    }
+
+    public func dnsHistory(_ domain: String, to: Timestamp) throws -> DNSHistory {
+        try commit()
+        let args: [Value] = [.text(Self.reversedName(domain)), .int(to.nanoseconds)]
+        guard let r = try rows("""
+            SELECT count(*), count(DISTINCT orig_h), min(ts) FROM observations INDEXED BY observations_name WHERE \(Self.underName) AND kind='dns' AND ts <= ?2
+            """, args).first, case .int(let n) = r[0], n > 0 else { return DNSHistory() }
+        var h = DNSHistory(lookups: Int(n))
+        if case .int(let d) = r[1] { h.devices = Int(d) }
+        if case .int(let f) = r[2] { h.first = Timestamp(nanoseconds: f) }
+        for a in try rows("""
+            SELECT DISTINCT a.value FROM observations INDEXED BY observations_name, json_each(json_extract(body,'$.dns._0.answers')) AS a
+            WHERE \(Self.underName) AND kind='dns' AND ts <= ?2 LIMIT 8
+            """, args) {
+            if case .text(let t) = a[0], IPAddress(t) != nil { h.answers.append(t) }
+        }
+        return h
+    }
+
     /// Addresses an endpoint stands for: itself, or what its name resolved to.
     func resolve(_ endpoint: String, from: Timestamp, to: Timestamp) throws -> [String] {
         if let ip = IPAddress(endpoint) { return [ip.description] }

@@ -42,6 +42,14 @@ import VigilSim
         // The investigation asked who else talked to the beacon's destination and whether it goes on.
         #expect(i.steps.contains { $0.question.hasPrefix("Which other devices talked to") && $0.finding.hasPrefix("Only") }, "\(i.steps)")
         #expect(i.steps.contains { $0.question.hasPrefix("Did the devices") && $0.finding.contains(second) }, "\(i.steps)")
+        // ...which machines the first device tried to administer (the one it moved to answered)...
+        let admin = try #require(i.steps.first { $0.question.hasPrefix("Which internal devices did \(label.device) try to administer") }, "\(i.steps.map(\.question))")
+        #expect(admin.finding.contains(second) && admin.finding.contains("answered"), "\(admin.finding)")
+        #expect((admin.facts["answered"] ?? 0) >= 1)
+        // ...and what the network's DNS knew of the C2 domain.
+        if let dns = i.steps.first(where: { $0.question.hasPrefix("What is the DNS history of") }) {
+            #expect(dns.finding.hasPrefix("First looked up at") || dns.finding.hasPrefix("No lookup"), "\(dns.finding)")
+        }
         #expect(result.incidents.count == 1, "\(result.incidents.map(\.title))")
     }
 
