@@ -15,16 +15,20 @@ struct Investigator {
         let dataEnd = (try? query.lastObservationTime()) ?? g.end
         let device = g.devices.first ?? ""
 
-        // Who else talked to the endpoints at the heart of it?
-        for e in g.subjectEndpoints.prefix(3) {
+        // Who else talked to the endpoints at the heart of it? Devices that share the strongest
+        // signal's endpoint join the story; for the others (context, often a popular site the
+        // device also visited) the answer is recorded, not acted on.
+        for (rank, e) in g.subjectEndpoints.prefix(3).enumerated() {
             guard let others = try? query.devicesContacting(e, from: g.start - .seconds(7 * 86_400), to: dataEnd, limit: 50) else { continue }
             let extra = others.filter { !g.devices.contains($0) }
             let finding: String
             if extra.isEmpty {
                 finding = "Only \(g.devices.filter { others.contains($0) }.joined(separator: ", ").nonEmpty ?? device) talked to \(e) in the stored traffic."
-            } else if extra.count <= 5 {
+            } else if extra.count <= 5 && rank == 0 {
                 finding = "\(extra.count) more device(s) talked to \(e): \(extra.joined(separator: ", ")); they are added to this incident."
                 more += extra.filter { !more.contains($0) }
+            } else if extra.count <= 5 {
+                finding = "\(extra.count) more device(s) talked to \(e): \(extra.joined(separator: ", ")); a secondary destination, so they are noted, not added."
             } else {
                 finding = "\(others.count) devices talked to \(e) (\(others.prefix(5).joined(separator: ", "))…); a destination this widely used is less likely to be an attacker's alone."
             }
