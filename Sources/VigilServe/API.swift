@@ -30,7 +30,10 @@ public final class API: @unchecked Sendable {
     /// Answers to GET requests for what only changes when the store's generation does (many
     /// analysts' consoles asking for the same incident list cost one query).
     private var cache: [String: HTTPResponse] = [:]
+    private var cacheBytes = 0
     private var cacheGeneration: UInt64 = .max
+    /// The cache's bound: answers beyond it are served fresh each time.
+    static let cacheLimitBytes = 64 << 20
     static let cacheable: Set<String> = ["openapi.json", "incidents", "breaches", "devices", "models", "agents", "search", "reports"]
 
     static let securityHeaders: [(String, String)] = [
@@ -111,7 +114,7 @@ public final class API: @unchecked Sendable {
         let generation = status.snapshot.generation
         let key = r.path + "?" + r.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         lock.lock()
-        if cacheGeneration != generation { cache = [:]; cacheGeneration = generation }
+        if cacheGeneration != generation { cache = [:]; cacheBytes = 0; cacheGeneration = generation }
         var response = cache[key]
         lock.unlock()
         if response == nil {
@@ -119,7 +122,10 @@ public final class API: @unchecked Sendable {
             guard fresh.status == 200, fresh.stream == nil else { return fresh }
             fresh.headers.append(("ETag", "\"g\(generation)-\(String(FNV1a.hash(fresh.body), radix: 36))\""))
             lock.lock()
-            if cacheGeneration == generation, cache.count < 512 { cache[key] = fresh }
+            if cacheGeneration == generation, cache.count < 512, cacheBytes + fresh.body.count <= Self.cacheLimitBytes {
+                cache[key] = fresh
+                cacheBytes += fresh.body.count
+            }
             lock.unlock()
             response = fresh
         }

@@ -418,6 +418,7 @@ final class LivePipeline: @unchecked Sendable {
         let analyst = Analyst(configuration: analystConfig, directory: AnalyzeCommand.directory(learner))
         let result = analyst.investigate(breaches: breaches, alerts: try store.alerts(since: since, limit: 50_000), query: store)
         try store.replaceIncidents(result.incidents, run: Self.run, since: since)
+        if incidentsSeen.count > 100_000 { incidentsSeen = [:] }   // bounded; at worst events repeat once
         for i in result.incidents {
             let sig = (i.breaches.count + i.alerts.count, i.priority)
             if let old = incidentsSeen[i.id], old == sig { continue }
