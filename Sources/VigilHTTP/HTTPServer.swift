@@ -13,6 +13,8 @@ public struct HTTPRequest: Sendable {
     public var repeatedQuery: Set<String> = []
     /// Header names lower-cased.
     public var headers: [String: String]
+    /// Header names (lower-cased) given more than once.
+    public var repeatedHeaders: Set<String> = []
     public var body: [UInt8]
     /// The body was larger than the server's limit and was dropped.
     public var bodyTooLarge: Bool
@@ -158,7 +160,7 @@ private func collectPair(cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key
     guard let cls, let key else { return .YES }
     let box = Unmanaged<Pairs>.fromOpaque(cls).takeUnretainedValue()
     let k = String(cString: key)
-    if box.values[k] != nil { box.repeated.insert(k) }
+    if box.values[k] != nil || (kind == .HEADER_KIND && box.values.keys.contains { $0.caseInsensitiveCompare(k) == .orderedSame }) { box.repeated.insert(k) }
     box.values[k] = value.map { String(cString: $0) } ?? ""
     return .YES
 }
@@ -190,11 +192,12 @@ private func httpAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer
     }
     var peer = [CChar](repeating: 0, count: 64)
     vigil_mhd_peer(connection, &peer, peer.count)
-    let query = values(connection, .GET_ARGUMENT_KIND)
+    let query = values(connection, .GET_ARGUMENT_KIND), headers = values(connection, .HEADER_KIND)
     var request = HTTPRequest(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
-                              query: query.values, headers: values(connection, .HEADER_KIND).values,
+                              query: query.values, headers: headers.values,
                               body: box.bytes, bodyTooLarge: box.tooBig, peer: String(cString: peer))
     request.repeatedQuery = query.repeated
+    request.repeatedHeaders = Set(headers.repeated.map { $0.lowercased() })
     let reply = server.handler(request)
     let response: OpaquePointer?
     if let stream = reply.stream, server.track(stream) {

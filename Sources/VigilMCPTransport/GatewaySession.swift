@@ -43,6 +43,12 @@ final class GatewaySession: @unchecked Sendable {
         audit?.sync()
     }
 
+    /// The input schema of a tool as offered to the agent (nil before the tools are listed).
+    func inputSchema(of tool: String) -> JSONValue? {
+        lock.lock(); defer { lock.unlock() }
+        return gateway.tools[tool]?.definition["inputSchema"]
+    }
+
     func receive(_ message: RPCMessage) {
         let dir = approvals
         lastUsed = clock()

@@ -65,7 +65,7 @@ public final class HTTPGateway: @unchecked Sendable {
         o.tlsCertificate = options.tlsCertificate
         let server = HTTPServer(options: o) { [unowned self] request in
             let reply = self.handle(method: request.method, path: request.path, header: { request.header($0) },
-                                    body: request.body, tooBig: request.bodyTooLarge)
+                                    repeated: request.repeatedHeaders, body: request.body, tooBig: request.bodyTooLarge)
             return HTTPResponse(status: reply.status, headers: reply.headers, body: Array(reply.body.utf8))
         }
         do { try server.start() } catch {
@@ -85,7 +85,7 @@ public final class HTTPGateway: @unchecked Sendable {
 
     // MARK: - Requests
 
-    func handle(method: String, path: String, header: (String) -> String?, body: [UInt8], tooBig: Bool) -> Reply {
+    func handle(method: String, path: String, header: (String) -> String?, repeated: Set<String> = [], body: [UInt8], tooBig: Bool) -> Reply {
         let resource = "\(scheme)://\(options.address):\(port)\(options.path)"
         if path == "/.well-known/oauth-protected-resource" || path == "/.well-known/oauth-protected-resource" + options.path {
             let doc: JSONValue = ["resource": .string(resource), "bearer_methods_supported": ["header"],
@@ -127,12 +127,12 @@ public final class HTTPGateway: @unchecked Sendable {
         let params: JSONValue? = { if case .request(_, _, let p) = message { return p }; if case .notification(_, let p) = message { return p }; return nil }()
         let bodyVersion = Revision.modernVersion(in: params)
         let isModern = bodyVersion != nil || headerVersion.map { !Revision.handshakeVersions.contains($0) && header("Mcp-Session-Id") == nil && message.method != "initialize" } == true
-        if isModern { return modernRequest(message, agent: agent, headerVersion: headerVersion, bodyVersion: bodyVersion, header: header) }
+        if isModern { return modernRequest(message, agent: agent, headerVersion: headerVersion, bodyVersion: bodyVersion, header: header, repeated: repeated) }
         return handshakeRequest(message, agent: agent, headerVersion: headerVersion, header: header)
     }
 
     private func modernRequest(_ message: RPCMessage, agent: GatewayConfig.Agent, headerVersion: String?, bodyVersion: String?,
-                               header: (String) -> String?) -> Reply {
+                               header: (String) -> String?, repeated: Set<String>) -> Reply {
         let id: JSONValue = { if case .request(let i, _, _) = message { return i }; return .null }()
         guard case .request(_, let method, let params) = message else {
             if case .notification = message { return Reply(status: 202, body: "") }
@@ -164,6 +164,11 @@ public final class HTTPGateway: @unchecked Sendable {
             lock.lock(); modern[agent.name] = session; lock.unlock()
         }
         guard let session else { return jsonError(503, id, RPCMessage.Code.internalError, "no session") }
+        // Mcp-Param-* headers must agree with the arguments of the tool's marked properties.
+        if method == "tools/call", let name = params?["name"]?.string, let schema = session.inputSchema(of: name),
+           let problem = ParamHeaders.mismatch(schema: schema, arguments: params?["arguments"], header: header, repeated: repeated, decode: Self.decodeSentinel) {
+            return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: \(problem)")
+        }
         var reply = exchange(message, session: session)
         if reply.body.contains("\"code\":\(RPCMessage.Code.methodNotFound)") { reply.status = 404 }
         if reply.body.contains("\"code\":\(RPCMessage.Code.unsupportedVersion)") { reply.status = 400 }

@@ -88,6 +88,37 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
         #expect(throws: (any Error).self) { _ = try g.drive("legacy", [["op": "list"]], target: gw.url) }
     }
 
+    /// A tool marks arguments with `x-mcp-header`: the real client mirrors them into
+    /// `Mcp-Param-*` headers and gets through; a request whose header disagrees with its body
+    /// (what a router and the server would read differently) is refused with -32020.
+    @Test func paramHeadersMustAgreeWithTheArguments() async throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        let server = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/region_server.py").path
+        try g.write(servers: #""regions": {"command": "\#(venv)/python", "args": ["\#(server)"]}"#, allow: #"{"server": "regions"}"#)
+        let gw = try ListeningGateway(config: g.config)
+        let steps = try g.drive("2026-07-28", [["op": "list"], ["op": "call", "tool": "deploy", "args": ["region": "eu-west", "replicas": 3]]], target: gw.url)
+        #expect(steps[2]["text"]?.string?.contains("deployed 3 to eu-west") == true, "\(steps)")
+        let meta: JSONValue = [Revision.Meta.protocolVersion: "2026-07-28", Revision.Meta.clientInfo: ["name": "t", "version": "1"], Revision.Meta.clientCapabilities: [:]]
+        let call: JSONValue = ["jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                               "params": ["name": "deploy", "arguments": ["region": "eu-west", "replicas": 3], "_meta": meta]]
+        let base = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "deploy"]
+        func code(_ extra: [String: String]) async throws -> (Int, JSONValue?) {
+            let r = try await post(gw.url, token: g.token, headers: base.merging(extra) { $1 }, body: call)
+            return (r.status, r.body?["error"]?["code"])
+        }
+        #expect(try await code(["Mcp-Param-Region": "eu-west", "Mcp-Param-Replicas": "3"]).0 == 200)
+        #expect(try await code(["Mcp-Param-Region": "=?base64?" + Data("eu-west".utf8).base64EncodedString() + "?=", "Mcp-Param-Replicas": "3.0"]).0 == 200)
+        let mismatch: JSONValue = .int(Int64(RPCMessage.Code.headerMismatch))
+        for bad in [["Mcp-Param-Region": "us-east", "Mcp-Param-Replicas": "3"],      // routes one way, acts another
+                    ["Mcp-Param-Replicas": "3"],                                     // missing
+                    ["Mcp-Param-Region": "eu-west", "Mcp-Param-Replicas": "3.5"],   // not the integer
+                    ["Mcp-Param-Region": "=?base64?%%%?=", "Mcp-Param-Replicas": "3"]] {
+            let (status, c) = try await code(bad)
+            #expect(status == 400 && c == mismatch, "\(bad) answered \(status)")
+        }
+    }
+
     @Test func theEndpointRefusesWhatTheSpecificationRefuses() async throws {
         try requireTools()
         let g = try GatewaySetup()
