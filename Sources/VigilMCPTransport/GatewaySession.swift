@@ -72,11 +72,20 @@ final class GatewaySession: @unchecked Sendable {
         perform(locked { g in g.upstreamClosed(name, reason: why, now: clock()) })
     }
 
+    /// Messages leave first, then the audit entries and log lines of the same step are written
+    /// (signing and writing an entry is most of the gateway's own time per call, and no one
+    /// should wait for it); the next message is handled only after they are written.
     private func perform(_ effects: [Gateway.Effect]) {
         for e in effects {
             switch e {
             case .toClient(let m): toClient(m)
             case .toUpstream(let server, let m): upstreams[server]?.send(m)
+            default: continue
+            }
+        }
+        for e in effects {
+            switch e {
+            case .toClient, .toUpstream: continue
             case .audit(let entry):
                 do { try audit?.append(entry) } catch {
                     // The audit log is the gateway's promise; without it, stop.
