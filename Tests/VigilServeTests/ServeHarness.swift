@@ -13,7 +13,7 @@ let drivers = packageRoot.appendingPathComponent("Tests/VigilServeTests/Drivers"
 
 func tempDir(_ name: String = #function) throws -> URL { try makeTempDir("vigil-serve-tests", name) }
 
-func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> Ran { try runProgram(exe, args, env: env) }
+func run(_ exe: String, _ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> Ran { try runProgram(exe, args, env: env, cwd: cwd) }
 
 /// A token made by `vigil serve token`: the secret to send and the line for the configuration.
 struct Token {
