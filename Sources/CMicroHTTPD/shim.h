@@ -61,16 +61,6 @@ static inline int vigil_mhd_values(struct MHD_Connection *c, enum MHD_ValueKind 
     return MHD_get_connection_values(c, kind, it, cls);
 }
 
-/* The peer's IPv4 or IPv6 address as text, into buf. */
-static inline void vigil_mhd_peer(struct MHD_Connection *c, char *buf, size_t size) {
-    buf[0] = 0;
-    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!i || !i->client_addr) return;
-    const struct sockaddr *sa = i->client_addr;
-    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
-    else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
-}
-
 /* A response that owns a copy of the body. */
 static inline struct MHD_Response *vigil_mhd_copy_response(size_t size, const void *body) {
     return MHD_create_response_from_buffer(size, (void *)body, MHD_RESPMEM_MUST_COPY);

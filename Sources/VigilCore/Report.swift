@@ -54,10 +54,11 @@ public struct AnalysisReport: Sendable, Codable {
         }
     }
 
-    /// The encoder reports are written with: sorted keys, times as ISO-8601 text.
-    public static func encoder() -> JSONEncoder {
+    /// The encoder reports are written with: sorted keys, times as ISO-8601 text; one line
+    /// when not `pretty` (API answers, live events).
+    public static func encoder(pretty: Bool = true) -> JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         e.userInfo[Timestamp.asText] = true
         return e
     }

@@ -18,14 +18,12 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The body was larger than the server's limit and was dropped.
     public var bodyTooLarge: Bool
-    /// The peer's address.
-    public var peer: String
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-                body: [UInt8] = [], bodyTooLarge: Bool = false, peer: String = "") {
+                body: [UInt8] = [], bodyTooLarge: Bool = false) {
         self.method = method; self.path = path; self.query = query
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
-        self.body = body; self.bodyTooLarge = bodyTooLarge; self.peer = peer
+        self.body = body; self.bodyTooLarge = bodyTooLarge
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
@@ -153,6 +151,8 @@ private final class StreamBox {
 
 private final class Pairs {
     var values: [String: String] = [:]
+    /// Names seen, as compared: header names case-insensitively, query names exactly.
+    var seen: Set<String> = []
     var repeated: Set<String> = []
 }
 
@@ -160,7 +160,8 @@ private func collectPair(cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key
     guard let cls, let key else { return .YES }
     let box = Unmanaged<Pairs>.fromOpaque(cls).takeUnretainedValue()
     let k = String(cString: key)
-    if box.values[k] != nil || (kind == .HEADER_KIND && box.values.keys.contains { $0.caseInsensitiveCompare(k) == .orderedSame }) { box.repeated.insert(k) }
+    let compared = kind == .HEADER_KIND ? k.lowercased() : k
+    if !box.seen.insert(compared).inserted { box.repeated.insert(compared) }
     box.values[k] = value.map { String(cString: $0) } ?? ""
     return .YES
 }
@@ -190,14 +191,12 @@ private func httpAccess(cls: UnsafeMutableRawPointer?, connection: OpaquePointer
         uploadSize.pointee = 0
         return .YES
     }
-    var peer = [CChar](repeating: 0, count: 64)
-    vigil_mhd_peer(connection, &peer, peer.count)
     let query = values(connection, .GET_ARGUMENT_KIND), headers = values(connection, .HEADER_KIND)
     var request = HTTPRequest(method: method.map { String(cString: $0) } ?? "", path: url.map { String(cString: $0) } ?? "",
                               query: query.values, headers: headers.values,
-                              body: box.bytes, bodyTooLarge: box.tooBig, peer: String(cString: peer))
+                              body: box.bytes, bodyTooLarge: box.tooBig)
     request.repeatedQuery = query.repeated
-    request.repeatedHeaders = Set(headers.repeated.map { $0.lowercased() })
+    request.repeatedHeaders = headers.repeated
     let reply = server.handler(request)
     let response: OpaquePointer?
     if let stream = reply.stream, server.track(stream) {

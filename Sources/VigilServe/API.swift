@@ -344,8 +344,9 @@ public final class API: @unchecked Sendable {
 
     func agents() throws -> HTTPResponse {
         var f = BreachFilter()
+        f.devicePrefix = "agent:"
         f.limit = 5000
-        let all = try pool.with { try $0.breaches(f) }.filter { $0.device.hasPrefix("agent:") }
+        let all = try pool.with { try $0.breaches(f) }
         var by: [String: AgentItem] = [:]
         for b in all {
             let name = String(b.device.dropFirst(6))
@@ -415,12 +416,7 @@ public final class API: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.userInfo[Timestamp.asText] = true
-        return e
-    }()
+    static let encoder = AnalysisReport.encoder(pretty: false)
 
     func json<T: Encodable>(_ v: T, status: UInt32 = 200) throws -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(try Self.encoder.encode(v)))

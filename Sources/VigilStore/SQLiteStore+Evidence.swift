@@ -123,27 +123,24 @@ extension SQLiteStore: EvidenceQuery {
 
     // MARK: - Alerts and incidents
 
-    /// Stores outside alerts as read (their raw record is in the body).
+    /// Stores outside alerts as read (their raw record is in the body), in one transaction.
     public func saveAlerts(_ alerts: [Alert], run: Int64?) throws {
-        try inTransaction("INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)", alerts) { st, a in
-            bind(st, 1, a.id)
-            bind(st, 2, run)
-            bind(st, 3, a.source)
-            sqlite3_bind_int64(st, 4, a.time.nanoseconds)
-            sqlite3_bind_double(st, 5, a.severity)
-            bind(st, 6, String(decoding: try JSONEncoder().encode(a), as: UTF8.self))
-        }
+        try transaction { try writeAlerts(alerts, run: run, replacing: false) }
     }
 
     /// Stores incidents; an incident id seen before is replaced by its newer write-up.
     public func saveIncidents(_ incidents: [Incident], run: Int64?) throws {
-        try inTransaction("INSERT OR REPLACE INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)", incidents) { st, i in
-            bind(st, 1, i.id)
-            bind(st, 2, run)
+        try transaction { try writeIncidents(incidents, run: run) }
+    }
+
+    func writeIncidents(_ incidents: [Incident], run: Int64?) throws {
+        let enc = JSONEncoder()
+        try writeRows(incidents, insert: "INSERT OR REPLACE INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)",
+                      delete: nil, run: run, id: \.id) { st, i in
             sqlite3_bind_double(st, 3, i.priority)
             sqlite3_bind_int64(st, 4, i.start.nanoseconds)
             sqlite3_bind_int64(st, 5, i.end.nanoseconds)
-            bind(st, 6, String(decoding: try JSONEncoder().encode(i), as: UTF8.self))
+            bind(st, 6, String(decoding: try enc.encode(i), as: UTF8.self))
         }
     }
 
@@ -198,20 +195,4 @@ extension SQLiteStore: EvidenceQuery {
         return out
     }
 
-    /// One prepared insert run for every item inside one transaction; all or nothing.
-    func inTransaction<T>(_ sql: String, _ items: [T], _ bindRow: (OpaquePointer, T) throws -> Void) throws {
-        try commit()
-        try exec("BEGIN")
-        var st: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK, let st else { try? exec("ROLLBACK"); throw error("prepare insert") }
-        defer { sqlite3_finalize(st) }
-        do {
-            for item in items {
-                sqlite3_reset(st)
-                try bindRow(st, item)
-                guard sqlite3_step(st) == SQLITE_DONE else { throw error("insert") }
-            }
-            try exec("COMMIT")
-        } catch { try? exec("ROLLBACK"); throw error }
-    }
 }

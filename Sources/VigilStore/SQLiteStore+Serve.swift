@@ -28,6 +28,8 @@ public struct AuditEntry: Hashable, Sendable, Codable {
 /// Which breaches a list shows.
 public struct BreachFilter: Sendable {
     public var device: String?
+    /// Devices whose name starts with this ("agent:" for the MCP gateway's agents).
+    public var devicePrefix: String?
     public var model: String?
     public var minScore: Double = 0
     public var since: Timestamp?
@@ -55,26 +57,13 @@ extension SQLiteStore {
     public func checkpoint(state: Data, at t: Timestamp, breaches: [Breach], alerts: [Alert] = [], devices: [DeviceSummary], run: Int64?) throws -> Int64 {
         try commit()
         let position = try scalarInt("SELECT coalesce(max(id), 0) FROM observations")
-        try exec("BEGIN")
-        do {
-            let enc = JSONEncoder()
-            for b in breaches {
-                _ = try rows("DELETE FROM breaches WHERE id = ?1 AND run IS ?2", [.text(b.id), run.map { .int($0) } ?? .null])
-                _ = try rows("INSERT INTO breaches(id, run, model, device, ts, score, body) VALUES(?,?,?,?,?,?,?)",
-                             [.text(b.id), run.map { .int($0) } ?? .null, .text(b.model), .text(b.device), .int(b.time.nanoseconds),
-                              .double(b.score), .text(String(decoding: try enc.encode(b), as: UTF8.self))])
-            }
-            for a in alerts {
-                _ = try rows("DELETE FROM alerts WHERE id = ?1 AND run IS ?2", [.text(a.id), run.map { .int($0) } ?? .null])
-                _ = try rows("INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)",
-                             [.text(a.id), run.map { .int($0) } ?? .null, .text(a.source), .int(a.time.nanoseconds), .double(a.severity),
-                              .text(String(decoding: try enc.encode(a), as: UTF8.self))])
-            }
+        try transaction {
+            try writeBreaches(breaches, run: run, replacing: true)
+            try writeAlerts(alerts, run: run, replacing: true)
             try insertDevices(devices)
             try saveState("learner", state, at: t)
             try saveState("serve.position", Data(String(position).utf8), at: t)
-            try exec("COMMIT")
-        } catch { try? exec("ROLLBACK"); throw error }
+        }
         return position
     }
 
@@ -89,9 +78,7 @@ extension SQLiteStore {
 
     /// Stores the device directory (what `vigil analyze --db` learned), replacing by address.
     public func saveDevices(_ devices: [DeviceSummary]) throws {
-        try commit()
-        try exec("BEGIN")
-        do { try insertDevices(devices); try exec("COMMIT") } catch { try? exec("ROLLBACK"); throw error }
+        try transaction { try insertDevices(devices) }
     }
 
     /// For each incident (by id), its devices' learned normal and their stored hours from a day
@@ -130,39 +117,27 @@ extension SQLiteStore {
     /// write-ups replace old ones by id, incidents in that window that merged into others
     /// disappear, older ones stay. People's decisions (incident_status) stay.
     public func replaceIncidents(_ incidents: [Incident], run: Int64?, since: Timestamp) throws {
-        try commit()
-        try exec("BEGIN")
-        do {
-            let enc = JSONEncoder()
+        try transaction {
             let keep = Set(incidents.map(\.id))
             for r in try rows("SELECT id FROM incidents WHERE run IS ? AND end_ts >= ?", [run.map { .int($0) } ?? .null, .int(since.nanoseconds)]) {
                 if case .text(let id) = r[0], !keep.contains(id) { _ = try rows("DELETE FROM incidents WHERE id = ?", [.text(id)]) }
             }
-            for i in incidents {
-                _ = try rows("INSERT OR REPLACE INTO incidents(id, run, priority, start_ts, end_ts, body) VALUES(?,?,?,?,?,?)",
-                             [.text(i.id), run.map { .int($0) } ?? .null, .double(i.priority), .int(i.start.nanoseconds), .int(i.end.nanoseconds),
-                              .text(String(decoding: try enc.encode(i), as: UTF8.self))])
-            }
-            try exec("COMMIT")
-        } catch { try? exec("ROLLBACK"); throw error }
+            try writeIncidents(incidents, run: run)
+        }
     }
 
     /// Deletes observations older than `observationsBefore`, and breaches, alerts and incidents
     /// older than `findingsBefore`. Returns the observations deleted.
     @discardableResult
     public func prune(observationsBefore: Timestamp, findingsBefore: Timestamp) throws -> Int {
-        try commit()
-        try exec("BEGIN")
-        do {
+        try transaction {
             _ = try rows("DELETE FROM observations WHERE ts < ?", [.int(observationsBefore.nanoseconds)])
             let n = Int(sqlite3_changes(db))
-            _ = try rows("DELETE FROM breaches WHERE ts < ?", [.int(findingsBefore.nanoseconds)])
-            _ = try rows("DELETE FROM alerts WHERE ts < ?", [.int(findingsBefore.nanoseconds)])
-            _ = try rows("DELETE FROM incidents WHERE end_ts < ?", [.int(findingsBefore.nanoseconds)])
-            _ = try rows("DELETE FROM devices WHERE last_ts < ?", [.int(findingsBefore.nanoseconds)])
-            try exec("COMMIT")
+            for (table, column) in [("breaches", "ts"), ("alerts", "ts"), ("incidents", "end_ts"), ("devices", "last_ts")] {
+                _ = try rows("DELETE FROM \(table) WHERE \(column) < ?", [.int(findingsBefore.nanoseconds)])
+            }
             return n
-        } catch { try? exec("ROLLBACK"); throw error }
+        }
     }
 
     // MARK: - Reads for the API
@@ -183,6 +158,7 @@ extension SQLiteStore {
         var sql = "SELECT body FROM breaches WHERE rowid IN (SELECT max(rowid) FROM breaches GROUP BY id) AND score >= ?"
         var args: [Value] = [.double(f.minScore)]
         if let d = f.device { sql += " AND device = ?"; args.append(.text(d)) }
+        if let p = f.devicePrefix { sql += " AND substr(device, 1, length(?)) = ?"; args += [.text(p), .text(p)] }
         if let m = f.model { sql += " AND model = ?"; args.append(.text(m)) }
         if let s = f.since { sql += " AND ts >= ?"; args.append(.int(s.nanoseconds)) }
         if let u = f.until { sql += " AND ts <= ?"; args.append(.int(u.nanoseconds)) }
@@ -287,15 +263,12 @@ extension SQLiteStore {
 
     /// Sets an incident's status and records the change in the audit log, in one transaction.
     public func setIncidentStatus(_ id: String, _ s: IncidentStatus, role: String) throws {
-        try commit()
-        try exec("BEGIN")
-        do {
+        try transaction {
             _ = try rows("INSERT OR REPLACE INTO incident_status(id, status, note, updated_ts, updated_by) VALUES(?,?,?,?,?)",
                          [.text(id), .text(s.status), .text(s.note), .int(s.updatedAt.nanoseconds), .text(s.updatedBy)])
             try appendAudit(at: s.updatedAt, actor: s.updatedBy, role: role, action: "incident.status", target: id,
                             detail: "status=\(s.status)" + (s.note.isEmpty ? "" : " note=\(s.note)"))
-            try exec("COMMIT")
-        } catch { try? exec("ROLLBACK"); throw error }
+        }
     }
 
     public func appendAudit(at t: Timestamp, actor: String, role: String, action: String, target: String, detail: String) throws {

@@ -295,26 +295,62 @@ public final class SQLiteStore: ObservationSink {
 
     /// Stores breaches (as JSON bodies, with the columns an API filters on) in one transaction.
     public func saveBreaches(_ breaches: [Breach], run: Int64?) throws {
+        try transaction { try writeBreaches(breaches, run: run, replacing: false) }
+    }
+
+    /// Runs `body` in one transaction (after making pending observations durable): all or nothing.
+    @discardableResult
+    func transaction<R>(_ body: () throws -> R) throws -> R {
         try commit()
         try exec("BEGIN")
-        var st: OpaquePointer?
-        guard sqlite3_prepare_v2(db, "INSERT INTO breaches(id, run, model, device, ts, score, body) VALUES(?,?,?,?,?,?,?)", -1, &st, nil) == SQLITE_OK, let st else {
-            try? exec("ROLLBACK")
-            throw error("prepare breach insert")
-        }
-        defer { sqlite3_finalize(st) }
-        for b in breaches {
-            sqlite3_reset(st)
-            bind(st, 1, b.id)
-            bind(st, 2, run)
+        do { let r = try body(); try exec("COMMIT"); return r } catch { try? exec("ROLLBACK"); throw error }
+    }
+
+    /// Inserts breaches inside the caller's transaction; `replacing` first removes an earlier
+    /// version with the same id in the same run (the live service's upsert).
+    func writeBreaches(_ breaches: [Breach], run: Int64?, replacing: Bool) throws {
+        try writeRows(breaches, insert: "INSERT INTO breaches(id, run, model, device, ts, score, body) VALUES(?,?,?,?,?,?,?)",
+                      delete: replacing ? "DELETE FROM breaches WHERE id = ?1 AND run IS ?2" : nil, run: run, id: \.id) { st, b in
             bind(st, 3, b.model)
             bind(st, 4, b.device)
             sqlite3_bind_int64(st, 5, b.time.nanoseconds)
             sqlite3_bind_double(st, 6, b.score)
             bind(st, 7, String(decoding: try encoder.encode(b), as: UTF8.self))
-            guard sqlite3_step(st) == SQLITE_DONE else { try? exec("ROLLBACK"); throw error("insert breach") }
         }
-        try exec("COMMIT")
+    }
+
+    /// Inserts outside alerts inside the caller's transaction (their raw record is in the body).
+    func writeAlerts(_ alerts: [Alert], run: Int64?, replacing: Bool) throws {
+        try writeRows(alerts, insert: "INSERT INTO alerts(id, run, source, ts, severity, body) VALUES(?,?,?,?,?,?)",
+                      delete: replacing ? "DELETE FROM alerts WHERE id = ?1 AND run IS ?2" : nil, run: run, id: \.id) { st, a in
+            bind(st, 3, a.source)
+            sqlite3_bind_int64(st, 4, a.time.nanoseconds)
+            sqlite3_bind_double(st, 5, a.severity)
+            bind(st, 6, String(decoding: try encoder.encode(a), as: UTF8.self))
+        }
+    }
+
+    /// One prepared insert (id and run bound first, the rest by `bindRest`) per item, after an
+    /// optional prepared delete of the same id and run.
+    func writeRows<T>(_ items: [T], insert: String, delete: String?, run: Int64?, id: (T) -> String,
+                              bindRest: (OpaquePointer, T) throws -> Void) throws {
+        var ins: OpaquePointer?, del: OpaquePointer?
+        defer { sqlite3_finalize(ins); sqlite3_finalize(del) }
+        guard sqlite3_prepare_v2(db, insert, -1, &ins, nil) == SQLITE_OK, let ins else { throw error("prepare insert") }
+        if let delete { guard sqlite3_prepare_v2(db, delete, -1, &del, nil) == SQLITE_OK else { throw error("prepare delete") } }
+        for item in items {
+            if let del {
+                sqlite3_reset(del)
+                bind(del, 1, id(item))
+                bind(del, 2, run)
+                guard sqlite3_step(del) == SQLITE_DONE else { throw error("delete") }
+            }
+            sqlite3_reset(ins)
+            bind(ins, 1, id(item))
+            bind(ins, 2, run)
+            try bindRest(ins, item)
+            guard sqlite3_step(ins) == SQLITE_DONE else { throw error("insert") }
+        }
     }
 
     public func breaches(minScore: Double = 0) throws -> [Breach] {

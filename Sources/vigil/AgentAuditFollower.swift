@@ -14,7 +14,6 @@ final class AgentAuditFollower {
     private var entries = 0
     private(set) var broken: String?
     private(set) var records = 0
-    private(set) var problems = 0
     let name: String
 
     init(path: String, key: [UInt8]?) {
@@ -23,13 +22,16 @@ final class AgentAuditFollower {
         name = (path as NSString).lastPathComponent
     }
 
-    func poll() -> (calls: [ToolCall], alerts: [Alert]) {
-        guard broken == nil else { return ([], []) }
-        var lines: [Substring] = []
-        tail.poll(restarted: { previous = AuditChain.genesis; entries = 0 }) { line, _ in
+    /// The new tool calls and findings, and the lines that are not audit entries (file and
+    /// line named; the rest is read).
+    func poll() -> (calls: [ToolCall], alerts: [Alert], problems: [String]) {
+        guard broken == nil else { return ([], [], []) }
+        var lines: [Substring] = [], firstLine = 0
+        tail.poll(restarted: { previous = AuditChain.genesis; entries = 0 }) { line, number in
+            if lines.isEmpty { firstLine = number }
             lines.append(Substring(String(decoding: line, as: UTF8.self)))
         }
-        guard !lines.isEmpty else { return ([], []) }
+        guard !lines.isEmpty else { return ([], [], []) }
         if let key {
             let v = AuditChain.verify(lines: lines, publicKey: key, previous: previous, count: entries)
             if let bad = v.firstBad {
@@ -42,7 +44,6 @@ final class AgentAuditFollower {
         var r = AuditRecords()
         r.read(lines: lines, file: name)
         records += r.calls.count + r.alerts.count
-        problems += r.problems.count
-        return (r.calls, r.alerts)
+        return (r.calls, r.alerts, r.problems.map { "\(tail.path): line \(firstLine + $0.line - 1): \($0.reason)" })
     }
 }

@@ -16,7 +16,6 @@ final class AlertFollower {
     init(path: String) { tail = LineTail(path: path) }
 
     var records: Int { reader.records }
-    var problems: [VigilError] { reader.problems }
 
     func poll() -> [Alert] {
         let path = tail.path

@@ -4,6 +4,7 @@ import VigilAnalyst
 import VigilCore
 import VigilLearn
 import VigilMCP
+import VigilMCPTransport
 import VigilStore
 import VigilWire
 
@@ -176,13 +177,7 @@ enum AnalyzeCommand {
     static func readAgents(_ args: Arguments, quiet: Bool, alerts: inout [Alert]) throws -> [Breach] {
         let files = (args.options["agents"] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
         guard !files.isEmpty else { return [] }
-        var key: [UInt8]?
-        if let k = args.options["agent-key"] {
-            guard let text = try? String(contentsOfFile: k, encoding: .utf8), let pk = Sodium.fromBase64(text), pk.count == 32 else {
-                throw VigilError.usage("--agent-key: \(k) is not a Vigil public key (vigil mcp keygen writes one)")
-            }
-            key = pk
-        }
+        let key = try args.options["agent-key"].map(KeyFile.readPublic)
         var records = AuditRecords()
         for f in files {
             guard let data = FileManager.default.contents(atPath: f) else { throw VigilError.usage("--agents: no such file '\(f)'") }

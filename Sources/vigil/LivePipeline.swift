@@ -6,6 +6,7 @@ import VigilCore
 import VigilHTTP
 import VigilLearn
 import VigilMCP
+import VigilMCPTransport
 import VigilServe
 import VigilStore
 import VigilWire
@@ -174,13 +175,7 @@ final class LivePipeline: @unchecked Sendable {
                     if !stopping { markReplayed(key) }
                 }
             case .agents(let audit, let keyPath):
-                var key: [UInt8]?
-                if let keyPath {
-                    guard let text = try? String(contentsOfFile: keyPath, encoding: .utf8), let k = Sodium.fromBase64(text), k.count == 32 else {
-                        throw VigilError.usage("agents: \(keyPath) is not a Vigil gateway public key (vigil mcp keygen writes one)")
-                    }
-                    key = k
-                }
+                let key = try keyPath.map(KeyFile.readPublic)
                 guard FileManager.default.fileExists(atPath: audit) else { throw VigilError.usage("agents: no such audit log '\(audit)'") }
                 status.update { $0.sources.append(.init(name: audit, kind: "mcp-audit")) }
                 let follower = AgentAuditFollower(path: audit, key: key)
@@ -254,14 +249,18 @@ final class LivePipeline: @unchecked Sendable {
             }
         }
         do {
+            // Per packet: decode, and hand over a batch when it fills. Every 1,024 packets: the
+            // once-a-second report and, for a replay, the stop flag.
+            var n: UInt32 = 0
             while let (buf, ts, link) = try source.next() {
                 engine.process(buf, link: link, at: ts)
                 if engine.output.count >= 256 { flush() }
-                if engine.stats.packets & 0x3FF == 0 {
+                n &+= 1
+                if n & 0x3FF == 0 {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if now - lastReport > 1_000_000_000 { lastReport = now; flush(); report() }
+                    if !live && stopping { break }
                 }
-                if !live && stopping { break }
             }
         } catch {
             log("\(source.name): \(error)")
@@ -292,7 +291,8 @@ final class LivePipeline: @unchecked Sendable {
         defer { queue.producerDone() }
         var warned = false
         while !stopping {
-            let (calls, alerts) = f.poll()
+            let (calls, alerts, problems) = f.poll()
+            for p in problems.prefix(5) { log("agents: \(p)") }
             if !calls.isEmpty || !alerts.isEmpty {
                 inboxLock.lock(); inboxCalls += calls; inboxAlerts += alerts; inboxLock.unlock()
             }
@@ -443,9 +443,6 @@ final class LivePipeline: @unchecked Sendable {
     }
 
     static func json<T: Encodable>(_ v: T) -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.userInfo[Timestamp.asText] = true
-        return (try? String(decoding: e.encode(v), as: UTF8.self)) ?? "{}"
+        (try? String(decoding: AnalysisReport.encoder(pretty: false).encode(v), as: UTF8.self)) ?? "{}"
     }
 }

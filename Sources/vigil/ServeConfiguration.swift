@@ -149,15 +149,18 @@ struct ServeConfiguration {
         return words
     }
 
+    /// Edit distance (Levenshtein), for "did you mean".
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a), y = Array(b)
+        guard !x.isEmpty, !y.isEmpty else { return max(x.count, y.count) }
         var row = Array(0...y.count)
-        for i in 1...max(1, x.count) where !x.isEmpty {
-            var prev = row[0]; row[0] = i
-            for j in 1...max(1, y.count) where !y.isEmpty {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (x[i - 1] == y[j - 1] ? 0 : 1))
-                prev = cur
+        for i in 1...x.count {
+            var diagonal = row[0]
+            row[0] = i
+            for j in 1...y.count {
+                let above = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, diagonal + (x[i - 1] == y[j - 1] ? 0 : 1))
+                diagonal = above
             }
         }
         return row[y.count]
