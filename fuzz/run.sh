@@ -55,6 +55,8 @@ if [ -z "$(ls -A "$b/corpus-mcp")" ]; then
   printf '%s\n' '{"event":"call","agent":"x","tool":"t","time":1.5,"shape":{"p":"path:/srv"}}' '{"event":"alert","agent":"x","time":2,"finding":{"kind":"secret","severity":"high"}}' > "$b/corpus-mcp/audit"
   # The first input this target found to trap (a time that overflowed the timestamp).
   printf '%s\n' '{"event":"alert","agent":"x","time":9999999999999999999992,"finding":{"kind":"secret","severity":"high"}}' > "$b/corpus-mcp/audit-time"
+  # The second (CI, session 11): year 2286 passed a "year 3000" bound and overflowed nanoseconds.
+  printf '%s\n' '{"event":"alert","agent":"x","time":9999899992,"finding":{"kind":"secret","severity":"high"}}' > "$b/corpus-mcp/audit-time-2286"
 fi
 echo "fuzzing the MCP gateway core for $((seconds / 2))s"
 LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp" "$b/fuzz-mcp" -max_total_time="$((seconds / 2))" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$b/" \

@@ -12,10 +12,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// Fractional epoch seconds as logs write them ("1713567603.318246"), to the microsecond;
-    /// nil when not finite or outside 1970 to the year 3000, so a hostile number in a file is
-    /// refused instead of overflowing.
+    /// nil when not finite or outside 1970 to the year 2255, so a hostile number in a file is
+    /// refused instead of overflowing (nanoseconds in an Int64 end in April 2262).
+    public static let latestEpochSeconds = 9_000_000_000.0
+
     public init?(epochSeconds: Double) {
-        guard epochSeconds.isFinite, epochSeconds >= 0, epochSeconds < 32_503_680_000 else { return nil }
+        guard epochSeconds.isFinite, epochSeconds >= 0, epochSeconds < Timestamp.latestEpochSeconds else { return nil }
         self.nanoseconds = Int64((epochSeconds * 1_000_000).rounded()) * 1_000
     }
 

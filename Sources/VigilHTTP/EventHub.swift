@@ -59,6 +59,7 @@ public final class EventSubscription: HTTPStream, @unchecked Sendable {
     private var pending: [UInt8] = []
     private var dropped = 0
     private var closed = false
+    private var finishing = false
     private weak var hub: EventHub?
     private let limit: Int
     private let keepAlive: Double
@@ -86,10 +87,10 @@ public final class EventSubscription: HTTPStream, @unchecked Sendable {
         defer { condition.unlock() }
         if pending.isEmpty {
             let deadline = Date().addingTimeInterval(keepAlive)
-            while queue.isEmpty && !closed {
+            while queue.isEmpty && !closed && !finishing {
                 if !condition.wait(until: deadline) { break }
             }
-            if closed { return nil }
+            if closed || (finishing && queue.isEmpty && dropped == 0) { return nil }
             if dropped > 0 {
                 pending = Array(": \(dropped) events dropped (this listener read too slowly)\n\n".utf8)
                 dropped = 0
@@ -103,6 +104,14 @@ public final class EventSubscription: HTTPStream, @unchecked Sendable {
         let out = Array(pending[0..<n])
         pending.removeFirst(n)
         return out
+    }
+
+    /// Ends the stream once what is queued has been read.
+    public func finish() {
+        condition.lock()
+        finishing = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     public func close() {

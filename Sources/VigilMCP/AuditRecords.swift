@@ -18,7 +18,7 @@ public struct AuditRecords: Sendable {
                 continue
             }
             guard let seconds = t.number, let time = Timestamp(epochSeconds: seconds) else {
-                problems.append((i + 1, "time is not epoch seconds between 1970 and 3000"))
+                problems.append((i + 1, "time is not epoch seconds between 1970 and 2255"))
                 continue
             }
             switch event {

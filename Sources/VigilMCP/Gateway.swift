@@ -21,6 +21,13 @@ public struct Gateway: Sendable {
         public var maxInFlight = 64
         /// Withhold a tool result carrying hidden instructions at or above this severity.
         public var withholdResultsAt: Finding.Severity = .high
+        /// Open `subscriptions/listen` streams per session; more are refused.
+        public var maxListens = 8
+        /// A server's `requestState` over this size is refused (it is opaque, and the client
+        /// carries it back whole on every retry).
+        public var maxRequestStateBytes = 64 << 10
+        /// `input_required` rounds remembered while their retries are awaited.
+        public var maxOpenInputRounds = 64
         public init() {}
     }
 
@@ -45,6 +52,8 @@ public struct Gateway: Sendable {
         var declaresListChanged = false
         var tools: [JSONValue] = []
         var listing: [JSONValue] = []
+        /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open.
+        var listenID: Int?
     }
     /// What the audit keeps of a call's arguments: their hash and shape, computed once per call.
     struct ArgumentRecord: Sendable {
@@ -57,7 +66,7 @@ public struct Gateway: Sendable {
     }
 
     enum Pending: Sendable {
-        case discover, initialize, list(cursor: Bool)
+        case discover, initialize, list(cursor: Bool), listen
         case call(clientID: JSONValue, tool: String, arguments: ArgumentRecord, started: Double)
     }
 
@@ -79,6 +88,19 @@ public struct Gateway: Sendable {
     private var inFlight = 0
     /// Without a lockfile, the first definition of each tool seen in the session is its pin.
     private var sessionPins: [String: JSONValue] = [:]
+    /// The client's open `subscriptions/listen` requests, by id, and whether each asked for
+    /// tool list changes (the only kind this gateway's one server, its tool list, has).
+    private var listens: [JSONValue: Bool] = [:]
+    /// `input_required` results passed to the client whose retries are awaited: a retry must
+    /// bring back what was issued (the same state, answers to the questions asked) for the same
+    /// tool, once. A `requestState` is the server's, and the client is not trusted to forge one.
+    struct InputRound: Sendable {
+        var server: String
+        var tool: String
+        var stateSHA256: String?
+        var keys: Set<String>
+    }
+    private var openInputRounds: [InputRound] = []
 
     public init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, options: Options = Options()) {
         self.config = config; self.agent = agent; self.lockfile = lockfile; self.options = options
@@ -131,12 +153,24 @@ public struct Gateway: Sendable {
                 return [.log(id == .null ? "upstream \(server): \(msg)" : "upstream \(server) sent an error for an unknown id: \(msg)")]
             }
             return upstreamAnswer(server, p, result: nil, error: (code, msg, data), now: now)
-        case .notification(let method, _):
+        case .notification(let method, let params):
+            if method == "notifications/subscriptions/acknowledged" {
+                if params?["notifications"]?["toolsListChanged"]?.bool != true {
+                    return [.log("upstream \(server) will not tell the gateway when its tools change; they are listed again every \(Int(config.relistSeconds)) s")]
+                }
+                return []
+            }
             if method == "notifications/tools/list_changed" {
                 var out: [Effect] = []
-                if !(upstreams[server]?.declaresListChanged ?? false) {
+                let u = upstreams[server]
+                if !(u?.declaresListChanged ?? false) {
                     out += note(Finding(.undeclaredListChanged, .high, channel: "notifications",
                                         "\(server) said its tools changed without declaring listChanged"), server: server, tool: nil, now: now)
+                } else if u?.revision.isModern ?? false,
+                          params?["_meta"]?[Revision.Meta.subscriptionID]?.int.map({ Int($0) }) != u?.listenID || u?.listenID == nil {
+                    // 2026-07-28: a server sends only what a subscription asked for.
+                    out += note(Finding(.undeclaredListChanged, .high, channel: "notifications",
+                                        "\(server) said its tools changed outside the gateway's subscription"), server: server, tool: nil, now: now)
                 }
                 upstreams[server]?.listing = []
                 upstreams[server]?.relisting = true
@@ -197,18 +231,26 @@ public struct Gateway: Sendable {
             upstreams[server]?.state = .ready
             let before = visibleNames
             var out = rebuildTools(now: now)
-            if ready && !wasReady { out += drainQueue(now: now) }
-            if wasReady, visibleNames != before, client.map({ !$0.isModern }) ?? false {
-                out.append(.toClient(.notification(method: "notifications/tools/list_changed", params: nil)))
+            if let u = upstreams[server], u.revision.isModern, u.declaresListChanged, u.listenID == nil {
+                let params: JSONValue = ["notifications": ["toolsListChanged": true], "_meta": Revision.modernMeta(clientName: options.serverName)]
+                out.append(send(server, "subscriptions/listen", params, .listen))
+                upstreams[server]?.listenID = nextID
             }
+            if ready && !wasReady { out += drainQueue(now: now) }
+            if wasReady, visibleNames != before { out += toolsChanged() }
             return out
+        case .listen:
+            upstreams[server]?.listenID = nil
+            return [.log("upstream \(server) ended the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s")]
         case .call(let cid, let tool, let arguments, let started):
             inFlight -= 1
             let labels = config.servers[server]?.labels(of: tool) ?? []
+            let base: [String: JSONValue] = ["server": .string(server), "tool": .string(tool), "decision": "allow",
+                                             "arguments_sha256": .string(arguments.sha256), "shape": arguments.shape,
+                                             "ms": .int(Int64((now - started) * 1000))]
             func audited(_ outcome: String, _ extra: [String: JSONValue] = [:]) -> Effect {
-                var e: [String: JSONValue] = ["server": .string(server), "tool": .string(tool), "decision": "allow", "outcome": .string(outcome),
-                                              "arguments_sha256": .string(arguments.sha256), "shape": arguments.shape,
-                                              "ms": .int(Int64((now - started) * 1000))]
+                var e = base
+                e["outcome"] = .string(outcome)
                 e.merge(extra) { _, new in new }
                 return .audit(entry("call", now: now, e))
             }
@@ -216,6 +258,9 @@ public struct Gateway: Sendable {
                 return [audited("error", ["error": .string(error.1)]), .toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
             }
             guard let result else { return [] }
+            if result["resultType"]?.string == "input_required" {
+                return inputRequired(server: server, tool: tool, clientID: cid, result: result, now: now, audit: base)
+            }
             var found: [Finding] = []
             var texts: [String] = []
             result["content"]?.array?.forEach { c in if let t = c["text"]?.string { texts.append(t) } }
@@ -237,6 +282,80 @@ public struct Gateway: Sendable {
             var r = result.object ?? [:]
             r["_meta"] = nil
             return out + [.toClient(.result(id: cid, result: clientResult(r)))]
+        }
+    }
+
+    /// A server asks, mid-call, for input only the client can give (2026-07-28 `input_required`):
+    /// a question for the user, a prompt for the model, the client's directories. Each is a
+    /// channel from the server to the model or the user, so each kind must be allowed for the
+    /// agent and its words are checked like a tool result; the round is remembered so the retry
+    /// can be held to it. A client of the older era cannot answer, and is told so.
+    private mutating func inputRequired(server: String, tool: String, clientID: JSONValue, result: JSONValue, now: Double,
+                                        audit base: [String: JSONValue]) -> [Effect] {
+        func audited(_ outcome: String, _ extra: [String: JSONValue]) -> Effect {
+            var e = base
+            e["outcome"] = .string(outcome)
+            e.merge(extra) { _, new in new }
+            return .audit(entry("call", now: now, e))
+        }
+        func refuse(_ why: String, _ findings: [Finding] = []) -> [Effect] {
+            var out: [Effect] = []
+            for f in findings { out += note(f, server: server, tool: tool, now: now) }
+            return out + [audited("refused", ["reason": .string(why)]),
+                          .toClient(.error(id: clientID, code: RPCMessage.Code.denied, message: "Vigil gateway: \(why)", data: nil))]
+        }
+        guard client?.isModern ?? false else {
+            return refuse("\(server)/\(tool) needs input mid-call, which a \(client?.version ?? "2025-11-25") client cannot give (2026-07-28 only)")
+        }
+        let requests = result["inputRequests"]?.object ?? [:]
+        let state = result["requestState"]
+        if let state, state.string == nil {
+            return refuse("\(server) sent a requestState that is not a string", [Finding(.protocolViolation, .medium, channel: "input-request", "\(server)/\(tool): requestState is not a string")])
+        }
+        guard !requests.isEmpty || state != nil else {
+            return refuse("\(server) asked for input without inputRequests or requestState", [Finding(.protocolViolation, .medium, channel: "input-request", "\(server)/\(tool): an input_required result with neither inputRequests nor requestState")])
+        }
+        if let s = state?.string, s.utf8.count > options.maxRequestStateBytes {
+            return refuse("\(server)'s requestState is \(s.utf8.count) bytes, over the gateway's \(options.maxRequestStateBytes)")
+        }
+        var kinds: Set<GatewayConfig.InputKind> = []
+        for (key, r) in requests.sorted(by: { $0.key < $1.key }) {
+            guard let m = r["method"]?.string, let kind = GatewayConfig.InputKind(method: m) else {
+                return refuse("\(server) asked for input of an unknown kind (\(key): \(r["method"]?.string ?? "no method"))",
+                              [Finding(.protocolViolation, .medium, channel: "input-request", "\(server)/\(tool) asked for unknown input \(key)")])
+            }
+            guard agent.input.contains(kind) else {
+                return refuse("\(server)/\(tool) asked for \(kind.rawValue) input, which \(agent.name)'s policy does not allow (agents.\(agent.name).input)",
+                              [Finding(.policyDenied, .medium, channel: "input-request", "\(server)/\(tool) asked \(agent.name) for \(kind.rawValue) input; not allowed")])
+            }
+            kinds.insert(kind)
+        }
+        // What the user or the model will read: checked like a tool result.
+        var texts: [String] = []
+        JSONValue.object(requests).forEachString { texts.append($0) }
+        let found = injection.check(texts.joined(separator: "\n"), channel: "input-request")
+        if found.contains(where: { $0.severity >= options.withholdResultsAt }) {
+            let why = found.filter { $0.severity >= options.withholdResultsAt }.map(\.detail).joined(separator: "; ")
+            return refuse("withheld the input \(server)/\(tool) asked for: \(why)", found)
+        }
+        var out: [Effect] = []
+        for f in found { out += note(f, server: server, tool: tool, now: now) }
+        if openInputRounds.count >= options.maxOpenInputRounds { openInputRounds.removeFirst() }
+        openInputRounds.append(InputRound(server: server, tool: tool, stateSHA256: state?.string.map { Sodium.sha256Hex($0) },
+                                          keys: Set(requests.keys)))
+        var r = result.object ?? [:]
+        r["_meta"] = nil
+        out.append(audited("input-required", ["input": .array(kinds.map(\.rawValue).sorted().map { .string($0) })]))
+        return out + [.toClient(.result(id: clientID, result: clientResult(r)))]
+    }
+
+    /// The client's tool list changed: an older client hears it as a notification, a modern one
+    /// on each of its subscriptions that asked.
+    private func toolsChanged() -> [Effect] {
+        guard let client else { return [] }
+        guard client.isModern else { return [.toClient(.notification(method: "notifications/tools/list_changed", params: nil))] }
+        return listens.filter(\.value).keys.sorted { $0.canonical < $1.canonical }.map { id in
+            .toClient(.notification(method: "notifications/tools/list_changed", params: ["_meta": [Revision.Meta.subscriptionID: id]]))
         }
     }
 
@@ -369,7 +488,11 @@ public struct Gateway: Sendable {
 
     private mutating func respond(_ message: RPCMessage, now: Double, approved: (String) -> Bool) -> [Effect] {
         switch message {
-        case .notification:
+        case .notification(let method, let params):
+            // The client ends a subscription by cancelling its listen request.
+            if method == "notifications/cancelled", let id = params?["requestId"], listens.removeValue(forKey: id) != nil {
+                return [.log("the client closed subscription \(id.canonical)")]
+            }
             return []
         case .result, .error:
             return [.log("the client answered a request the gateway never sent")]
@@ -400,7 +523,7 @@ public struct Gateway: Sendable {
             case "server/discover":
                 return [.toClient(.result(id: id, result: clientResult([
                     "supportedVersions": .array((Revision.modernVersions + Revision.handshakeVersions).map { .string($0) }),
-                    "capabilities": ["tools": ["listChanged": false]],
+                    "capabilities": ["tools": ["listChanged": true]],
                     "ttlMs": 0, "cacheScope": "private",
                     "_meta": [Revision.Meta.serverInfo: ["name": .string(options.serverName), "version": "0.1.0"]],
                 ])))]
@@ -413,6 +536,22 @@ public struct Gateway: Sendable {
                 return [.toClient(.result(id: id, result: clientResult(["tools": .array(offered), "ttlMs": 0, "cacheScope": "private"])))]
             case "tools/call":
                 return call(id: id, params: params, now: now, approved: approved)
+            case "subscriptions/listen" where client?.isModern ?? false:
+                guard let wanted = params?["notifications"]?.object else {
+                    return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "subscriptions/listen needs a notifications filter", data: nil))]
+                }
+                guard listens[id] == nil else {
+                    return [.toClient(.error(id: id, code: RPCMessage.Code.invalidRequest, message: "a subscription with id \(id.canonical) is already open", data: nil))]
+                }
+                guard listens.count < options.maxListens else {
+                    return [.toClient(.error(id: id, code: RPCMessage.Code.internalError, message: "Subscription limit reached (\(options.maxListens))", data: nil))]
+                }
+                // Only tool list changes are honoured: the gateway offers tools and nothing else.
+                let tools = wanted["toolsListChanged"]?.bool == true
+                listens[id] = tools
+                let honored: JSONValue = tools ? ["toolsListChanged": true] : [:]
+                return [.toClient(.notification(method: "notifications/subscriptions/acknowledged",
+                                                params: ["notifications": honored, "_meta": [Revision.Meta.subscriptionID: id]]))]
             default:
                 return [.toClient(.error(id: id, code: RPCMessage.Code.methodNotFound, message: "Method not found: \(method)", data: nil))]
             }
@@ -451,6 +590,19 @@ public struct Gateway: Sendable {
             return refuse(RPCMessage.Code.denied, "deny", "\(name) is blocked: \(blocked)", server: tool.server)
         }
         let server = tool.server
+        // A retry after input_required must bring back what the gateway passed on, once.
+        let responses = params?["inputResponses"], state = params?["requestState"]
+        if responses != nil || state != nil {
+            let stateHash = state?.string.map { Sodium.sha256Hex($0) }
+            let keys = Set(responses?.object?.keys ?? [:].keys)
+            guard state == nil || stateHash != nil, responses == nil || responses?.object != nil,
+                  let i = openInputRounds.lastIndex(where: { $0.server == server && $0.tool == name && $0.stateSHA256 == stateHash && keys.isSubset(of: $0.keys) }) else {
+                let f = Finding(.protocolViolation, .high, channel: "input-responses",
+                                "\(agent.name) retried \(name) with input \(server) did not ask for in this session (a forged or replayed requestState or inputResponses)")
+                return note(f, server: server, tool: name, now: now) + refuse(RPCMessage.Code.denied, "deny", f.detail, server: server)
+            }
+            openInputRounds.remove(at: i)
+        }
         if inFlight >= options.maxInFlight {
             return refuse(RPCMessage.Code.internalError, "deny", "too many calls in flight", server: server)
         }
@@ -465,9 +617,12 @@ public struct Gateway: Sendable {
         }
         let labels = config.servers[server]?.labels(of: name) ?? []
         var found = leaks.check(arguments, channel: "arguments")
+        // Answers to a server's questions leave for that server just as arguments do.
+        if let responses { found += leaks.check(responses, channel: "input-responses") }
         // Personal data to a tool that only works locally is noted, not refused.
         let refusing = found.filter { $0.kind == .secret || labels.contains(.outbound) }
         if let f = flow.check(arguments: arguments, labels: labels, tool: name) { found.append(f) }
+        if let responses, let f = flow.check(arguments: responses, labels: labels, tool: name) { found.append(f) }
         var out: [Effect] = []
         for f in found { out += note(f, server: server, tool: name, now: now) }
         let blockers = refusing + found.filter { $0.kind == .trifecta && $0.severity == .critical }
@@ -486,6 +641,14 @@ public struct Gateway: Sendable {
         inFlight += 1
         let upstream = upstreams[server]?.revision ?? .handshake(Revision.latestHandshake)
         var p = upstream.upstreamParams(params, clientName: options.serverName)?.object ?? [:]
+        // A modern server asks only for input the client can give: the client's capabilities,
+        // cut to the input kinds this agent's policy allows, go with the call.
+        if upstream.isModern, var meta = p["_meta"]?.object,
+           let caps = Revision.modernCapabilities(in: params)?.object {
+            meta[Revision.Meta.clientCapabilities] = .object(caps.filter { k, _ in
+                GatewayConfig.InputKind(rawValue: k).map { agent.input.contains($0) } ?? false })
+            p["_meta"] = .object(meta)
+        }
         p["name"] = .string(name)
         p["arguments"] = arguments
         out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: record, started: now)))

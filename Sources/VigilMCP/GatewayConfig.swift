@@ -30,6 +30,24 @@ public struct GatewayConfig: Sendable {
         public var rate: Rate?
         /// Tools that wait for a person (`vigil mcp approve`) before each distinct call.
         public var approval: Set<String>
+        /// Which kinds of input a server may ask this agent's client for mid-call (2026-07-28
+        /// `input_required`): `elicitation` (a question to the user), `sampling` (a prompt to the
+        /// model), `roots` (the client's directories). Elicitation only unless the policy says more.
+        public var input: Set<InputKind> = [.elicitation]
+    }
+
+    /// What a server's `input_required` result may ask the client for.
+    public enum InputKind: String, Sendable, Hashable, CaseIterable {
+        case elicitation, sampling, roots
+        /// The kind behind an input request's method.
+        public init?(method: String) {
+            switch method {
+            case "elicitation/create": self = .elicitation
+            case "sampling/createMessage": self = .sampling
+            case "roots/list": self = .roots
+            default: return nil
+            }
+        }
     }
 
     public struct Rule: Sendable, Hashable {
@@ -126,7 +144,7 @@ extension GatewayConfig {
         }
         for (name, av) in try r.object(top["agents"] ?? [:], at: "agents", allowed: nil) {
             let path = "agents.\(name)"
-            let a = try r.object(av, at: path, allowed: ["token_sha256", "allow", "rate", "approval"])
+            let a = try r.object(av, at: path, allowed: ["token_sha256", "allow", "rate", "approval", "input"])
             guard let t = a["token_sha256"] else { throw MCPError.policy("missing token_sha256", place: path) }
             let hash = try r.string(t, at: path + ".token_sha256").lowercased()
             guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
@@ -157,6 +175,14 @@ extension GatewayConfig {
             }
             config.agents[name] = Agent(name: name, tokenSHA256: hash, rules: rules, rate: rate,
                                         approval: Set(try r.strings(a["approval"] ?? [], at: path + ".approval")))
+            if let iv = a["input"] {
+                config.agents[name]?.input = Set(try r.strings(iv, at: path + ".input").map { s in
+                    guard let k = InputKind(rawValue: s) else {
+                        throw MCPError.policy("unknown input kind '\(s)' (known: elicitation, sampling, roots)", place: path + ".input")
+                    }
+                    return k
+                })
+            }
         }
         if let l = top["lockfile"] { config.lockfile = resolve(try r.string(l, at: "lockfile")) }
         config.trustedKeys = try r.strings(top["trusted_keys"] ?? [], at: "trusted_keys")

@@ -16,6 +16,8 @@ public enum Revision: Hashable, Sendable {
         public static let clientInfo = "io.modelcontextprotocol/clientInfo"
         public static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
         public static let serverInfo = "io.modelcontextprotocol/serverInfo"
+        /// On every message of a `subscriptions/listen` stream: the listen request's id.
+        public static let subscriptionID = "io.modelcontextprotocol/subscriptionId"
     }
 
     public var version: String {
@@ -26,6 +28,11 @@ public enum Revision: Hashable, Sendable {
     /// The version a modern request names in `params._meta`, if any.
     public static func modernVersion(in params: JSONValue?) -> String? {
         params?["_meta"]?[Meta.protocolVersion]?.string
+    }
+
+    /// The capabilities a modern request's client declares in `params._meta`, if any.
+    public static func modernCapabilities(in params: JSONValue?) -> JSONValue? {
+        params?["_meta"]?[Meta.clientCapabilities]
     }
 
     /// The `_meta` a modern request from the gateway carries.

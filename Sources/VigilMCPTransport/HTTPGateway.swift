@@ -9,8 +9,10 @@ import VigilMCP
 ///   DELETE ends it; a session answers only the agent that opened it.
 /// - 2026-07-28: no sessions; `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` must match the
 ///   body (else 400 with -32020); each agent has one session that spans its requests.
-/// Replies are single JSON bodies; the standalone GET stream is not offered (405, which both
-/// revisions allow).
+/// Replies are single JSON bodies, except two streams (server-sent events): a 2025-11-25
+/// session's GET stream, which carries its notifications (a changed tool list), and a 2026-07-28
+/// `subscriptions/listen`, whose answer is the stream of what it subscribed to. Closing either
+/// ends it; closing a listen stream cancels that subscription in the session.
 public final class HTTPGateway: @unchecked Sendable {
     public struct Options: Sendable {
         public var address = "127.0.0.1"
@@ -27,7 +29,12 @@ public final class HTTPGateway: @unchecked Sendable {
         public init() {}
     }
 
-    struct Reply { var status: UInt32; var body: String; var headers: [(String, String)] = [] }
+    struct Reply {
+        var status: UInt32
+        var body: String
+        var headers: [(String, String)] = []
+        var stream: HTTPStream? = nil
+    }
 
     private let config: GatewayConfig
     private let setup: GatewaySetup
@@ -37,6 +44,10 @@ public final class HTTPGateway: @unchecked Sendable {
     private var sessions: [String: GatewaySession] = [:]     // 2025-11-25, by session id
     private var modern: [String: GatewaySession] = [:]       // 2026-07-28, by agent
     private var waiters: [String: Waiter] = [:]
+    /// Open listen streams, by the gateway's id of their request.
+    private var listenStreams: [String: ListenStream] = [:]
+    /// Each session's notifications, for its GET stream (2025-11-25).
+    private var notificationHubs: [ObjectIdentifier: EventHub] = [:]
     private var counter = 0
     public private(set) var port: UInt16 = 0
 
@@ -66,7 +77,7 @@ public final class HTTPGateway: @unchecked Sendable {
         let server = HTTPServer(options: o) { [unowned self] request in
             let reply = self.handle(method: request.method, path: request.path, header: { request.header($0) },
                                     repeated: request.repeatedHeaders, body: request.body, tooBig: request.bodyTooLarge)
-            return HTTPResponse(status: reply.status, headers: reply.headers, body: Array(reply.body.utf8))
+            return HTTPResponse(status: reply.status, headers: reply.headers, body: Array(reply.body.utf8), stream: reply.stream)
         }
         do { try server.start() } catch {
             throw MCPError.policy("cannot listen on \(options.address):\(options.port) (\(error))", place: "--listen")
@@ -77,8 +88,11 @@ public final class HTTPGateway: @unchecked Sendable {
         server.stop()
         lock.lock()
         let all = Array(sessions.values) + Array(modern.values)
-        sessions = [:]; modern = [:]
+        let hubs = Array(notificationHubs.values), listening = Array(listenStreams.values)
+        sessions = [:]; modern = [:]; notificationHubs = [:]; listenStreams = [:]
         lock.unlock()
+        hubs.forEach { $0.closeAll() }
+        listening.forEach { $0.end() }
         all.forEach { $0.stop() }
         return 0
     }
@@ -105,17 +119,31 @@ public final class HTTPGateway: @unchecked Sendable {
         }
         switch method {
         case "POST": break
+        case "GET":
+            // The 2025-11-25 session's stream; the modern era has none (405, as it specifies).
+            guard let id = header("Mcp-Session-Id") else { return Reply(status: 405, body: "", headers: [("Allow", "POST")]) }
+            guard (header("Accept") ?? "").contains("text/event-stream") else {
+                return jsonError(406, .null, RPCMessage.Code.invalidRequest, "the GET stream needs Accept: text/event-stream")
+            }
+            lock.lock()
+            let s = sessions[id]
+            let hub = s.flatMap { notificationHubs[ObjectIdentifier($0)] }
+            lock.unlock()
+            guard let s, s.agent == agent.name, let hub else { return Reply(status: 404, body: "") }
+            return Reply(status: 200, body: "", headers: Self.streamHeaders, stream: hub.subscribe())
         case "DELETE":
             guard let id = header("Mcp-Session-Id") else { return Reply(status: 405, body: "", headers: [("Allow", "POST")]) }
             lock.lock()
             let s = sessions[id]
             if s?.agent == agent.name { sessions[id] = nil }
+            let hub = s.flatMap { notificationHubs.removeValue(forKey: ObjectIdentifier($0)) }
             lock.unlock()
             guard let s, s.agent == agent.name else { return Reply(status: 404, body: "") }
+            hub?.closeAll()
             s.stop()
             return Reply(status: 204, body: "")
         default:
-            return Reply(status: 405, body: "", headers: [("Allow", "POST, DELETE")])
+            return Reply(status: 405, body: "", headers: [("Allow", "GET, POST, DELETE")])
         }
         if tooBig { return jsonError(413, .null, RPCMessage.Code.invalidRequest, "the message is over \(config.maxMessageBytes) bytes") }
         let message: RPCMessage
@@ -169,6 +197,7 @@ public final class HTTPGateway: @unchecked Sendable {
            let problem = ParamHeaders.mismatch(schema: schema, arguments: params?["arguments"], header: header, repeated: repeated, decode: Self.decodeSentinel) {
             return jsonError(400, id, RPCMessage.Code.headerMismatch, "Header mismatch: \(problem)")
         }
+        if method == "subscriptions/listen" { return listen(message, session: session) }
         var reply = exchange(message, session: session)
         if reply.body.contains("\"code\":\(RPCMessage.Code.methodNotFound)") { reply.status = 404 }
         if reply.body.contains("\"code\":\(RPCMessage.Code.unsupportedVersion)") { reply.status = 400 }
@@ -206,16 +235,21 @@ public final class HTTPGateway: @unchecked Sendable {
     /// Opens a session with its own upstream processes, closing the longest idle first when full.
     private func openSession(agent: GatewayConfig.Agent) throws -> GatewaySession {
         var evict: [GatewaySession] = []
+        var hubs: [EventHub] = []
         lock.lock()
         let now = clock()
         for (k, s) in sessions where now - s.lastUsed > options.idleSeconds { sessions[k] = nil; evict.append(s) }
         if sessions.count + modern.count >= options.maxSessions, let oldest = sessions.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
             sessions[oldest.key] = nil; evict.append(oldest.value)
         }
+        for s in evict { if let h = notificationHubs.removeValue(forKey: ObjectIdentifier(s)) { hubs.append(h) } }
         lock.unlock()
+        hubs.forEach { $0.closeAll() }
         evict.forEach { $0.stop() }
+        let hub = EventHub(queueLimit: 256, keepAliveSeconds: 15)
         let session = try GatewaySession(config: config, agent: agent, lockfile: setup.lockfile, audit: setup.audit, clock: clock,
-                                         toClient: { [weak self] m in self?.deliver(m) })
+                                         toClient: { [weak self] m in self?.deliver(m, notifications: hub) })
+        lock.lock(); notificationHubs[ObjectIdentifier(session)] = hub; lock.unlock()
         try session.start()
         return session
     }
@@ -234,26 +268,69 @@ public final class HTTPGateway: @unchecked Sendable {
         let ok = w.done.wait(timeout: .now() + options.replyTimeout) == .success
         lock.lock(); waiters[key] = nil; lock.unlock()
         guard ok, let reply = w.reply else { return jsonError(504, original, RPCMessage.Code.internalError, "no answer within \(Int(options.replyTimeout)) s") }
-        let restored: RPCMessage
-        switch reply {
-        case .result(_, let r): restored = .result(id: original, result: r)
-        case .error(_, let c, let m, let d): restored = .error(id: original, code: c, message: m, data: d)
-        default: restored = reply
-        }
-        return Reply(status: 200, body: restored.line, headers: [("Content-Type", "application/json")])
+        return Reply(status: 200, body: restore(reply, to: original).line, headers: [("Content-Type", "application/json")])
     }
 
-    private func deliver(_ m: RPCMessage) {
-        let id: String?
-        switch m {
-        case .result(let i, _), .error(let i, _, _, _): id = i.string
-        default: id = nil   // notifications: no standalone stream on this endpoint
+    /// A subscription: the answer is a stream, opened before the request goes in so the
+    /// acknowledgement (the first message on it) cannot be missed.
+    private func listen(_ message: RPCMessage, session: GatewaySession) -> Reply {
+        guard case .request(let original, let method, let params) = message else { return Reply(status: 202, body: "") }
+        lock.lock()
+        counter += 1
+        let key = "h\(counter)"
+        let stream = ListenStream(original: original) { [weak self, weak session] in
+            guard let self else { return }
+            self.lock.lock(); let was = self.listenStreams.removeValue(forKey: key); self.lock.unlock()
+            // The client went away: the subscription is cancelled in the session.
+            if was != nil { session?.receive(.notification(method: "notifications/cancelled", params: ["requestId": .string(key), "reason": "the stream closed"])) }
         }
-        guard let id else { return }
-        lock.lock(); let w = waiters[id]; lock.unlock()
-        w?.reply = m
-        w?.done.signal()
+        listenStreams[key] = stream
+        lock.unlock()
+        session.receive(.request(id: .string(key), method: method, params: params))
+        return Reply(status: 200, body: "", headers: Self.streamHeaders, stream: stream)
     }
+
+    private func deliver(_ m: RPCMessage, notifications hub: EventHub) {
+        switch m {
+        case .result(let i, _), .error(let i, _, _, _):
+            guard let id = i.string else { return }
+            lock.lock()
+            let w = waiters[id]
+            let s = w == nil ? listenStreams.removeValue(forKey: id) : nil
+            lock.unlock()
+            if let s {
+                // The subscription ended (refused, or closed by the gateway): its last message.
+                s.send(restore(m, to: s.original)); s.end()
+                return
+            }
+            w?.reply = m
+            w?.done.signal()
+        case .notification(let method, let params):
+            if let sub = params?["_meta"]?[Revision.Meta.subscriptionID]?.string {
+                lock.lock(); let s = listenStreams[sub]; lock.unlock()
+                guard let s else { return }
+                var p = params?.object ?? [:]
+                var meta = p["_meta"]?.object ?? [:]
+                meta[Revision.Meta.subscriptionID] = s.original
+                p["_meta"] = .object(meta)
+                s.send(.notification(method: method, params: .object(p)))
+            } else {
+                hub.publish(event: "message", data: m.line)
+            }
+        case .request:
+            return
+        }
+    }
+
+    private func restore(_ reply: RPCMessage, to original: JSONValue) -> RPCMessage {
+        switch reply {
+        case .result(_, let r): return .result(id: original, result: r)
+        case .error(_, let c, let m, let d): return .error(id: original, code: c, message: m, data: d)
+        default: return reply
+        }
+    }
+
+    static let streamHeaders = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
 
     private var scheme: String { options.tlsKey != nil && options.tlsCertificate != nil ? "https" : "http" }
 
@@ -269,4 +346,27 @@ public final class HTTPGateway: @unchecked Sendable {
         guard let bytes = Sodium.fromBase64(inner) else { return nil }
         return String(bytes: bytes, encoding: .utf8)
     }
+}
+
+/// One `subscriptions/listen` answer as server-sent events: the client's own request id in every
+/// message, a bounded queue (a client that stops reading loses the oldest; every event is a
+/// "this changed, list again" and losing one loses nothing a later one does not repeat).
+final class ListenStream: HTTPStream, @unchecked Sendable {
+    let original: JSONValue
+    private let hub = EventHub(queueLimit: 64, keepAliveSeconds: 15)
+    private let events: EventSubscription
+    private let closed: @Sendable () -> Void
+
+    init(original: JSONValue, closed: @escaping @Sendable () -> Void) {
+        self.original = original
+        self.closed = closed
+        events = hub.subscribe()
+    }
+
+    func send(_ m: RPCMessage) { hub.publish(event: "message", data: m.line) }
+    /// Ends the stream from the gateway's side once what was sent has been read.
+    func end() { events.finish() }
+
+    func read(max: Int) -> [UInt8]? { events.read(max: max) }
+    func close() { events.close(); closed() }
 }

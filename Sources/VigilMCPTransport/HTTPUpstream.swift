@@ -37,6 +37,8 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     private var negotiated: String?
     private var onMessage: (@Sendable (String) -> Void)?
     private let maxBody: Int
+    /// Sessions of open subscription streams (each has its own delegate).
+    private var streams: [URLSession] = []
 
     init(server: GatewayConfig.Server, maxBody: Int) throws {
         name = server.name
@@ -57,6 +59,10 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     /// Requests go out in order; a notification is waited for before what follows it (a server
     /// must see `notifications/initialized` before the next request).
     func send(_ message: RPCMessage) {
+        if case .request(_, "subscriptions/listen", _) = message {
+            openStream(message)
+            return
+        }
         order.async { [self] in
             let done = DispatchSemaphore(value: 0)
             post(message) { done.signal() }
@@ -64,7 +70,24 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         }
     }
 
-    private func post(_ message: RPCMessage, then: @escaping @Sendable () -> Void) {
+    /// A `subscriptions/listen` answer is a stream that stays open: its events are delivered as
+    /// they arrive, not when the body ends (which is when the subscription ends).
+    private func openStream(_ message: RPCMessage) {
+        let label = name
+        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) },
+                                  ended: { [weak self] why in
+                                      guard let self, case .request(let id, _, _) = message else { return }
+                                      self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): the subscription stream ended (\(why))", data: nil).line)
+                                  })
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = 24 * 3600
+        c.httpCookieAcceptPolicy = .never
+        let streaming = URLSession(configuration: c, delegate: reader, delegateQueue: nil)
+        lock.lock(); streams.append(streaming); lock.unlock()
+        streaming.dataTask(with: request(for: message)).resume()
+    }
+
+    private func request(for message: RPCMessage) -> URLRequest {
         var r = URLRequest(url: url)
         r.httpMethod = "POST"
         r.httpBody = Data(message.line.utf8)
@@ -78,6 +101,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
             default: return (nil, "", nil)
             }
         }()
+        _ = id
         lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
         if let modern = Revision.modernVersion(in: params) {
             r.setValue(modern, forHTTPHeaderField: "MCP-Protocol-Version")
@@ -87,6 +111,18 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
             if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
             if let sid { r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id") }
         }
+        return r
+    }
+
+    private func post(_ message: RPCMessage, then: @escaping @Sendable () -> Void) {
+        let r = request(for: message)
+        let (id, method): (JSONValue?, String) = {
+            switch message {
+            case .request(let i, let m, _): return (i, m)
+            case .notification(let m, _): return (nil, m)
+            default: return (nil, "")
+            }
+        }()
         let label = name, limit = maxBody
         session.dataTask(with: r) { [weak self] data, response, error in
             defer { then() }
@@ -106,7 +142,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
             let type = h.value(forHTTPHeaderField: "Content-Type") ?? ""
             var messages: [String] = []
             if type.hasPrefix("text/event-stream") {
-                messages = Self.sseData(body)
+                messages = SSEDecoder.events([UInt8](body), maxLine: limit)
             } else if !body.isEmpty {
                 messages = [String(decoding: body, as: UTF8.self)]
             }
@@ -132,7 +168,8 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock(); let sid = sessionID; lock.unlock()
+        lock.lock(); let sid = sessionID, open = streams; streams = []; lock.unlock()
+        open.forEach { $0.invalidateAndCancel() }
         guard let sid else { return }
         var r = URLRequest(url: url)
         r.httpMethod = "DELETE"
@@ -143,39 +180,47 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         _ = done.wait(timeout: .now() + 5)
     }
 
-    /// The `data:` payloads of an SSE body, one per event (multi-line data joined with newlines).
-    static func sseData(_ body: Data) -> [String] {
-        // Lines end in \n, \r\n or \r; split on bytes ("\r\n" is one Character in Swift).
-        var out: [String] = []
-        var current: [String] = []
-        var lines: [ArraySlice<UInt8>] = []
-        let bytes = [UInt8](body)
-        var start = 0, i = 0
-        while i < bytes.count {
-            if bytes[i] == 0x0A || bytes[i] == 0x0D {
-                lines.append(bytes[start..<i])
-                if bytes[i] == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { i += 1 }
-                start = i + 1
-            }
-            i += 1
-        }
-        if start < bytes.count { lines.append(bytes[start...]) }
-        for line in lines {
-            if line.isEmpty {
-                if !current.isEmpty { out.append(current.joined(separator: "\n")); current = [] }
-            } else if line.starts(with: Array("data:".utf8)) {
-                var d = line.dropFirst(5)
-                if d.first == 0x20 { d = d.dropFirst() }
-                current.append(String(decoding: d, as: UTF8.self))
-            }
-        }
-        if !current.isEmpty { out.append(current.joined(separator: "\n")) }
-        return out
-    }
-
     /// A header-safe value, or the `=?base64?…?=` sentinel form.
     static func headerValue(_ s: String) -> String {
         let safe = s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } && s.first != " " && s.last != " " && !(s.hasPrefix("=?base64?") && s.hasSuffix("?="))
         return safe ? s : "=?base64?" + Data(s.utf8).base64EncodedString() + "?="
+    }
+}
+
+/// The delegate of one streamed answer: SSE events delivered as they arrive.
+private final class StreamReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private var decoder: SSEDecoder
+    private let deliver: @Sendable (String) -> Void
+    private let ended: @Sendable (String) -> Void
+    private let lock = NSLock()
+
+    init(maxLine: Int, deliver: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable (String) -> Void) {
+        decoder = SSEDecoder(maxLine: maxLine)
+        self.deliver = deliver
+        self.ended = ended
+    }
+
+    /// A refusal comes as one JSON body, not a stream.
+    private var plain: [UInt8] = []
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let type = (dataTask.response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type") ?? ""
+        lock.lock()
+        var events: [String] = []
+        if type.hasPrefix("text/event-stream") { events = decoder.feed(data) }
+        else if plain.count + data.count <= decoder.maxLine { plain += data }
+        lock.unlock()
+        events.forEach(deliver)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        lock.lock()
+        var events = decoder.finish()
+        if !plain.isEmpty { events.append(String(decoding: plain, as: UTF8.self)); plain = [] }
+        lock.unlock()
+        events.forEach(deliver)
+        let status = (task.response as? HTTPURLResponse)?.statusCode ?? 0
+        ended(error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)")
+        session.finishTasksAndInvalidate()
     }
 }

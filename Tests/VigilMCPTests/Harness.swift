@@ -55,6 +55,11 @@ struct GatewaySetup {
 
     /// The real MCP client drives the gateway through `steps`; returns each step's outcome.
     func drive(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil, ca: String? = nil) throws -> [JSONValue] {
+        try driveSession(mode, stepsIn, token: token, target: target, ca: ca).steps
+    }
+
+    /// As `drive`, with the tool-list notifications an older client heard.
+    func driveSession(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil, ca: String? = nil) throws -> (steps: [JSONValue], notified: [JSONValue]) {
         let r = try run(venv + "/python", [driver, vigilBinary, target ?? config.path, mode, stepsIn.canonical],
                         env: ["VIGIL_AGENT_TOKEN": token ?? self.token, "VIGIL_TEST_CA": ca ?? ""])
         let v = try JSONValue.parse(r.out)
@@ -64,7 +69,7 @@ struct GatewaySetup {
         guard steps.count == (stepsIn.array?.count ?? 0) + 1 else {
             throw GatewayTestFailure(reason: "the driver returned \(steps.count) outcomes: \(r.out)\n\(r.err)")
         }
-        return steps
+        return (steps, v["notified"]?.array ?? [])
     }
 
     var auditEntries: [JSONValue] {

@@ -3,16 +3,24 @@
 usage: mcp_client.py VIGIL CONFIG|URL MODE STEPS_JSON
 With a CONFIG the gateway is spawned over stdio; with an http:// URL the client speaks Streamable
 HTTP to a gateway already listening there, sending the token as a bearer token. MODE is `legacy` (initialize handshake, 2025-11-25) or `2026-07-28` (no handshake, _meta per request).
-STEPS is a list of {"op": "list"} | {"op": "call", "tool": T, "args": {...}} | {"op": "sleep", "s": S}.
+STEPS is a list of {"op": "list"} | {"op": "call", "tool": T, "args": {...}} | {"op": "sleep", "s": S}
+| {"op": "answer", "action": "accept"|"decline", "content": {...}} (how the user answers a server's
+question from now on; each call's outcome lists the questions asked during it)
+(the result also lists the tool-list notifications an older client heard, as "notified")
+| {"op": "listen", "during": STEPS, "wait": S} (2026-07-28: opens subscriptions/listen for tool list
+changes, runs the inner steps, waits up to S seconds for the first event, then closes it).
 Prints one JSON object: {"steps": [...]} with each step's outcome, or {"failed": reason}.
 The agent token comes from VIGIL_AGENT_TOKEN in this process's environment.
 """
 import asyncio
 import json
+
+import anyio
 import os
 import sys
 
 import httpx2
+import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -29,24 +37,55 @@ async def main(vigil, config, mode, steps):
         env = {"VIGIL_AGENT_TOKEN": token, "PATH": os.environ["PATH"]}
         target = StdioServerParameters(command=vigil, args=["mcp", "proxy", "--config", config], env=env)
     out = []
-    async with Client(target, mode=mode, cache=None) as client:
+    answer = {"action": "decline", "content": None}
+    asked = []
+    notified = []
+
+    async def elicit(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action=answer["action"], content=answer["content"])
+
+    async def on_message(message):
+        if isinstance(message, types.ToolListChangedNotification):
+            notified.append("tools/list_changed")
+
+    async with Client(target, mode=mode, cache=None, elicitation_callback=elicit, message_handler=on_message) as client:
         out.append({"protocol": client.protocol_version})
-        for step in steps:
-            op = step["op"]
-            if op == "list":
-                tools = await client.list_tools()
-                out.append({"tools": sorted(t.name for t in tools.tools)})
-            elif op == "call":
-                try:
-                    r = await client.call_tool(step["tool"], step.get("args", {}))
-                    text = "".join(getattr(c, "text", "") for c in r.content)
-                    out.append({"text": text, "is_error": bool(r.is_error)})
-                except MCPError as e:
-                    out.append({"error_code": e.code, "error": str(e), "data": getattr(e.error, "data", None)})
-            elif op == "sleep":
-                await asyncio.sleep(step["s"])
-                out.append({"slept": step["s"]})
-    return {"steps": out}
+        await run_steps(client, steps, out, answer, asked)
+    return {"steps": out, "notified": notified}
+
+
+async def run_steps(client, steps, out, answer, asked):
+    for step in steps:
+        op = step["op"]
+        if op == "list":
+            tools = await client.list_tools()
+            out.append({"tools": sorted(t.name for t in tools.tools)})
+        elif op == "call":
+            try:
+                asked.clear()
+                r = await client.call_tool(step["tool"], step.get("args", {}))
+                text = "".join(getattr(c, "text", "") for c in r.content)
+                out.append({"text": text, "is_error": bool(r.is_error), "asked": list(asked)})
+            except MCPError as e:
+                out.append({"error_code": e.code, "error": str(e), "data": getattr(e.error, "data", None), "asked": list(asked)})
+        elif op == "answer":
+            answer["action"], answer["content"] = step["action"], step.get("content")
+            out.append({"answer": step["action"]})
+        elif op == "listen":
+            async with client.listen(tools_list_changed=True) as sub:
+                inner = []
+                await run_steps(client, step.get("during", []), inner, answer, asked)
+                events = []
+                with anyio.move_on_after(step.get("wait", 10)):
+                    async for event in sub:
+                        events.append(type(event).__name__)
+                        break
+                honored = sub.honored.model_dump(by_alias=True, exclude_none=True)
+            out.append({"honored": honored, "during": inner, "events": events})
+        elif op == "sleep":
+            await asyncio.sleep(step["s"])
+            out.append({"slept": step["s"]})
 
 
 if __name__ == "__main__":
