@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", path: "Sources/CSodium"),
         .systemLibrary(name: "CJansson", path: "Sources/CJansson"),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
+        .systemLibrary(name: "CGnuTLS", path: "Sources/CGnuTLS"),
 
         // Pure modules.
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
@@ -26,7 +27,7 @@ let package = Package(
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilAnalyst", dependencies: ["VigilCore"], swiftSettings: release),
-        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson"], swiftSettings: release),
+        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson", "CGnuTLS"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),

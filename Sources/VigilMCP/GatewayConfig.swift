@@ -24,8 +24,12 @@ public struct GatewayConfig: Sendable {
 
     public struct Agent: Sendable, Hashable {
         public var name: String
-        /// SHA-256 (hex) of the agent's bearer token: the config holds no secret.
+        /// SHA-256 (hex) of the agent's bearer token: the config holds no secret. Empty when the
+        /// agent signs in only with access tokens from the authorization server.
         public var tokenSHA256: String
+        /// The value of the access token's agent claim (`oauth.agent_claim`, `sub` by default)
+        /// that names this agent, when the gateway accepts OAuth access tokens.
+        public var subject: String?
         public var rules: [Rule]
         public var rate: Rate?
         /// Tools that wait for a person (`vigil mcp approve`) before each distinct call.
@@ -81,6 +85,8 @@ public struct GatewayConfig: Sendable {
     /// Every upstream's tools are listed again this often (on the next client request), so a
     /// definition that changes without a `list_changed` the gateway can hear is still caught.
     public var relistSeconds: Double = 60
+    /// Access tokens from the team's authorization server (HTTP clients), beside static tokens.
+    public var oauth: AccessTokenVerifier.Settings?
 
     public init(servers: [String: Server] = [:], agents: [String: Agent] = [:]) {
         self.servers = servers; self.agents = agents
@@ -89,7 +95,11 @@ public struct GatewayConfig: Sendable {
     }
 
     public func agent(forTokenSHA256 hash: String) -> Agent? {
-        agents.values.first { constantTimeEqual($0.tokenSHA256, hash) }
+        agents.values.first { !$0.tokenSHA256.isEmpty && constantTimeEqual($0.tokenSHA256, hash) }
+    }
+
+    public func agent(forSubject subject: String) -> Agent? {
+        agents.values.first { $0.subject == subject }
     }
 }
 
@@ -113,7 +123,7 @@ extension GatewayConfig {
         let v: JSONValue
         do { v = try JSONValue.parse(text) } catch let e as MCPError { throw MCPError.policy(e.message, place: "config") }
         var r = Reader(path: "")
-        let top = try r.object(v, allowed: ["servers", "agents", "lockfile", "trusted_keys", "audit", "approvals", "max_message_bytes", "relist_seconds"])
+        let top = try r.object(v, allowed: ["servers", "agents", "lockfile", "trusted_keys", "audit", "approvals", "max_message_bytes", "relist_seconds", "oauth"])
         var config = GatewayConfig()
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         for (name, sv) in try r.object(top["servers"] ?? [:], at: "servers", allowed: nil) {
@@ -144,10 +154,11 @@ extension GatewayConfig {
         }
         for (name, av) in try r.object(top["agents"] ?? [:], at: "agents", allowed: nil) {
             let path = "agents.\(name)"
-            let a = try r.object(av, at: path, allowed: ["token_sha256", "allow", "rate", "approval", "input"])
-            guard let t = a["token_sha256"] else { throw MCPError.policy("missing token_sha256", place: path) }
-            let hash = try r.string(t, at: path + ".token_sha256").lowercased()
-            guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+            let a = try r.object(av, at: path, allowed: ["token_sha256", "subject", "allow", "rate", "approval", "input"])
+            let subject = try a["subject"].map { try r.string($0, at: path + ".subject") }
+            guard a["token_sha256"] != nil || subject != nil else { throw MCPError.policy("missing token_sha256 (or subject, for OAuth access tokens)", place: path) }
+            let hash = try a["token_sha256"].map { try r.string($0, at: path + ".token_sha256").lowercased() } ?? ""
+            guard hash.isEmpty || (hash.count == 64 && hash.allSatisfy(\.isHexDigit)) else {
                 throw MCPError.policy("token_sha256 must be 64 hex digits (vigil mcp token prints one)", place: path + ".token_sha256")
             }
             var rules: [Rule] = []
@@ -173,7 +184,7 @@ extension GatewayConfig {
                 guard calls > 0, per > 0 else { throw MCPError.policy("calls and per_seconds must be positive", place: path + ".rate") }
                 rate = Rate(calls: calls, perSeconds: Double(per))
             }
-            config.agents[name] = Agent(name: name, tokenSHA256: hash, rules: rules, rate: rate,
+            config.agents[name] = Agent(name: name, tokenSHA256: hash, subject: subject, rules: rules, rate: rate,
                                         approval: Set(try r.strings(a["approval"] ?? [], at: path + ".approval")))
             if let iv = a["input"] {
                 config.agents[name]?.input = Set(try r.strings(iv, at: path + ".input").map { s in
@@ -196,6 +207,22 @@ extension GatewayConfig {
         if let m = top["relist_seconds"] {
             guard let v = m.number, v > 0 else { throw MCPError.policy("must be a positive number of seconds", place: "relist_seconds") }
             config.relistSeconds = v
+        }
+        if let ov = top["oauth"] {
+            let o = try r.object(ov, at: "oauth", allowed: ["issuer", "jwks", "audience", "agent_claim", "scope", "leeway_seconds"])
+            guard let iss = o["issuer"], let jwks = o["jwks"] else { throw MCPError.policy("oauth needs issuer and jwks", place: "oauth") }
+            let source = try r.string(jwks, at: "oauth.jwks")
+            var settings = AccessTokenVerifier.Settings(issuer: try r.string(iss, at: "oauth.issuer"),
+                                                        jwks: source.hasPrefix("https://") || source.hasPrefix("http://") ? source : resolve(source))
+            settings.audience = try o["audience"].map { try r.string($0, at: "oauth.audience") }
+            settings.agentClaim = try o["agent_claim"].map { try r.string($0, at: "oauth.agent_claim") } ?? "sub"
+            settings.scope = try o["scope"].map { try r.string($0, at: "oauth.scope") }
+            if let l = o["leeway_seconds"] { settings.leewaySeconds = Double(try r.int(l, at: "oauth.leeway_seconds")) }
+            config.oauth = settings
+            let subjects = config.agents.values.compactMap(\.subject)
+            if Set(subjects).count != subjects.count { throw MCPError.policy("two agents share a subject", place: "agents") }
+        } else if let a = config.agents.values.first(where: { $0.subject != nil }) {
+            throw MCPError.policy("a subject needs the oauth section that says whose tokens to accept", place: "agents.\(a.name).subject")
         }
         if config.lockfile != nil && config.trustedKeys.isEmpty {
             throw MCPError.policy("a lockfile needs trusted_keys to check its signature", place: "trusted_keys")

@@ -3,8 +3,11 @@ import VigilHTTP
 import VigilMCP
 
 /// `vigil mcp proxy --listen`: the gateway as a Streamable HTTP MCP endpoint on libmicrohttpd.
-/// Every request carries an agent's bearer token (RFC 6750); the endpoint publishes its OAuth
-/// protected-resource metadata (RFC 9728). Both eras are served on the one endpoint:
+/// Every request carries an agent's bearer token (RFC 6750): a static token whose SHA-256 the
+/// configuration holds, or, with an `oauth` section, an access token (JWT) from the team's
+/// authorization server whose agent claim names an agent's `subject`. The endpoint publishes its
+/// OAuth protected-resource metadata (RFC 9728) naming that server. No agent token is passed on
+/// upstream. Both eras are served on the one endpoint:
 /// - 2025-11-25: `initialize` opens a session (`Mcp-Session-Id`, its own upstream processes),
 ///   DELETE ends it; a session answers only the agent that opened it.
 /// - 2026-07-28: no sessions; `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` must match the
@@ -39,6 +42,7 @@ public final class HTTPGateway: @unchecked Sendable {
     private let config: GatewayConfig
     private let setup: GatewaySetup
     private let options: Options
+    private let issuerKeys: IssuerKeys?
     private let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var sessions: [String: GatewaySession] = [:]     // 2025-11-25, by session id
@@ -63,6 +67,7 @@ public final class HTTPGateway: @unchecked Sendable {
         self.options = options
         self.clock = clock
         setup = try GatewaySetup(config: config)
+        issuerKeys = try config.oauth.map { try IssuerKeys(settings: $0, now: clock()) }
     }
 
     /// Binds and serves until SIGTERM or SIGINT; prints the endpoint to stderr once listening.
@@ -102,9 +107,11 @@ public final class HTTPGateway: @unchecked Sendable {
     func handle(method: String, path: String, header: (String) -> String?, repeated: Set<String> = [], body: [UInt8], tooBig: Bool) -> Reply {
         let resource = "\(scheme)://\(options.address):\(port)\(options.path)"
         if path == "/.well-known/oauth-protected-resource" || path == "/.well-known/oauth-protected-resource" + options.path {
-            let doc: JSONValue = ["resource": .string(resource), "bearer_methods_supported": ["header"],
-                                  "authorization_servers": [], "resource_name": "Vigil MCP gateway"]
-            return Reply(status: 200, body: doc.canonical, headers: [("Content-Type", "application/json")])
+            var doc: [String: JSONValue] = ["resource": .string(resource), "bearer_methods_supported": ["header"],
+                                            "authorization_servers": .array(config.oauth.map { [.string($0.issuer)] } ?? []),
+                                            "resource_name": "Vigil MCP gateway"]
+            if let scope = config.oauth?.scope { doc["scopes_supported"] = [.string(scope)] }
+            return Reply(status: 200, body: JSONValue.object(doc).canonical, headers: [("Content-Type", "application/json")])
         }
         guard path == options.path else { return Reply(status: 404, body: "") }
         if let origin = header("Origin"), !options.allowedOrigins.contains(origin) {
@@ -112,10 +119,33 @@ public final class HTTPGateway: @unchecked Sendable {
         }
         let auth = header("Authorization") ?? ""
         let token = auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) : ""
-        guard !token.isEmpty, let agent = config.agent(forTokenSHA256: Sodium.sha256Hex(token)) else {
-            var r = jsonError(401, .null, RPCMessage.Code.invalidRequest, token.isEmpty ? "a bearer token is required" : "the bearer token is not valid")
-            r.headers.append(("WWW-Authenticate", "Bearer resource_metadata=\"\(scheme)://\(options.address):\(port)/.well-known/oauth-protected-resource\"" + (token.isEmpty ? "" : ", error=\"invalid_token\"")))
+        let metadata = "\(scheme)://\(options.address):\(port)/.well-known/oauth-protected-resource"
+        func refused(_ status: UInt32, _ why: String, error: String?, scope: String? = nil) -> Reply {
+            var r = jsonError(status, .null, RPCMessage.Code.invalidRequest, why)
+            var challenge = "Bearer resource_metadata=\"\(metadata)\""
+            if let error { challenge += ", error=\"\(error)\", error_description=\"\(Self.quotable(why))\"" }
+            if let scope { challenge += ", scope=\"\(Self.quotable(scope))\"" }
+            r.headers.append(("WWW-Authenticate", challenge))
             return r
+        }
+        guard !token.isEmpty else { return refused(401, "a bearer token is required", error: nil) }
+        let agent: GatewayConfig.Agent
+        if let staticAgent = config.agent(forTokenSHA256: Sodium.sha256Hex(token)) {
+            agent = staticAgent
+        } else if let keys = issuerKeys, AccessTokenVerifier.looksLikeJWT(token) {
+            switch keys.verify(token, audience: resource, now: clock()) {
+            case .failure(let r) where r.insufficientScope:
+                return refused(403, r.reason, error: "insufficient_scope", scope: keys.settings.scope)
+            case .failure(let r):
+                return refused(401, "the access token is not valid: \(r.reason)", error: "invalid_token")
+            case .success(let claims):
+                guard let a = config.agent(forSubject: claims.subject) else {
+                    return refused(401, "the access token's \(keys.settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
+                }
+                agent = a
+            }
+        } else {
+            return refused(401, "the bearer token is not valid", error: "invalid_token")
         }
         switch method {
         case "POST": break
@@ -337,6 +367,11 @@ public final class HTTPGateway: @unchecked Sendable {
     private func jsonError(_ status: UInt32, _ id: JSONValue, _ code: Int, _ message: String) -> Reply {
         Reply(status: status, body: RPCMessage.error(id: id, code: code, message: message, data: nil).line,
               headers: [("Content-Type", "application/json")])
+    }
+
+    /// Text safe inside a quoted header parameter.
+    static func quotable(_ s: String) -> String {
+        String(s.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }.prefix(200).map(Character.init))
     }
 
     /// `=?base64?...?=` header values decoded; plain values as they are.

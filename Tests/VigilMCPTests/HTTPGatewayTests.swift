@@ -20,13 +20,19 @@ final class ListeningGateway {
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // The first stderr line names the endpoint.
-        var line = [UInt8]()
+        // The line "listening on URL" names the endpoint (lines before it may say what was read).
         let fd = err.fileHandleForReading.fileDescriptor
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let r = text.range(of: "https://") ?? text.range(of: "http://") else { throw GatewayTestFailure(reason: "gateway did not start: \(text)") }
+        var text = "", seen = ""
+        while text.isEmpty || !text.contains("listening on") {
+            var line = [UInt8]()
+            var byte: UInt8 = 0
+            var got = false
+            while read(fd, &byte, 1) == 1 { got = true; if byte == 0x0A { break }; line.append(byte) }
+            text = String(decoding: line, as: UTF8.self)
+            seen += text + "\n"
+            if !got { break }
+        }
+        guard text.contains("listening on"), let r = text.range(of: "https://") ?? text.range(of: "http://") else { throw GatewayTestFailure(reason: "gateway did not start: \(seen)") }
         url = String(text[r.lowerBound...])
         base = String(url.dropLast(4))
         // Keep draining stderr so the gateway never blocks on a full pipe.

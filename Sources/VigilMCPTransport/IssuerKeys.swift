@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import VigilMCP
+
+/// The authorization server's signing keys, from a JWKS file or URL. Read at start (an
+/// unreadable key set stops the gateway: it fails closed); a file is read again when it
+/// changes, a URL when a token names a key it does not hold (rotation) or every hour — never more
+/// than once a minute, so a stream of tokens with made-up key ids cannot make the gateway hammer
+/// the issuer.
+final class IssuerKeys: @unchecked Sendable {
+    let settings: AccessTokenVerifier.Settings
+    private let lock = NSLock()
+    private var verifier: AccessTokenVerifier
+    private var loadedAt: Double
+    private var fileStamp: Date?
+    private var lastCheck: Double
+
+    init(settings: AccessTokenVerifier.Settings, now: Double) throws {
+        self.settings = settings
+        let (set, stamp) = try Self.load(settings.jwks)
+        verifier = AccessTokenVerifier(settings: settings, keys: set)
+        fileStamp = stamp
+        loadedAt = now
+        lastCheck = now
+        for s in set.skipped { logLine("oauth: key skipped: \(s)") }
+    }
+
+    var isURL: Bool { settings.jwks.hasPrefix("https://") || settings.jwks.hasPrefix("http://") }
+
+    func verify(_ token: String, audience: String, now: Double) -> Result<AccessTokenVerifier.Claims, AccessTokenVerifier.Refusal> {
+        refreshIfDue(now: now, force: false)
+        let first = current.verify(token, audience: audience, now: now)
+        if case .failure(let r) = first, r.unknownKey, refreshIfDue(now: now, force: true) {
+            return current.verify(token, audience: audience, now: now)
+        }
+        return first
+    }
+
+    private var current: AccessTokenVerifier { lock.lock(); defer { lock.unlock() }; return verifier }
+
+    /// Reloads when due; true when new keys were loaded.
+    @discardableResult
+    private func refreshIfDue(now: Double, force: Bool) -> Bool {
+        lock.lock()
+        let sinceCheck = now - lastCheck
+        let due: Bool
+        if isURL { due = (force && sinceCheck >= 60) || now - loadedAt >= 3600 }
+        else { due = sinceCheck >= 5 }
+        if due { lastCheck = now }
+        let stamp = fileStamp
+        lock.unlock()
+        guard due else { return false }
+        if !isURL {
+            let m = (try? FileManager.default.attributesOfItem(atPath: settings.jwks))?[.modificationDate] as? Date
+            guard m != stamp else { return false }
+        }
+        do {
+            let (set, newStamp) = try Self.load(settings.jwks)
+            lock.lock()
+            verifier = AccessTokenVerifier(settings: settings, keys: set)
+            fileStamp = newStamp
+            loadedAt = now
+            lock.unlock()
+            logLine("oauth: read \(set.keys.count) signing keys from \(settings.jwks)")
+            return true
+        } catch {
+            // Keep the keys already held: a failed refresh must not lock everyone out, nor let anyone in.
+            logLine("oauth: could not read the key set again (\(error)); keeping the keys already held")
+            return false
+        }
+    }
+
+    private static func load(_ source: String) throws -> (JWKSet, Date?) {
+        if source.hasPrefix("https://") || source.hasPrefix("http://") {
+            guard let url = URL(string: source) else { throw MCPError.policy("not a URL", place: "oauth.jwks") }
+            let done = DispatchSemaphore(value: 0)
+            let box = FetchBox()
+            var r = URLRequest(url: url)
+            r.timeoutInterval = 10
+            r.setValue("application/json", forHTTPHeaderField: "Accept")
+            URLSession(configuration: .ephemeral).dataTask(with: r) { data, response, error in
+                box.set(data, (response as? HTTPURLResponse)?.statusCode ?? 0, error)
+                done.signal()
+            }.resume()
+            guard done.wait(timeout: .now() + 15) == .success, let (data, status, error) = box.get(), let data, status == 200 else {
+                throw MCPError.policy("cannot fetch the key set (\(box.get().map { "HTTP \($0.1) \($0.2.map { "\($0)" } ?? "")" } ?? "timeout"))", place: source)
+            }
+            _ = error
+            return (try JWKSet.parse(data, source: source), nil)
+        }
+        guard let data = FileManager.default.contents(atPath: source) else { throw MCPError.policy("cannot read the key set", place: source) }
+        let stamp = (try? FileManager.default.attributesOfItem(atPath: source))?[.modificationDate] as? Date
+        return (try JWKSet.parse(data, source: source), stamp)
+    }
+}
+
+private final class FetchBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Data?, Int, Error?)?
+    func set(_ d: Data?, _ s: Int, _ e: Error?) { lock.lock(); value = (d, s, e); lock.unlock() }
+    func get() -> (Data?, Int, Error?)? { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,58 @@
+"""Stands in for an OAuth authorization server in the gateway's tests (PyJWT + cryptography from
+PyPI): makes signing keys and publishes them as a JWKS file, and signs access tokens.
+
+usage: issuer.py keys DIR            -> DIR/jwks.json (public) and DIR/*.pem (private): rsa, ec, ed
+       issuer.py sign DIR KEY ALG CLAIMS_JSON [HEADER_JSON]   -> prints a token
+KEY is rsa, ec, ed or "none" (an unsigned token); ALG is the JWS algorithm to sign with, so a
+test can also sign with the wrong one (HS256 keyed with the RSA public key: algorithm confusion)."""
+import json
+import os
+import sys
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+
+def keys(d):
+    made = {"rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            "ec": ec.generate_private_key(ec.SECP256R1()),
+            "ed": ed25519.Ed25519PrivateKey.generate()}
+    published = []
+    for name, k in made.items():
+        with open(os.path.join(d, name + ".pem"), "wb") as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        to_jwk = {"rsa": RSAAlgorithm, "ec": ECAlgorithm, "ed": OKPAlgorithm}[name].to_jwk
+        jwk = json.loads(to_jwk(k.public_key()))
+        jwk.update({"kid": name, "use": "sig"})
+        published.append(jwk)
+    # An encryption key in the set is skipped, not used for signatures.
+    enc = json.loads(RSAAlgorithm.to_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()))
+    enc.update({"kid": "enc", "use": "enc"})
+    published.append(enc)
+    with open(os.path.join(d, "jwks.json"), "w") as f:
+        json.dump({"keys": published}, f)
+
+
+def sign(d, key, alg, claims, header):
+    if key == "none":
+        return jwt.encode(claims, None, algorithm="none", headers=header)
+    pem = open(os.path.join(d, key + ".pem"), "rb").read()
+    if alg.startswith("HS"):
+        # The public key as an HMAC secret: what an algorithm-confusion attack sends.
+        public = serialization.load_pem_private_key(pem, None).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        import hmac, hashlib, base64
+        def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+        h = {"alg": alg, "typ": "JWT", **header}
+        signing = b64(json.dumps(h).encode()) + "." + b64(json.dumps(claims).encode())
+        return signing + "." + b64(hmac.new(public, signing.encode(), hashlib.sha256).digest())
+    return jwt.encode(claims, serialization.load_pem_private_key(pem, None), algorithm=alg, headers={"kid": key, **header})
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "keys":
+        keys(sys.argv[2])
+    else:
+        print(sign(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}))
