@@ -97,18 +97,21 @@ public struct JWKSet: Sendable {
     public struct Key: Sendable {
         public var id: String?
         public var algorithm: Algorithm
-        enum Material: Sendable { case rsa(n: [UInt8], e: [UInt8]), p256(x: [UInt8], y: [UInt8]), ed25519([UInt8]) }
-        var material: Material
+        /// The public key's numbers: RSA n and e, P-256 x and y, or an Ed25519 key and nothing.
+        /// (Plain fields, not an enum with payloads: leak checkers cannot follow pointers an enum
+        /// keeps tagged in spare bits.)
+        var first: [UInt8]
+        var second: [UInt8]
 
         func verify(signature: [UInt8], message: [UInt8]) -> Bool {
-            switch material {
-            case .ed25519(let pk):
-                return Sodium.verify(signature, message, publicKey: pk)
-            case .rsa(let n, let e):
-                return GnuTLSVerify.rsa(n: n, e: e, pss: algorithm == .ps256, signature: signature, message: message)
-            case .p256(let x, let y):
+            switch algorithm {
+            case .edDSA:
+                return Sodium.verify(signature, message, publicKey: first)
+            case .rs256, .ps256:
+                return GnuTLSVerify.rsa(n: first, e: second, pss: algorithm == .ps256, signature: signature, message: message)
+            case .es256:
                 guard signature.count == 64 else { return false }
-                return GnuTLSVerify.p256(x: x, y: y, r: Array(signature[0..<32]), s: Array(signature[32...]), message: message)
+                return GnuTLSVerify.p256(x: first, y: second, r: Array(signature[0..<32]), s: Array(signature[32...]), message: message)
             }
         }
     }
@@ -133,17 +136,17 @@ public struct JWKSet: Sendable {
                 guard let n = b("n"), let e = b("e"), n.count >= 256 else { skipped.append("\(name): RSA key missing n/e or under 2048 bits"); continue }
                 let algs: [Algorithm] = alg.map { [Algorithm(rawValue: $0)].compactMap { $0 }.filter { $0 == .rs256 || $0 == .ps256 } } ?? [.rs256, .ps256]
                 if algs.isEmpty { skipped.append("\(name): algorithm \(alg ?? "") for an RSA key is not accepted") }
-                for a in algs { keys.append(Key(id: k["kid"]?.string, algorithm: a, material: .rsa(n: n, e: e))) }
+                for a in algs { keys.append(Key(id: k["kid"]?.string, algorithm: a, first: n, second: e)) }
             case "EC":
                 guard k["crv"]?.string == "P-256", let x = b("x"), let y = b("y"), x.count == 32, y.count == 32, alg == nil || alg == "ES256" else {
                     skipped.append("\(name): only P-256 keys for ES256 are accepted"); continue
                 }
-                keys.append(Key(id: k["kid"]?.string, algorithm: .es256, material: .p256(x: x, y: y)))
+                keys.append(Key(id: k["kid"]?.string, algorithm: .es256, first: x, second: y))
             case "OKP":
                 guard k["crv"]?.string == "Ed25519", let x = b("x"), x.count == 32, alg == nil || alg == "EdDSA" else {
                     skipped.append("\(name): only Ed25519 keys for EdDSA are accepted"); continue
                 }
-                keys.append(Key(id: k["kid"]?.string, algorithm: .edDSA, material: .ed25519(x)))
+                keys.append(Key(id: k["kid"]?.string, algorithm: .edDSA, first: x, second: []))
             default:
                 skipped.append("\(name): key type \(k["kty"]?.string ?? "(none)") is not for signatures here")
             }
