@@ -74,17 +74,35 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     /// they arrive, not when the body ends (which is when the subscription ends).
     private func openStream(_ message: RPCMessage) {
         let label = name
-        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) },
-                                  ended: { [weak self] why in
-                                      guard let self, case .request(let id, _, _) = message else { return }
-                                      self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): the subscription stream ended (\(why))", data: nil).line)
-                                  })
+        stream(request(for: message)) { [weak self] why in
+            guard let self, case .request(let id, _, _) = message else { return }
+            self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): the subscription stream ended (\(why))", data: nil).line)
+        }
+    }
+
+    /// A 2025-11-25 server's own stream (GET with the session id): where it announces, unasked,
+    /// that its tools changed. A server that offers none answers 405, which is allowed.
+    private func openSessionStream() {
+        lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
+        guard let sid else { return }
+        var r = URLRequest(url: url)
+        r.httpMethod = "GET"
+        r.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
+        if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        let label = name
+        stream(r) { why in if !why.hasPrefix("HTTP 405") { logLine("upstream \(label): its notification stream ended (\(why))") } }
+    }
+
+    private func stream(_ r: URLRequest, ended: @escaping @Sendable (String) -> Void) {
+        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) }, ended: ended)
         let c = URLSessionConfiguration.ephemeral
         c.timeoutIntervalForRequest = 24 * 3600
         c.httpCookieAcceptPolicy = .never
         let streaming = URLSession(configuration: c, delegate: reader, delegateQueue: nil)
         lock.lock(); streams.append(streaming); lock.unlock()
-        streaming.dataTask(with: request(for: message)).resume()
+        streaming.dataTask(with: r).resume()
     }
 
     private func request(for message: RPCMessage) -> URLRequest {
@@ -134,6 +152,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
             if method == "initialize", let s = h.value(forHTTPHeaderField: "Mcp-Session-Id") {
                 self.lock.lock(); self.sessionID = s; self.lock.unlock()
             }
+            if method == "notifications/initialized", (200..<300).contains(h.statusCode) { self.openSessionStream() }
             let body = data ?? Data()
             guard body.count <= limit else {
                 if let id { self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label) answered with \(body.count) bytes, over the limit", data: nil).line) }

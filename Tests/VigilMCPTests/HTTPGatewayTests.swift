@@ -212,15 +212,31 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
 }
 
 @Suite struct RelistTests {
-    /// mcp-server-everything-wrong over HTTP announces its rug pull on a stream the gateway does
-    /// not open; listing every upstream again on a timer still catches it.
-    @Test func aRugPullNobodyAnnouncedIsCaughtByListingAgain() throws {
+    /// A server whose tools change without a word: listing every upstream again on a timer
+    /// finds the new tool (only the timer can: the server announces nothing).
+    @Test func aChangeNobodyAnnouncedIsFoundByListingAgain() throws {
+        try requireTools()
+        let legacy = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/legacy_changing_server.py").path
+        let server = try LoopbackServer(wrongVenv + "/python", { [legacy, String($0), "--quiet"] })
+        let g = try GatewaySetup()
+        try g.write(servers: #""older": {"url": "http://127.0.0.1:\#(server.port)/mcp"}"#, allow: #"{"server": "older"}"#,
+                    extra: #", "relist_seconds": 1"#)
+        let steps = try g.drive("legacy", [["op": "call", "tool": "add_tool", "args": ["name": "quiet"]], ["op": "sleep", "s": 1.5],
+                                           ["op": "list"], ["op": "sleep", "s": 1.0], ["op": "list"]])
+        #expect(steps[1]["text"] == "added quiet")
+        #expect(steps[5]["tools"] == ["add_tool", "quiet"], "\(steps)")
+    }
+
+    /// mcp-server-everything-wrong over HTTP announces its rug pull on its session's GET stream
+    /// without having declared listChanged: the gateway hears it there, alerts the undeclared
+    /// change, lists again and withdraws the changed tool.
+    @Test func aRugPullAnnouncedOnTheGETStreamIsCaught() throws {
         try requireTools()
         let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
         let wrong = try LoopbackServer(wrongVenv + "/python", { [httpDriver, "wrong", String($0)] })
         let g = try GatewaySetup()
         try g.write(servers: #""hwrong": {"url": "http://127.0.0.1:\#(wrong.port)/mcp"}"#, allow: #"{"server": "hwrong", "tools": ["greet"]}"#,
-                    extra: #", "relist_seconds": 1"#)
+                    extra: #", "relist_seconds": 3600"#)
         let steps = try g.drive("legacy", [["op": "list"], ["op": "call", "tool": "greet"], ["op": "sleep", "s": 1.5],
                                            ["op": "list"], ["op": "sleep", "s": 1.0], ["op": "list"], ["op": "call", "tool": "greet"]])
         #expect(steps[1]["tools"] == ["greet"])
@@ -228,5 +244,6 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
         #expect(steps[6]["tools"] == [])
         #expect(steps[7]["error_code"] == .int(Int64(RPCMessage.Code.denied)))
         #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "rug-pull" })
+        #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "undeclared-list-changed" })
     }
 }

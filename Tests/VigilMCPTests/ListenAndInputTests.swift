@@ -43,6 +43,30 @@ let changingServer = #""changing": {"command": "\#(venv)/python", "args": ["\#(p
         #expect(!alerts.contains("undeclared-list-changed"), "\(alerts)")
     }
 
+    /// A 2025-11-25 server over HTTP can announce a changed tool list only on its session's GET
+    /// stream: the gateway opens it and hears the change at once (relisting is set to an hour
+    /// here, so only the stream can explain the new tool).
+    @Test func anOlderServersAnnouncementOnItsGETStreamIsHeard() throws {
+        try requireTools()
+        let legacy = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/legacy_changing_server.py").path
+        let server = try LoopbackServer(wrongVenv + "/python", { [legacy, String($0)] })
+        let g = try GatewaySetup()
+        try g.write(servers: #""older": {"url": "http://127.0.0.1:\#(server.port)/mcp"}"#, allow: #"{"server": "older"}"#,
+                    extra: #", "relist_seconds": 3600"#)
+        let steps = try g.drive("2026-07-28", [
+            ["op": "list"],
+            ["op": "call", "tool": "add_tool", "args": ["name": "announced"]],
+            ["op": "sleep", "s": 2],
+            ["op": "list"],
+            ["op": "call", "tool": "announced"],
+        ])
+        #expect(steps[1]["tools"] == ["add_tool"], "\(steps)")
+        #expect(steps[4]["tools"] == ["add_tool", "announced"], "the announcement was not heard: \(steps)")
+        #expect(steps[5]["text"]?.string == "added tool ran", "\(steps)")
+        let alerts = g.auditEntries.filter { $0["event"]?.string == "alert" }.map { $0["finding"]?["kind"]?.string ?? "" }
+        #expect(!alerts.contains("undeclared-list-changed"), "\(alerts)")
+    }
+
     /// A server asks the user to confirm mid-call: the question reaches the client, the answer
     /// goes back with the server's state, and the call completes. Sampling (a prompt for the
     /// model) is refused unless the agent's policy allows it; a question carrying hidden
