@@ -54,6 +54,8 @@ public struct Gateway: Sendable {
         var listing: [JSONValue] = []
         /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open.
         var listenID: Int?
+        /// The upstream refused a subscription: not asked again this session.
+        var listenRefused = false
     }
     /// What the audit keeps of a call's arguments: their hash and shape, computed once per call.
     struct ArgumentRecord: Sendable {
@@ -231,7 +233,7 @@ public struct Gateway: Sendable {
             upstreams[server]?.state = .ready
             let before = visibleNames
             var out = rebuildTools(now: now)
-            if let u = upstreams[server], u.revision.isModern, u.declaresListChanged, u.listenID == nil {
+            if let u = upstreams[server], u.revision.isModern, u.declaresListChanged, u.listenID == nil, !u.listenRefused {
                 let params: JSONValue = ["notifications": ["toolsListChanged": true], "_meta": Revision.modernMeta(clientName: options.serverName)]
                 out.append(send(server, "subscriptions/listen", params, .listen))
                 upstreams[server]?.listenID = nextID
@@ -241,6 +243,7 @@ public struct Gateway: Sendable {
             return out
         case .listen:
             upstreams[server]?.listenID = nil
+            if error != nil { upstreams[server]?.listenRefused = true }
             return [.log("upstream \(server) ended the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s")]
         case .call(let cid, let tool, let arguments, let started):
             inFlight -= 1

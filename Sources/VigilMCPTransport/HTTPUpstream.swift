@@ -38,7 +38,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     private var onMessage: (@Sendable (String) -> Void)?
     private let maxBody: Int
     /// Sessions of open subscription streams (each has its own delegate).
-    private var streams: [URLSession] = []
+    private var streams: [UUID: URLSession] = [:]
 
     init(server: GatewayConfig.Server, maxBody: Int) throws {
         name = server.name
@@ -96,12 +96,18 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     }
 
     private func stream(_ r: URLRequest, ended: @escaping @Sendable (String) -> Void) {
-        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) }, ended: ended)
+        let token = UUID()
+        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) },
+                                  ended: { [weak self] why in
+                                      // A stream that ended is forgotten (a long session may open many).
+                                      self?.lock.lock(); self?.streams[token] = nil; self?.lock.unlock()
+                                      ended(why)
+                                  })
         let c = URLSessionConfiguration.ephemeral
         c.timeoutIntervalForRequest = 24 * 3600
         c.httpCookieAcceptPolicy = .never
         let streaming = URLSession(configuration: c, delegate: reader, delegateQueue: nil)
-        lock.lock(); streams.append(streaming); lock.unlock()
+        lock.lock(); streams[token] = streaming; lock.unlock()
         streaming.dataTask(with: r).resume()
     }
 
@@ -187,7 +193,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock(); let sid = sessionID, open = streams; streams = []; lock.unlock()
+        lock.lock(); let sid = sessionID, open = Array(streams.values); streams = [:]; lock.unlock()
         open.forEach { $0.invalidateAndCancel() }
         guard let sid else { return }
         var r = URLRequest(url: url)

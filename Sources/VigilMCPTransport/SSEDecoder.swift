@@ -1,10 +1,12 @@
 /// Reads a `text/event-stream` body as it arrives: bytes in, the `data:` payload of each
 /// complete event out (multi-line data joined with newlines). Lines end in \n, \r\n or \r, so it
-/// splits on bytes ("\r\n" is one Character in Swift). A line over `maxLine` bytes is dropped and
-/// counted, so a hostile stream cannot grow the gateway's memory.
+/// splits on bytes ("\r\n" is one Character in Swift). A line, or an event, over `maxLine` bytes
+/// is dropped and counted, so a hostile stream cannot grow the gateway's memory.
 struct SSEDecoder {
     private var line: [UInt8] = []
     private var data: [String] = []
+    private var eventBytes = 0
+    private var eventTooLong = false
     private var lastWasCR = false
     private var overlong = false
     let maxLine: Int
@@ -41,11 +43,15 @@ struct SSEDecoder {
         defer { line.removeAll(keepingCapacity: true); overlong = false }
         if overlong { droppedLines += 1; return }
         if line.isEmpty {
-            if !data.isEmpty { events.append(data.joined(separator: "\n")); data = [] }
+            if !data.isEmpty { events.append(data.joined(separator: "\n")) }
+            if eventTooLong { droppedLines += 1 }
+            data = []; eventBytes = 0; eventTooLong = false
         } else if line.starts(with: [0x64, 0x61, 0x74, 0x61, 0x3A]) {   // "data:"
             var d = line.dropFirst(5)
             if d.first == 0x20 { d = d.dropFirst() }
-            data.append(String(decoding: d, as: UTF8.self))
+            eventBytes += d.count + 1
+            if eventBytes > maxLine { eventTooLong = true; data = []; return }
+            if !eventTooLong { data.append(String(decoding: d, as: UTF8.self)) }
         }
     }
 
