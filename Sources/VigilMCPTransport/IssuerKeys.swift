@@ -27,6 +27,9 @@ final class IssuerKeys: @unchecked Sendable {
         for s in set.skipped { logLine("oauth: key skipped: \(s)") }
     }
 
+    /// Signing keys held now.
+    var count: Int { current.keys.keys.count }
+
     var isURL: Bool { settings.jwks.hasPrefix("https://") || settings.jwks.hasPrefix("http://") }
 
     func verify(_ token: String, audience: String, now: Double) -> Result<AccessTokenVerifier.Claims, AccessTokenVerifier.Refusal> {

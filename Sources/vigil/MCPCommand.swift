@@ -12,7 +12,8 @@ enum MCPCommand {
                                      VIGIL_AGENT_TOKEN (or --token-file F)
       proxy --config FILE --listen ADDR:PORT [--allow-origin O,...] [--tls-cert PEM --tls-key PEM]
                                      serve it as a Streamable HTTP endpoint at /mcp; each agent
-                                     sends its token as a bearer token
+                                     sends its token as a bearer token (or an OAuth access token)
+      proxy --config FILE --check    check the policy, lockfile, audit key and issuer keys, and exit
       scan CONFIG... [--lockfile F --trusted-key PUB] [--json F] [--sarif F] [--no-sandbox]
                                      start each server a client config names (Claude Desktop, VS Code,
                                      Cursor, or the gateway's), list its tools, check them; exit 2 on
@@ -66,10 +67,15 @@ enum MCPCommand {
     }
 
     static func proxy(_ args: ArraySlice<String>) throws -> Int32 {
-        let a = try Arguments(args, flags: [])
+        let a = try Arguments(args, flags: ["check"])
         try a.allowOnly(["config", "token-file", "listen", "allow-origin", "tls-cert", "tls-key"])
         guard let path = a.options["config"] else { throw VigilError.usage("proxy needs --config FILE") }
         let config = try readConfig(path)
+        if a.flags.contains("check") {
+            for line in try GatewayCheck.run(config) { print(line) }
+            print("\(path): the gateway would start")
+            return 0
+        }
         if let listen = a.options["listen"] {
             var o = HTTPGateway.Options()
             let parts = listen.split(separator: ":", maxSplits: 1)

@@ -32,6 +32,9 @@ import VigilMCP
         try g.write(servers: timeServer, allow: #"{"server": "time"}"#,
                     extra: #", "oauth": {"issuer": "https://idp.test", "jwks": "jwks.json", "scope": "mcp:tools"}"#,
                     agentExtra: #", "subject": "helper-client""#)
+        let checked = try vigil("mcp", "proxy", "--config", g.config.path, "--check")
+        #expect(checked.status == 0 && checked.out.contains("oauth: tokens from https://idp.test") && checked.out.contains("subject helper-client"),
+                "\(checked.out) \(checked.err)")
         let gw = try ListeningGateway(config: g.config)
 
         // The protected-resource metadata names the authorization server and the scope.
@@ -93,6 +96,8 @@ import VigilMCP
                     extra: #", "oauth": {"issuer": "https://idp.test", "jwks": "missing.json"}"#, agentExtra: #", "subject": "helper-client""#)
         let r = try vigil("mcp", "proxy", "--config", g.config.path, "--listen", "127.0.0.1:0")
         #expect(r.status != 0 && r.err.contains("missing.json"), "\(r.status) \(r.err)")
+        let checked = try vigil("mcp", "proxy", "--config", g.config.path, "--check")
+        #expect(checked.status != 0 && checked.err.contains("missing.json"), "\(checked.status) \(checked.err)")
         // A subject with no oauth section is a configuration error, named.
         try g.write(servers: timeServer, allow: #"{"server": "time"}"#, agentExtra: #", "subject": "helper-client""#)
         let c = try vigil("mcp", "proxy", "--config", g.config.path, "--listen", "127.0.0.1:0")

@@ -1,0 +1,48 @@
+import Foundation
+import VigilMCP
+
+/// `vigil mcp proxy --config F --check`: everything the gateway would refuse to start on, checked
+/// without starting it or touching a file: the policy (already parsed), the lockfile and its
+/// signature, the audit key and the audit log's last line, the issuer's key set. Each line says
+/// what was found; the first problem throws, naming its file or key.
+public enum GatewayCheck {
+    public static func run(_ config: GatewayConfig, now: Double = Date().timeIntervalSince1970) throws -> [String] {
+        var lines: [String] = []
+        lines.append("\(config.servers.count) server(s): " + config.servers.values.sorted { $0.name < $1.name }
+            .map { "\($0.name) (\($0.url != nil ? "http" : "stdio")\($0.labels.isEmpty ? "" : ", " + $0.labels.map(\.rawValue).sorted().joined(separator: "/")))" }
+            .joined(separator: ", "))
+        let agents = config.agents.values.sorted { $0.name < $1.name }
+        lines.append("\(agents.count) agent(s): " + agents.map { a in
+            let how = [a.tokenSHA256.isEmpty ? nil : "token", a.subject.map { "subject \($0)" }].compactMap { $0 }.joined(separator: " or ")
+            return "\(a.name) (\(how); \(a.rules.count) rule(s)\(a.approval.isEmpty ? "" : ", approval for \(a.approval.sorted().joined(separator: "/"))"); input: \(a.input.map(\.rawValue).sorted().joined(separator: "/")))"
+        }.joined(separator: ", "))
+        if let path = config.lockfile {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MCPError.lockfile("cannot read", place: path) }
+            let l = try Lockfile.parse(text, file: path)
+            try l.verify(trustedKeys: config.trustedKeys, file: path)
+            lines.append("lockfile \(path): \(l.pins.count) pinned tool(s), signature verified")
+        } else {
+            lines.append("no lockfile: each tool's first definition in a session is its pin")
+        }
+        if let log = config.auditLog {
+            guard let key = config.auditKey else { throw MCPError.policy("an audit log needs audit.key to sign it", place: "audit") }
+            _ = try KeyFile.readSecret(key)
+            if let data = FileManager.default.contents(atPath: log), let last = data.split(separator: 0x0A).last {
+                guard let v = try? JSONValue.parse(Data(last)), v["hash"]?.string != nil, let seq = v["seq"]?.int else {
+                    throw MCPError.audit("its last line is damaged; run 'vigil mcp audit verify' and keep the file as evidence", place: log)
+                }
+                lines.append("audit log \(log): continues after entry \(seq), signed with \(key)")
+            } else {
+                lines.append("audit log \(log): new, signed with \(key)")
+            }
+        } else {
+            lines.append("no audit log (calls are not recorded)")
+        }
+        if let o = config.oauth {
+            let keys = try IssuerKeys(settings: o, now: now)
+            lines.append("oauth: tokens from \(o.issuer) (\(keys.count) signing key(s) from \(o.jwks))" + (o.scope.map { ", scope \($0)" } ?? "")
+                         + ", audience \(o.audience ?? "this gateway's URL"), agents by \(o.agentClaim)")
+        }
+        return lines
+    }
+}
