@@ -384,7 +384,7 @@ final class LivePipeline: @unchecked Sendable {
         let t = learner.context.now
         let devices = learner.deviceSummaries(since: lastCheckpointAt.map { $0 - .seconds(3600) })
         let breaches = Breach.latestVersions(Array(pending.values))
-        try store.checkpoint(state: try learner.snapshot(), at: t, breaches: breaches, alerts: Array(pendingAlerts.values), devices: devices, run: Self.run)
+        _ = try store.checkpoint(state: try learner.snapshot(), at: t, breaches: breaches, alerts: Array(pendingAlerts.values), devices: devices, run: Self.run)
         pendingAlerts = [:]
         replayLock.lock()
         let done = newlyReplayed
