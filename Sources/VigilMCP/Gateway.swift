@@ -251,12 +251,7 @@ public struct Gateway: Sendable {
             let base: [String: JSONValue] = ["server": .string(server), "tool": .string(tool), "decision": "allow",
                                              "arguments_sha256": .string(arguments.sha256), "shape": arguments.shape,
                                              "ms": .int(Int64((now - started) * 1000))]
-            func audited(_ outcome: String, _ extra: [String: JSONValue] = [:]) -> Effect {
-                var e = base
-                e["outcome"] = .string(outcome)
-                e.merge(extra) { _, new in new }
-                return .audit(entry("call", now: now, e))
-            }
+            func audited(_ outcome: String, _ extra: [String: JSONValue] = [:]) -> Effect { callEntry(base, outcome, extra, now: now) }
             if let error {
                 return [audited("error", ["error": .string(error.1)]), .toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
             }
@@ -295,12 +290,7 @@ public struct Gateway: Sendable {
     /// can be held to it. A client of the older era cannot answer, and is told so.
     private mutating func inputRequired(server: String, tool: String, clientID: JSONValue, result: JSONValue, now: Double,
                                         audit base: [String: JSONValue]) -> [Effect] {
-        func audited(_ outcome: String, _ extra: [String: JSONValue]) -> Effect {
-            var e = base
-            e["outcome"] = .string(outcome)
-            e.merge(extra) { _, new in new }
-            return .audit(entry("call", now: now, e))
-        }
+        func audited(_ outcome: String, _ extra: [String: JSONValue]) -> Effect { callEntry(base, outcome, extra, now: now) }
         func refuse(_ why: String, _ findings: [Finding] = []) -> [Effect] {
             var out: [Effect] = []
             for f in findings { out += note(f, server: server, tool: tool, now: now) }
@@ -665,6 +655,14 @@ public struct Gateway: Sendable {
         if let server { e["server"] = .string(server) }
         if let tool { e["tool"] = .string(tool) }
         return [.audit(entry("alert", now: now, e)), .log("\(f.severity.name): \(f.kind.rawValue): \(f.detail)")]
+    }
+
+    /// The audit entry of a call that reached its server: what is known of the call, and how it ended.
+    private func callEntry(_ base: [String: JSONValue], _ outcome: String, _ extra: [String: JSONValue], now: Double) -> Effect {
+        var e = base
+        e["outcome"] = .string(outcome)
+        e.merge(extra) { _, new in new }
+        return .audit(entry("call", now: now, e))
     }
 
     private func entry(_ event: String, now: Double, _ fields: [String: JSONValue]) -> JSONValue {
