@@ -75,7 +75,10 @@ final class LivePipeline: @unchecked Sendable {
     private var pending: [String: Breach] = [:]
     private var lastCheckpointAt: Timestamp?
     private var incidentsSeen: [String: (Int, Double)] = [:]
+    /// Something stored since the last analysis (the analysis reads only the store).
     private var dirty = false
+    /// Something arrived (observations, breaches, alerts) that the next checkpoint stores.
+    private var unsaved = false
     private var replayedFiles: Set<String> = []
     /// AI agents behind the MCP gateway, learned from its audit log. Not checkpointed: the log
     /// is read again from its start after a restart, which rebuilds the same state and the same
@@ -338,13 +341,13 @@ final class LivePipeline: @unchecked Sendable {
         let checkpointEvery = UInt64(config.checkpointSeconds * 1e9), analyzeEvery = UInt64(config.analyzeSeconds * 1e9)
         while true {
             let (batch, finished) = queue.take(timeout: 0.5)
-            if learnAgents() { dirty = true }
+            if learnAgents() { unsaved = true }
             for o in batch {
                 learner.observe(o)
                 do { try store.consume(o) } catch { log("store: \(error)"); stop() }
             }
             if !batch.isEmpty {
-                dirty = true
+                unsaved = true
                 for b in learner.drainBreaches() {
                     pending[b.id] = b
                     if b.score >= 50 { events.publish(event: "breach", data: Self.json(b)) }
@@ -396,6 +399,8 @@ final class LivePipeline: @unchecked Sendable {
         }
         pending = [:]
         lastCheckpointAt = t
+        // The analysis reads the store: what arrived is worth a new look once it is stored.
+        if unsaved { dirty = true; unsaved = false }
         let counts = try store.tableCounts()
         status.update {
             $0.checkpoints += 1

@@ -481,7 +481,9 @@ struct OfficeServer {
 @Suite(.serialized) struct ServeAlertsTests {
     /// `alerts FILE` follows another tool's alert file as it grows: a Suricata EVE alert on the
     /// beacon's C2, written while the service runs, joins the incident of Vigil's own breaches
-    /// for that beacon; a malformed line is reported and the rest goes on.
+    /// for that beacon; a malformed line is reported and the rest goes on. A file that is one
+    /// JSON array (an export, rewritten whole) is read again when it changes, and its alert joins
+    /// the same incident.
     @Test func suricataAlertsWrittenWhileServingJoinTheBeaconsIncident() throws {
         try requireTools()
         let captures = try Captures.made.get()
@@ -492,7 +494,9 @@ struct OfficeServer {
         let dir = try tempDir()
         let eve = dir.appendingPathComponent("eve.json")
         try "".write(to: eve, atomically: true, encoding: .utf8)
-        let (serve, admin) = try startServe(in: dir, ["store \(dir.path)/s.sqlite", "replay \(captures.office)", "alerts \(eve.path)", "listen 127.0.0.1:0",
+        let export = dir.appendingPathComponent("export.json")
+        try "[]\n".write(to: export, atomically: true, encoding: .utf8)
+        let (serve, admin) = try startServe(in: dir, ["store \(dir.path)/s.sqlite", "replay \(captures.office)", "alerts \(eve.path)", "alerts \(export.path)", "listen 127.0.0.1:0",
                                                       "baseline_days 1", "checkpoint_seconds 1", "analyze_seconds 1"])
         defer { _ = serve.terminate() }
         try serve.wait(token: admin.secret, seconds: 90, "the capture to be learned") { (($0["sources"] as? [[String: Any]])?.first?["ended"] as? Bool) == true && ($0["incidents"] as? Int ?? 0) > 0 }
@@ -512,6 +516,21 @@ struct OfficeServer {
         let incident = try #require(joined, "the EVE alert did not join an incident on \(device); log:\n\(serve.log)")
         #expect((incident["breaches"] as? Int ?? 0) >= 1, "the same incident holds Vigil's own breaches")
         #expect(serve.log.contains("eve.json, line 1"), "the malformed line is named: \(serve.log)")
+
+        let second = line.replacingOccurrences(of: "\"flow_id\":4242", with: "\"flow_id\":4343").replacingOccurrences(of: "9000001", with: "9000002")
+        // One line, as exports write it: only a reader of the whole array can see the alert in it.
+        try "[\(second)]\n".write(to: export, atomically: true, encoding: .utf8)
+        var both: [String: Any]?
+        let later = Date().addingTimeInterval(30)
+        while Date() < later, both == nil {
+            let items = (try? serve.json("/api/incidents", token: admin.secret)["items"] as? [[String: Any]]) ?? []
+            both = items.first { ($0["devices"] as? [String])?.contains(device) == true && ($0["alerts"] as? Int ?? 0) >= 2 }
+            usleep(300_000)
+        }
+        let sources = (try? serve.json("/api/status", token: admin.secret)["sources"]) ?? "?"
+        let summary = ((try? serve.json("/api/incidents", token: admin.secret)["items"] as? [[String: Any]]) ?? []).map { "\($0["devices"] ?? "") alerts \($0["alerts"] ?? "")" }
+        let stored = (try? run("/usr/bin/sqlite3", [dir.path + "/s.sqlite", "SELECT id, ts FROM alerts; SELECT id, start_ts, end_ts, length(body) FROM incidents;"]).out) ?? "?"
+        #expect(both != nil, "the array file's alert did not join the incident; sources \(sources); incidents \(summary); stored \(stored); log:\n\(serve.log)")
     }
 }
 
