@@ -88,4 +88,17 @@ public enum RPCMessage: Hashable, Sendable {
         default: return nil
         }
     }
+
+    public var params: JSONValue? {
+        switch self {
+        case .request(_, _, let p), .notification(_, let p): return p
+        default: return nil
+        }
+    }
+
+    /// The id of a request (nil for anything else).
+    public var requestID: JSONValue? {
+        if case .request(let i, _, _) = self { return i }
+        return nil
+    }
 }

@@ -14,22 +14,23 @@ public final class AuditFile: @unchecked Sendable {
 
     public init(path: String, secretKey: [UInt8]) throws {
         self.path = path
-        var previous = AuditChain.genesis, sequence = 0
-        if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
-            let lines = data.split(separator: 0x0A)
-            if let last = lines.last {
-                guard let v = try? JSONValue.parse(Data(last)), let h = v["hash"]?.string, let s = v["seq"]?.int else {
-                    throw MCPError.audit("its last line is damaged; run 'vigil mcp audit verify' and keep the file as evidence", place: path)
-                }
-                previous = h; sequence = Int(s)
-            }
-        }
-        chain = AuditChain(secretKey: secretKey, previous: previous, sequence: sequence)
+        let last = try Self.lastEntry(path)
+        chain = AuditChain(secretKey: secretKey, previous: last?.hash ?? AuditChain.genesis, sequence: last?.sequence ?? 0)
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MCPError.audit("cannot open for appending: \(String(cString: strerror(errno)))", place: path) }
     }
 
     deinit { fsync(fd); close(fd) }
+
+    /// The hash and sequence number of the log's last entry, which the chain continues from (nil
+    /// for a missing or empty log); a damaged last line stops the gateway.
+    static func lastEntry(_ path: String) throws -> (hash: String, sequence: Int)? {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.split(separator: 0x0A).last else { return nil }
+        guard let v = try? JSONValue.parse(Data(last)), let h = v["hash"]?.string, let s = v["seq"]?.int else {
+            throw MCPError.audit("its last line is damaged; run 'vigil mcp audit verify' and keep the file as evidence", place: path)
+        }
+        return (h, Int(s))
+    }
 
     public func sync() { lock.lock(); fsync(fd); lastSync = Date(); lock.unlock() }
 

@@ -16,22 +16,14 @@ public enum GatewayCheck {
             let how = [a.tokenSHA256.isEmpty ? nil : "token", a.subject.map { "subject \($0)" }].compactMap { $0 }.joined(separator: " or ")
             return "\(a.name) (\(how); \(a.rules.count) rule(s)\(a.approval.isEmpty ? "" : ", approval for \(a.approval.sorted().joined(separator: "/"))"); input: \(a.input.map(\.rawValue).sorted().joined(separator: "/")))"
         }.joined(separator: ", "))
-        if let path = config.lockfile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MCPError.lockfile("cannot read", place: path) }
-            let l = try Lockfile.parse(text, file: path)
-            try l.verify(trustedKeys: config.trustedKeys, file: path)
+        if let l = try GatewaySetup.lockfile(config), let path = config.lockfile {
             lines.append("lockfile \(path): \(l.pins.count) pinned tool(s), signature verified")
         } else {
             lines.append("no lockfile: each tool's first definition in a session is its pin")
         }
-        if let log = config.auditLog {
-            guard let key = config.auditKey else { throw MCPError.policy("an audit log needs audit.key to sign it", place: "audit") }
-            _ = try KeyFile.readSecret(key)
-            if let data = FileManager.default.contents(atPath: log), let last = data.split(separator: 0x0A).last {
-                guard let v = try? JSONValue.parse(Data(last)), v["hash"]?.string != nil, let seq = v["seq"]?.int else {
-                    throw MCPError.audit("its last line is damaged; run 'vigil mcp audit verify' and keep the file as evidence", place: log)
-                }
-                lines.append("audit log \(log): continues after entry \(seq), signed with \(key)")
+        if let (log, _) = try GatewaySetup.auditKey(config), let key = config.auditKey {
+            if let last = try AuditFile.lastEntry(log) {
+                lines.append("audit log \(log): continues after entry \(last.sequence), signed with \(key)")
             } else {
                 lines.append("audit log \(log): new, signed with \(key)")
             }

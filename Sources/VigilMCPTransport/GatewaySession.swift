@@ -108,19 +108,23 @@ struct GatewaySetup {
     let audit: AuditFile?
 
     init(config: GatewayConfig) throws {
-        if let path = config.lockfile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MCPError.lockfile("cannot read", place: path) }
-            let l = try Lockfile.parse(text, file: path)
-            try l.verify(trustedKeys: config.trustedKeys, file: path)
-            lockfile = l
-        } else {
-            lockfile = nil
-        }
-        if let log = config.auditLog {
-            guard let keyPath = config.auditKey else { throw MCPError.policy("an audit log needs audit.key to sign it", place: "audit") }
-            audit = try AuditFile(path: log, secretKey: try KeyFile.readSecret(keyPath))
-        } else {
-            audit = nil
-        }
+        lockfile = try Self.lockfile(config)
+        audit = try Self.auditKey(config).map { try AuditFile(path: $0.log, secretKey: $0.key) }
+    }
+
+    /// The lockfile the configuration names, its signature verified.
+    static func lockfile(_ config: GatewayConfig) throws -> Lockfile? {
+        guard let path = config.lockfile else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MCPError.lockfile("cannot read", place: path) }
+        let l = try Lockfile.parse(text, file: path)
+        try l.verify(trustedKeys: config.trustedKeys, file: path)
+        return l
+    }
+
+    /// The audit log's path and the secret key that signs it, when the configuration keeps one.
+    static func auditKey(_ config: GatewayConfig) throws -> (log: String, key: [UInt8])? {
+        guard let log = config.auditLog else { return nil }
+        guard let keyPath = config.auditKey else { throw MCPError.policy("an audit log needs audit.key to sign it", place: "audit") }
+        return (log, try KeyFile.readSecret(keyPath))
     }
 }

@@ -182,8 +182,7 @@ public final class HTTPGateway: @unchecked Sendable {
         } catch { return jsonError(400, .null, RPCMessage.Code.parseError, "unreadable") }
 
         let headerVersion = header("MCP-Protocol-Version")
-        let params: JSONValue? = { if case .request(_, _, let p) = message { return p }; if case .notification(_, let p) = message { return p }; return nil }()
-        let bodyVersion = Revision.modernVersion(in: params)
+        let bodyVersion = Revision.modernVersion(in: message.params)
         let isModern = bodyVersion != nil || headerVersion.map { !Revision.handshakeVersions.contains($0) && header("Mcp-Session-Id") == nil && message.method != "initialize" } == true
         if isModern { return modernRequest(message, agent: agent, headerVersion: headerVersion, bodyVersion: bodyVersion, header: header, repeated: repeated) }
         return handshakeRequest(message, agent: agent, headerVersion: headerVersion, header: header)
@@ -191,7 +190,7 @@ public final class HTTPGateway: @unchecked Sendable {
 
     private func modernRequest(_ message: RPCMessage, agent: GatewayConfig.Agent, headerVersion: String?, bodyVersion: String?,
                                header: (String) -> String?, repeated: Set<String>) -> Reply {
-        let id: JSONValue = { if case .request(let i, _, _) = message { return i }; return .null }()
+        let id = message.requestID ?? .null
         guard case .request(_, let method, let params) = message else {
             if case .notification = message { return Reply(status: 202, body: "") }
             return jsonError(400, .null, RPCMessage.Code.invalidRequest, "clients send requests and notifications only")
@@ -235,7 +234,7 @@ public final class HTTPGateway: @unchecked Sendable {
     }
 
     private func handshakeRequest(_ message: RPCMessage, agent: GatewayConfig.Agent, headerVersion: String?, header: (String) -> String?) -> Reply {
-        let id: JSONValue = { if case .request(let i, _, _) = message { return i }; return .null }()
+        let id = message.requestID ?? .null
         if let hv = headerVersion, !Revision.handshakeVersions.contains(hv) {
             return jsonError(400, id, RPCMessage.Code.invalidRequest, "Unsupported MCP-Protocol-Version: \(hv)")
         }

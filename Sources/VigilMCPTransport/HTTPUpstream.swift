@@ -85,12 +85,9 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     private func openSessionStream() {
         lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
         guard let sid else { return }
-        var r = URLRequest(url: url)
-        r.httpMethod = "GET"
-        r.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        var r = baseRequest("GET", accept: "text/event-stream")
         r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
         if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         let label = name
         stream(r) { why in if !why.hasPrefix("HTTP 405") { logLine("upstream \(label): its notification stream ended (\(why))") } }
     }
@@ -111,25 +108,24 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         streaming.dataTask(with: r).resume()
     }
 
-    private func request(for message: RPCMessage) -> URLRequest {
+    /// A request to the server with the gateway's own configured headers (its credential).
+    private func baseRequest(_ method: String, accept: String) -> URLRequest {
         var r = URLRequest(url: url)
-        r.httpMethod = "POST"
+        r.httpMethod = method
+        r.setValue(accept, forHTTPHeaderField: "Accept")
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        return r
+    }
+
+    private func request(for message: RPCMessage) -> URLRequest {
+        var r = baseRequest("POST", accept: "application/json, text/event-stream")
         r.httpBody = Data(message.line.utf8)
         r.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        r.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
-        let (id, method, params): (JSONValue?, String, JSONValue?) = {
-            switch message {
-            case .request(let i, let m, let p): return (i, m, p)
-            case .notification(let m, let p): return (nil, m, p)
-            default: return (nil, "", nil)
-            }
-        }()
-        _ = id
+        let params = message.params
         lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
         if let modern = Revision.modernVersion(in: params) {
             r.setValue(modern, forHTTPHeaderField: "MCP-Protocol-Version")
-            r.setValue(method, forHTTPHeaderField: "Mcp-Method")
+            r.setValue(message.method ?? "", forHTTPHeaderField: "Mcp-Method")
             if let n = params?["name"]?.string ?? params?["uri"]?.string { r.setValue(Self.headerValue(n), forHTTPHeaderField: "Mcp-Name") }
         } else {
             if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
@@ -140,13 +136,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
 
     private func post(_ message: RPCMessage, then: @escaping @Sendable () -> Void) {
         let r = request(for: message)
-        let (id, method): (JSONValue?, String) = {
-            switch message {
-            case .request(let i, let m, _): return (i, m)
-            case .notification(let m, _): return (nil, m)
-            default: return (nil, "")
-            }
-        }()
+        let id = message.requestID, method = message.method ?? ""
         let label = name, limit = maxBody
         session.dataTask(with: r) { [weak self] data, response, error in
             defer { then() }
@@ -196,10 +186,8 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         lock.lock(); let sid = sessionID, open = Array(streams.values); streams = [:]; lock.unlock()
         open.forEach { $0.invalidateAndCancel() }
         guard let sid else { return }
-        var r = URLRequest(url: url)
-        r.httpMethod = "DELETE"
+        var r = baseRequest("DELETE", accept: "application/json")
         r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         let done = DispatchSemaphore(value: 0)
         session.dataTask(with: r) { _, _, _ in done.signal() }.resume()
         _ = done.wait(timeout: .now() + 5)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import VigilHTTP
 import VigilMCP
 
 /// The authorization server's signing keys, from a JWKS file or URL. Read at start (an
@@ -78,30 +79,16 @@ final class IssuerKeys: @unchecked Sendable {
     private static func load(_ source: String) throws -> (JWKSet, Date?) {
         if source.hasPrefix("https://") || source.hasPrefix("http://") {
             guard let url = URL(string: source) else { throw MCPError.policy("not a URL", place: "oauth.jwks") }
-            let done = DispatchSemaphore(value: 0)
-            let box = FetchBox()
             var r = URLRequest(url: url)
-            r.timeoutInterval = 10
             r.setValue("application/json", forHTTPHeaderField: "Accept")
-            URLSession(configuration: .ephemeral).dataTask(with: r) { data, response, error in
-                box.set(data, (response as? HTTPURLResponse)?.statusCode ?? 0, error)
-                done.signal()
-            }.resume()
-            guard done.wait(timeout: .now() + 15) == .success, let (data, status, error) = box.get(), let data, status == 200 else {
-                throw MCPError.policy("cannot fetch the key set (\(box.get().map { "HTTP \($0.1) \($0.2.map { "\($0)" } ?? "")" } ?? "timeout"))", place: source)
+            switch HTTPFetch.send(r, timeout: 10) {
+            case .failure(let f): throw MCPError.policy("cannot fetch the key set (\(f))", place: source)
+            case .success(let a) where a.status != 200: throw MCPError.policy("cannot fetch the key set (HTTP \(a.status))", place: source)
+            case .success(let a): return (try JWKSet.parse(a.body, source: source), nil)
             }
-            _ = error
-            return (try JWKSet.parse(data, source: source), nil)
         }
         guard let data = FileManager.default.contents(atPath: source) else { throw MCPError.policy("cannot read the key set", place: source) }
         let stamp = (try? FileManager.default.attributesOfItem(atPath: source))?[.modificationDate] as? Date
         return (try JWKSet.parse(data, source: source), stamp)
     }
-}
-
-private final class FetchBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Data?, Int, Error?)?
-    func set(_ d: Data?, _ s: Int, _ e: Error?) { lock.lock(); value = (d, s, e); lock.unlock() }
-    func get() -> (Data?, Int, Error?)? { lock.lock(); defer { lock.unlock() }; return value }
 }

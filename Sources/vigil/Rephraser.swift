@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import VigilAnalyst
 import VigilCore
+import VigilHTTP
 
 /// Asks a local OpenAI-compatible endpoint (llama.cpp's server, vLLM, Ollama's /v1) to reword
 /// each incident's narrative, and keeps a rewording only when `NarrativeCheck` finds exactly
@@ -49,21 +50,16 @@ struct Rephraser {
         let body: [String: Any] = ["model": model, "temperature": 0, "stream": false,
                                    "messages": [["role": "system", "content": NarrativeCheck.instructions], ["role": "user", "content": text]]]
         r.httpBody = try? JSONSerialization.data(withJSONObject: body)
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var answer: Result<String, Failure> = .failure(Failure(description: "no answer"))
-        URLSession.shared.dataTask(with: r) { data, response, error in
-            defer { done.signal() }
-            if let error { answer = .failure(Failure(description: "the endpoint did not answer: \(error.localizedDescription)")); return }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard status == 200, let data, let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let choices = o["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
-                  let content = message["content"] as? String else {
-                answer = .failure(Failure(description: "the endpoint answered HTTP \(status) without a chat completion"))
-                return
-            }
-            answer = .success(content)
-        }.resume()
-        if done.wait(timeout: .now() + timeout + 5) == .timedOut { return .failure(Failure(description: "no answer within \(Int(timeout)) s")) }
-        return answer
+        let a: HTTPFetch.Answer
+        switch HTTPFetch.send(r, timeout: timeout) {
+        case .failure(let f): return .failure(Failure(description: "the endpoint did not answer: \(f)"))
+        case .success(let got): a = got
+        }
+        guard a.status == 200, let o = (try? JSONSerialization.jsonObject(with: a.body)) as? [String: Any],
+              let choices = o["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
+              let content = message["content"] as? String else {
+            return .failure(Failure(description: "the endpoint answered HTTP \(a.status) without a chat completion"))
+        }
+        return .success(content)
     }
 }
