@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CJansson", path: "Sources/CJansson"),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
         .systemLibrary(name: "CGnuTLS", path: "Sources/CGnuTLS"),
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
 
         // Pure modules.
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "VigilSim", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilLearn", dependencies: ["VigilCore"], swiftSettings: release),
         .target(name: "VigilAnalyst", dependencies: ["VigilCore"], swiftSettings: release),
-        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson", "CGnuTLS"], swiftSettings: release),
+        .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson", "CGnuTLS", "CPCRE2"], swiftSettings: release),
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),

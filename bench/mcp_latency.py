@@ -1,12 +1,14 @@
 """What the Vigil MCP gateway adds to a tools/call, measured against the same server called directly.
 
-Two sessions run side by side in one process: the same raw JSON-RPC client (no SDK, so the client
-adds as little as possible) speaks stdio to mcp-server-time directly and to `vigil mcp proxy` in
-front of another mcp-server-time, with the gateway's policy, content checks and signed audit log on.
-Calls alternate between the two so both see the same machine load. Prints p50/p99/mean per path,
-the difference, and sequential throughput.
+Sessions run side by side in one process: the same raw JSON-RPC client (no SDK, so the client
+adds as little as possible) speaks stdio to mcp-server-time directly, to `vigil mcp proxy` in
+front of another mcp-server-time (policy, content checks and signed audit log on), and, when a
+RELAY is given, to a do-nothing C relay in front of a third: the floor any gateway in its own
+process pays for two extra pipe hops on this machine. Calls rotate between the paths so all see
+the same machine load. Prints p50/p99/mean per path, what each adds to the direct call, and
+sequential throughput.
 
-usage: mcp_latency.py VIGIL TIME_SERVER WORKDIR [CALLS]
+usage: mcp_latency.py VIGIL TIME_SERVER WORKDIR [CALLS] [RELAY]
 """
 import hashlib
 import json
@@ -18,6 +20,7 @@ import time
 
 vigil, server, work = sys.argv[1], sys.argv[2], sys.argv[3]
 calls = int(sys.argv[4]) if len(sys.argv) > 4 else 3000
+relay_exe = sys.argv[5] if len(sys.argv) > 5 else None
 os.makedirs(work, exist_ok=True)
 subprocess.run([vigil, "mcp", "keygen", "--out", os.path.join(work, "gw")], check=True, capture_output=True)
 token = "vgt_bench_token"
@@ -61,15 +64,19 @@ class Session:
 
 
 env = dict(os.environ, VIGIL_AGENT_TOKEN=token)
-direct = Session([server, "--local-timezone", "UTC"])
-gated = Session([vigil, "mcp", "proxy", "--config", path], env=env)
+paths = [("direct", Session([server, "--local-timezone", "UTC"])),
+         ("gateway", Session([vigil, "mcp", "proxy", "--config", path], env=env))]
+if relay_exe:
+    paths.append(("relay", Session([relay_exe, server, "--local-timezone", "UTC"])))
+sessions = dict(paths)
 args = {"name": "get_current_time", "arguments": {"timezone": "Europe/Berlin"}}
-for s in (direct, gated):
+for _, s in paths:
     for _ in range(200):
         s.ask("tools/call", args)
-times = {"direct": [], "gateway": []}
+times = {name: [] for name, _ in paths}
 for i in range(calls):
-    for name, s in (("direct", direct), ("gateway", gated)) if i % 2 == 0 else (("gateway", gated), ("direct", direct)):
+    k = i % len(paths)
+    for name, s in paths[k:] + paths[:k]:
         t = time.perf_counter_ns()
         r = s.ask("tools/call", args)
         times[name].append((time.perf_counter_ns() - t) / 1e6)
@@ -77,23 +84,27 @@ for i in range(calls):
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-gateway_cpu = cpu_seconds(gated.p.pid)
-direct.close()
-gated.close()
+gateway_cpu = cpu_seconds(sessions["gateway"].p.pid)
+for _, s in paths:
+    s.close()
 
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
-print(f"tools/call get_current_time, {calls} calls per path, alternating, raw JSON-RPC client over stdio")
-print(f"{'path':34} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'calls/s':>8}")
+print(f"tools/call get_current_time, {calls} calls per path, rotating, raw JSON-RPC client over stdio")
+print(f"{'path':38} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'calls/s':>8}")
+labels = {"direct": "client -> mcp-server-time", "gateway": "client -> vigil mcp proxy -> server",
+          "relay": "client -> C relay (no checks) -> server"}
 rows = {}
-for name, label in (("direct", "client -> mcp-server-time"), ("gateway", "client -> vigil mcp proxy -> server")):
+for name, _ in paths:
     xs = times[name]
     rows[name] = (pct(xs, 0.5), pct(xs, 0.99), statistics.mean(xs))
-    print(f"{label:34} {rows[name][0]:8.3f} {rows[name][1]:8.3f} {rows[name][2]:8.3f} {1000 / rows[name][2]:8.0f}")
-d = [rows["gateway"][i] - rows["direct"][i] for i in range(3)]
-print(f"{'added by the gateway':34} {d[0]:8.3f} {d[1]:8.3f} {d[2]:8.3f}")
+    print(f"{labels[name]:38} {rows[name][0]:8.3f} {rows[name][1]:8.3f} {rows[name][2]:8.3f} {1000 / rows[name][2]:8.0f}")
+for name, label in (("gateway", "added by the gateway"), ("relay", "added by the relay (pipe-hop floor)")):
+    if name in rows:
+        d = [rows[name][i] - rows["direct"][i] for i in range(3)]
+        print(f"{label:38} {d[0]:8.3f} {d[1]:8.3f} {d[2]:8.3f}")
 lines = sum(1 for _ in open(os.path.join(work, "audit.jsonl")))
 print(f"gateway CPU per call (all its threads, startup included): {gateway_cpu / (calls + 200) * 1000:.3f} ms; "
       f"audit entries written and signed: {lines}")

@@ -19,10 +19,10 @@ swiftc "${flags[@]}" -emit-library -static -emit-module -module-name VigilLearn 
   -emit-module-path "$b/VigilLearn.swiftmodule" Sources/VigilLearn/*.swift Sources/VigilLearn/Models/*.swift -o "$b/libVigilLearn.a" >>"$log" 2>&1
 swiftc "${flags[@]}" -I "$b" -I Sources/CSodium fuzz/FuzzWire.swift "$b/libVigilLearn.a" "$b/libVigilWire.a" "$b/libVigilCore.a" \
   -lsodium -lm -o "$b/fuzz-wire" >>"$log" 2>&1
-swiftc "${flags[@]}" -emit-library -static -emit-module -module-name VigilMCP -I "$b" -I Sources/CSodium -I Sources/CJansson -I Sources/CGnuTLS \
+swiftc "${flags[@]}" -emit-library -static -emit-module -module-name VigilMCP -I "$b" -I Sources/CSodium -I Sources/CJansson -I Sources/CGnuTLS -I Sources/CPCRE2 \
   -emit-module-path "$b/VigilMCP.swiftmodule" Sources/VigilMCP/*.swift -o "$b/libVigilMCP.a" >>"$log" 2>&1
-swiftc "${flags[@]}" -I "$b" -I Sources/CSodium -I Sources/CJansson -I Sources/CGnuTLS fuzz/FuzzMCP.swift "$b/libVigilMCP.a" "$b/libVigilCore.a" \
-  -lsodium -ljansson -lgnutls -lm -o "$b/fuzz-mcp" >>"$log" 2>&1
+swiftc "${flags[@]}" -I "$b" -I Sources/CSodium -I Sources/CJansson -I Sources/CGnuTLS -I Sources/CPCRE2 fuzz/FuzzMCP.swift "$b/libVigilMCP.a" "$b/libVigilCore.a" \
+  -lsodium -ljansson -lgnutls -lpcre2-8 -lm -o "$b/fuzz-mcp" >>"$log" 2>&1
 trap - ERR
 # Seeds: frames of a generated capture, two packets per seed file, in the target's framing.
 if [ -z "$(ls -A "$b/corpus")" ]; then

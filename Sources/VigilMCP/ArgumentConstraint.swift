@@ -25,10 +25,12 @@ public struct ArgumentConstraint: Sendable, Hashable {
         if let x = o["url_hosts"] { c.urlHosts = try r.strings(x, at: p + ".url_hosts").map { $0.lowercased() } }
         if let x = o["pattern"] {
             let s = try r.string(x, at: p + ".pattern")
-            guard let re = try? NSRegularExpression(pattern: "^(?:" + s + ")$") else {
-                throw MCPError.policy("not a regular expression: \(s)", place: p + ".pattern")
+            // The whole value, with nothing after it: a `$` would also pass "main\n" through [a-z]+.
+            let re: Pattern
+            do { re = try Pattern(s, whole: true) } catch {
+                throw MCPError.policy("not a regular expression: \(s) (\(error))", place: p + ".pattern")
             }
-            c.compiled = CompiledPattern(source: s, re: re)
+            c.compiled = CompiledPattern(re: re)
         }
         if let x = o["one_of"] { c.oneOf = try r.array(x, at: p + ".one_of") }
         if let x = o["max_bytes"] { c.maxBytes = try r.int(x, at: p + ".max_bytes") }
@@ -68,8 +70,11 @@ public struct ArgumentConstraint: Sendable, Hashable {
             if !ok { return "argument '\(name)' reaches host \(quoted(host)), not one of \(urlHosts.joined(separator: ", "))" }
         }
         if let compiled {
-            let range = NSRange(s.startIndex..., in: s)
-            if compiled.re.firstMatch(in: s, range: range) == nil { return "argument '\(name)' does not match /\(compiled.source)/" }
+            switch compiled.re.firstMatch(in: s) {
+            case .found: break
+            case .none: return "argument '\(name)' does not match /\(compiled.source)/"
+            case .failed: return "argument '\(name)' could not be checked against /\(compiled.source)/ (the matcher gave up)"
+            }
         }
         return nil
     }
@@ -94,6 +99,9 @@ public struct ArgumentConstraint: Sendable, Hashable {
     /// The host of an http or https URL, lowercased, without brackets, port or trailing dot;
     /// nil for other schemes and for URLs with user info (`http://good@evil`).
     static func httpHost(_ s: String) -> String? {
+        // Most strings are not URLs; the URL parser is left for those that could be.
+        var head = s.utf8.prefix(8).makeIterator()
+        for want in "http".utf8 { guard let b = head.next(), b | 0x20 == want else { return nil } }
         guard let c = URLComponents(string: s), let scheme = c.scheme?.lowercased(),
               scheme == "http" || scheme == "https", c.user == nil, c.password == nil,
               var host = c.host?.lowercased(), !host.isEmpty else { return nil }
@@ -105,10 +113,10 @@ public struct ArgumentConstraint: Sendable, Hashable {
     static func show(_ d: Double) -> String { d == d.rounded() && abs(d) < 9e15 ? String(Int64(d)) : "\(d)" }
 }
 
-/// A policy's regular expression, compiled once. NSRegularExpression is immutable once made.
-struct CompiledPattern: @unchecked Sendable, Hashable {
-    let source: String
-    let re: NSRegularExpression
+/// A policy's regular expression, compiled once; two are the same when their sources are.
+struct CompiledPattern: Sendable, Hashable {
+    let re: Pattern
+    var source: String { re.source }
     static func == (a: CompiledPattern, b: CompiledPattern) -> Bool { a.source == b.source }
     func hash(into h: inout Hasher) { h.combine(source) }
 }

@@ -23,8 +23,9 @@ public enum ArgumentShape {
                 let parts = s.split(separator: "/").prefix(2)
                 return "path:/" + parts.joined(separator: "/")
             }
-            if let at = s.firstIndex(of: "@"), !s.contains(" "), s[s.index(after: at)...].contains(".") {
-                return "email:" + s[s.index(after: at)...].lowercased()
+            if let at = s.utf8.firstIndex(of: 0x40), !s.utf8.contains(0x20) {
+                let domain = s.utf8[s.utf8.index(after: at)...]
+                if domain.contains(0x2E) { return "email:" + String(Substring(domain)).lowercased() }
             }
             return "text:\(sizeClass(s.utf8.count))"
         }

@@ -465,8 +465,10 @@ public struct Gateway: Sendable {
 
     /// Lists again every ready upstream whose tools were last listed `relistSeconds` ago.
     private mutating func relistDue(now: Double) -> [Effect] {
+        func due(_ u: Upstream) -> Bool { u.state == .ready && !u.relisting && now - u.listedAt >= config.relistSeconds }
+        guard upstreams.values.contains(where: due) else { return [] }
         var out: [Effect] = []
-        for (name, u) in upstreams.sorted(by: { $0.key < $1.key }) where u.state == .ready && !u.relisting && now - u.listedAt >= config.relistSeconds {
+        for (name, u) in upstreams.sorted(by: { $0.key < $1.key }) where due(u) {
             upstreams[name]?.relisting = true
             upstreams[name]?.listing = []
             out.append(send(name, "tools/list", listParams(name, cursor: nil), .list(cursor: false)))

@@ -11,8 +11,8 @@ public struct InjectionCheck: Sendable {
 
     public init() {}
 
-    struct Phrase: @unchecked Sendable {
-        let re: NSRegularExpression
+    struct Phrase: Sendable {
+        let re: Pattern
         let weight: Int
         let name: String
         /// Lowercase words of which at least one must appear before the expression runs: a
@@ -21,7 +21,7 @@ public struct InjectionCheck: Sendable {
         /// Nil when the pattern does not compile (the patterns are constants; a test requires
         /// every one to compile, and a bad one is left out rather than stopping the gateway).
         init?(_ pattern: String, _ weight: Int, _ name: String, keys: [String]) {
-            guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return nil }
+            guard let re = try? Pattern(pattern, caseless: true) else { return nil }
             self.re = re; self.weight = weight; self.name = name; self.keys = keys
         }
     }
@@ -133,34 +133,56 @@ public struct InjectionCheck: Sendable {
         return out
     }
 
-    /// The phrase score of a text and the names of the phrases found.
-    public func phraseScore(_ text: String) -> (Int, [String]) {
-        let range = NSRange(text.startIndex..., in: text)
-        let lower = Array(text.lowercased().utf8)
-        // Which byte pairs occur: a key with a pair the text lacks is rejected without a scan.
-        var pairs = [UInt64](repeating: 0, count: 1024)
-        if lower.count > 1 {
-            for i in 0..<(lower.count - 1) {
-                let k = Int(lower[i]) << 8 | Int(lower[i + 1])
-                pairs[k >> 6] |= 1 << UInt64(k & 63)
+    /// Every phrase's keys as bytes in one buffer, so the common case (no key present) is a
+    /// scan without reference counting: `keys[i]` is (phrase, start, count) into `bytes`.
+    struct KeyTable: Sendable {
+        var bytes: [UInt8] = []
+        var keys: [(phrase: Int, start: Int, count: Int)] = []
+        init(_ phrases: [Phrase]) {
+            for (i, p) in phrases.enumerated() {
+                for k in p.keys { keys.append((i, bytes.count, k.utf8.count)); bytes += k.utf8 }
             }
         }
-        func present(_ key: String) -> Bool {
-            var prev: UInt8? = nil
-            for b in key.utf8 {
-                if let p = prev {
-                    let k = Int(p) << 8 | Int(b)
-                    if pairs[k >> 6] & (1 << UInt64(k & 63)) == 0 { return false }
+    }
+    static let keyTable = KeyTable(phrases)
+
+    /// The phrase score of a text and the names of the phrases found.
+    public func phraseScore(_ text: String) -> (Int, [String]) {
+        let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+        let lower: [UInt8] = ascii ? text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 } : Array(text.lowercased().utf8)
+        let table = Self.keyTable
+        var candidates: [Int] = []
+        // Which byte pairs occur (hashed into 4,096 bits): a key with a pair the text lacks is
+        // rejected without a scan.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 64) { pairs in
+            pairs.initialize(repeating: 0)
+            func slot(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) &* 131 &+ Int(b)) & 4095 }
+            lower.withUnsafeBufferPointer { t in
+                if t.count > 1 { for i in 0..<(t.count - 1) { let k = slot(t[i], t[i + 1]); pairs[k >> 6] |= 1 << UInt64(k & 63) } }
+                table.bytes.withUnsafeBufferPointer { kb in
+                    var last = -1
+                    for key in table.keys where key.phrase != last {
+                        var ok = true
+                        if key.count > 1 {
+                            for j in key.start..<(key.start + key.count - 1) {
+                                let k = slot(kb[j], kb[j + 1])
+                                if pairs[k >> 6] & (1 << UInt64(k & 63)) == 0 { ok = false; break }
+                            }
+                        }
+                        if ok && ByteText.contains(t, UnsafeBufferPointer(rebasing: kb[key.start..<(key.start + key.count)])) {
+                            candidates.append(key.phrase); last = key.phrase
+                        }
+                    }
                 }
-                prev = b
             }
-            return ByteText.contains(lower, key)
         }
         var score = 0
         var hits: [String] = []
-        for p in Self.phrases where p.keys.contains(where: present) && p.re.firstMatch(in: text, range: range) != nil {
-            score += p.weight
-            hits.append(p.name)
+        guard !candidates.isEmpty else { return (0, []) }
+        for i in candidates {
+            // Text the matcher gives up on counts as matching: an attacker must not win by size.
+            let p = Self.phrases[i]
+            if p.re.matches(text, ifFailed: true) { score += p.weight; hits.append(p.name) }
         }
         return (score, hits)
     }
@@ -168,6 +190,8 @@ public struct InjectionCheck: Sendable {
     /// The text without invisible characters (so "ig\u{200B}nore" reads "ignore"), how many were
     /// removed, the ASCII hidden in tag characters, and the number of bidi overrides.
     static func split(_ s: String) -> (String, Int, String, Int) {
+        // None of these characters is ASCII, and most text has none of them.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) || !s.unicodeScalars.contains(where: { Self.isHiding($0.value) }) { return (s, 0, "", 0) }
         var visible = String.UnicodeScalarView()
         var smuggled = String.UnicodeScalarView()
         var invisible = 0, bidi = 0
@@ -186,5 +210,12 @@ public struct InjectionCheck: Sendable {
             }
         }
         return (String(visible), invisible, String(smuggled), bidi)
+    }
+
+    static func isHiding(_ v: UInt32) -> Bool {
+        switch v {
+        case 0xE0000...0xE007F, 0x202A...0x202E, 0x2066...0x2069, 0x200B...0x200F, 0x2060...0x2064, 0xFEFF, 0x00AD, 0x180E, 0x034F: return true
+        default: return false
+        }
     }
 }

@@ -81,6 +81,8 @@ public enum RPCMessage: Hashable, Sendable {
 
     /// The line to write (no embedded newline).
     public var line: String { json.canonical }
+    /// The message as a stdio line: canonical bytes and a newline.
+    public var lineBytes: [UInt8] { json.canonicalBytes(terminator: 0x0A) }
 
     public var method: String? {
         switch self {

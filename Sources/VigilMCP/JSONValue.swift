@@ -34,8 +34,13 @@ public enum JSONValue: Hashable, Sendable {
 
     /// Parses one JSON text. Throws `MCPError.parse` with the decoder's reason.
     public static func parse(_ data: Data) throws -> JSONValue {
+        try data.withUnsafeBytes { try parse(bytes: $0) }
+    }
+
+    /// Parses one JSON text held in memory, without copying it first.
+    public static func parse(bytes b: UnsafeRawBufferPointer) throws -> JSONValue {
         var error = json_error_t()
-        let root = data.withUnsafeBytes { b in json_loadb(b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count, size_t(vigil_json_flags()), &error) }
+        let root = json_loadb(b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count, size_t(vigil_json_flags()), &error)
         if let root {
             defer { vigil_json_release(root) }
             return from(root, depth: 0)
@@ -45,7 +50,7 @@ public enum JSONValue: Hashable, Sendable {
         guard why.contains("too big") else {
             throw MCPError.parse("not JSON: \(why) at byte \(error.position)")
         }
-        return try parseWithFoundation(data)
+        return try parseWithFoundation(Data(b))
     }
 
     /// A tree from jansson. Nesting deeper than 512 is cut (jansson itself stops at 2048).
@@ -105,7 +110,10 @@ public enum JSONValue: Hashable, Sendable {
         default: return .null
         }
     }
-    public static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
+    public static func parse(_ text: String) throws -> JSONValue {
+        var t = text
+        return try t.withUTF8 { try parse(bytes: UnsafeRawBufferPointer($0)) }
+    }
 
     private static func reason(_ error: Error) -> String {
         (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error.localizedDescription)"
@@ -141,11 +149,15 @@ extension JSONValue {
     /// RFC 8785 (JCS) form: one line, keys sorted by UTF-16 code units, minimal escapes, shortest
     /// numbers. What a tool pin hashes (a reordered schema is the same tool, a changed one is not),
     /// and what goes on the wire (no raw newline can appear, which stdio framing requires).
-    public var canonical: String {
+    public var canonical: String { String(decoding: canonicalBytes(), as: UTF8.self) }
+
+    /// The canonical form as UTF-8 bytes, with `terminator` appended when given (a stdio line's newline).
+    public func canonicalBytes(terminator: UInt8? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        if let terminator { out.append(terminator) }
+        return out
     }
 
     /// Written as bytes (String appends were a fifth of the gateway's time per call).
@@ -162,13 +174,32 @@ extension JSONValue {
             out.append(0x5D)
         case .object(let o):
             out.append(0x7B)
-            let keys = o.count < 2 ? Array(o.keys) : o.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (i, k) in keys.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                Self.quote(k, into: &out); out.append(0x3A); o[k]!.write(into: &out)
+            if o.count < 2 {
+                for (k, v) in o { Self.quote(k, into: &out); out.append(0x3A); v.write(into: &out) }
+            } else {
+                for (i, kv) in o.sorted(by: { Self.precedes($0.key, $1.key) }).enumerated() {
+                    if i > 0 { out.append(0x2C) }
+                    Self.quote(kv.key, into: &out); out.append(0x3A); kv.value.write(into: &out)
+                }
             }
             out.append(0x7D)
         }
+    }
+
+    /// RFC 8785 key order: by UTF-16 code units. Where the first difference is ASCII on both
+    /// sides that is the UTF-8 byte order, read without decoding.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        let fast: Bool?? = a.utf8.withContiguousStorageIfAvailable { x -> Bool? in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool? in
+                let n = min(x.count, y.count)
+                var i = 0
+                while i < n && x[i] == y[i] { i += 1 }
+                if i == n { return x.count < y.count }
+                return x[i] < 0x80 && y[i] < 0x80 ? x[i] < y[i] : nil
+            } ?? nil
+        }
+        if case let r?? = fast { return r }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     private static let nullBytes = Array("null".utf8), trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
@@ -181,22 +212,32 @@ extension JSONValue {
 
     static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        // Escapes only where JSON needs them; everything else is copied as UTF-8 bytes.
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, 0x6E]
-            case 0x0D: out += [0x5C, 0x72]
-            case 0x09: out += [0x5C, 0x74]
-            case 0x08: out += [0x5C, 0x62]
-            case 0x0C: out += [0x5C, 0x66]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { u in
+            // Runs that need no escape are copied whole; escapes only where JSON needs them.
+            var run = 0
+            for i in 0..<u.count {
+                let b = u[i]
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i])) }
+                run = i + 1
+                out.append(0x5C)
+                switch b {
+                case 0x22, 0x5C: out.append(b)
+                case 0x0A: out.append(0x6E)
+                case 0x0D: out.append(0x72)
+                case 0x09: out.append(0x74)
+                case 0x08: out.append(0x62)
+                case 0x0C: out.append(0x66)
+                default:
+                    out.append(0x75); out.append(0x30); out.append(0x30)
+                    out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 15))
+                }
             }
+            if run < u.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<u.count])) }
         }
         out.append(0x22)
     }
+
+    private static func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
 }

@@ -7,8 +7,8 @@ public struct LeakCheck: Sendable {
     public var maxScan = 256 * 1024
     public init() {}
 
-    struct Shape: @unchecked Sendable {
-        let re: NSRegularExpression
+    struct Shape: Sendable {
+        let re: Pattern
         let name: String
         let kind: Finding.Kind
         let valid: (@Sendable (String) -> Bool)?
@@ -16,7 +16,7 @@ public struct LeakCheck: Sendable {
         let keys: [String]
         /// Nil when the pattern does not compile (constants; a test requires every one to).
         init?(_ pattern: String, _ name: String, _ kind: Finding.Kind = .secret, keys: [String], valid: (@Sendable (String) -> Bool)? = nil) {
-            guard let re = try? NSRegularExpression(pattern: pattern) else { return nil }
+            guard let re = try? Pattern(pattern) else { return nil }
             self.re = re; self.name = name; self.kind = kind; self.valid = valid; self.keys = keys
         }
     }
@@ -53,7 +53,6 @@ public struct LeakCheck: Sendable {
 
     public func check(_ text: String, channel: String) -> [Finding] {
         let scanned = text.utf8.count > maxScan ? String(decoding: Array(text.utf8.prefix(maxScan)), as: UTF8.self) : text
-        let range = NSRange(scanned.startIndex..., in: scanned)
         var out: [Finding] = []
         let bytes = Array(scanned.utf8)
         let digits = bytes.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) }
@@ -61,12 +60,22 @@ public struct LeakCheck: Sendable {
             if !shape.keys.isEmpty, !shape.keys.contains(where: { ByteText.contains(bytes, $0) }) { continue }
             // Cards and IBANs need a dozen digits.
             if shape.kind == .personalData, digits < (shape.keys.isEmpty ? 12 : 9) { continue }
-            for m in shape.re.matches(in: scanned, range: range) {
-                guard let r = Range(m.range, in: scanned) else { continue }
-                let hit = String(scanned[r])
-                if let valid = shape.valid, !valid(hit) { continue }
-                out.append(Finding(shape.kind, .high, channel: channel, "\(shape.name) (\(Self.redact(hit)))"))
-                break
+            var at = 0
+            search: while at <= bytes.count {
+                switch shape.re.firstMatch(in: scanned, from: at) {
+                case .none: break search
+                case .failed:
+                    // Text the matcher gives up on is reported, not passed.
+                    out.append(Finding(shape.kind, .high, channel: channel, "\(shape.name)? (the text was too complex to check)"))
+                    break search
+                case .found(let r):
+                    at = r.upperBound
+                    if r.isEmpty { at += 1; while at < bytes.count && bytes[at] & 0xC0 == 0x80 { at += 1 } }
+                    let hit = String(decoding: bytes[r], as: UTF8.self)
+                    if let valid = shape.valid, !valid(hit) { continue }
+                    out.append(Finding(shape.kind, .high, channel: channel, "\(shape.name) (\(Self.redact(hit)))"))
+                    break search
+                }
             }
         }
         return out

@@ -18,7 +18,8 @@ enum TextReadings {
         for (how, s) in decodedSegments(text) { out.append(Reading(text: fold(s), decoded: how)) }
         // ROT13 and backwards writing hide prose; text that is not mostly letters and spaces
         // (JSON, tables, logs) is not read those ways.
-        let prose = folded.utf8.reduce(0) { n, b in n + (((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x20 || b >= 0x80 ? 1 : 0) }
+        var prose = 0
+        for b in folded.utf8 where ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x20 || b >= 0x80 { prose += 1 }
         if prose * 100 >= folded.utf8.count * 85 {
             out.append(Reading(text: rot13(folded), decoded: "ROT13"))
             out.append(Reading(text: String(folded.reversed()), decoded: "reversed text"))

@@ -17,7 +17,7 @@ extension StdioUpstream: UpstreamConnection {
         let label = name
         channel.start(onLine: onMessage, onTooLong: { n in logLine("upstream \(label) sent a \(n)-byte line, over the limit; dropped") }, onEnd: {})
     }
-    func send(_ message: RPCMessage) { channel.send(message.line) }
+    func send(_ message: RPCMessage) { channel.send(message) }
 }
 
 /// An upstream MCP server over Streamable HTTP (Foundation's URLSession, libcurl underneath), in

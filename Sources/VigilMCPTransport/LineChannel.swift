@@ -57,10 +57,13 @@ final class LineChannel: @unchecked Sendable {
 
     /// Writes one message and a newline; false once the other side has gone.
     @discardableResult
-    func send(_ line: String) -> Bool {
+    func send(_ message: RPCMessage) -> Bool { send(line: message.lineBytes) }
+
+    /// Writes bytes that end in a newline, in one write where the pipe allows.
+    @discardableResult
+    private func send(line bytes: [UInt8]) -> Bool {
         writeLock.lock(); defer { writeLock.unlock() }
         if closed { return false }
-        var bytes = Array(line.utf8); bytes.append(0x0A)
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }

@@ -18,7 +18,7 @@ public final class StdioGateway: @unchecked Sendable {
         let client = LineChannel(name: "client", input: 0, output: 1, maxLine: config.maxMessageBytes)
         self.client = client
         session = try GatewaySession(config: config, agent: agent, lockfile: setup.lockfile, audit: setup.audit,
-                                     clock: clock, toClient: { m in client.send(m.line) })
+                                     clock: clock, toClient: { m in client.send(m) })
     }
 
     /// Runs until the client closes stdin; returns the exit status.
@@ -27,7 +27,7 @@ public final class StdioGateway: @unchecked Sendable {
         try session.start()
         client.start(onLine: { [weak self] line in self?.fromClient(line) },
                      onTooLong: { [weak self] n in
-                        self?.client.send(RPCMessage.error(id: .null, code: RPCMessage.Code.invalidRequest, message: "message of \(n) bytes is over the gateway's limit", data: nil).line) },
+                        self?.client.send(RPCMessage.error(id: .null, code: RPCMessage.Code.invalidRequest, message: "message of \(n) bytes is over the gateway's limit", data: nil)) },
                      onEnd: { [weak self] in self?.done.signal() })
         done.wait()
         session.stop()
@@ -37,7 +37,7 @@ public final class StdioGateway: @unchecked Sendable {
     private func fromClient(_ line: String) {
         do { session.receive(try RPCMessage.parse(line)) } catch let e as MCPError {
             let code = e.isParse ? RPCMessage.Code.parseError : RPCMessage.Code.invalidRequest
-            client.send(RPCMessage.error(id: .null, code: code, message: e.description, data: nil).line)
+            client.send(RPCMessage.error(id: .null, code: code, message: e.description, data: nil))
         } catch {}
     }
 }

@@ -66,6 +66,18 @@ import Testing
         #expect(Policy.needsApproval(agent: bot, server: "git", tool: "git_log"))
     }
 
+    @Test func aPatternMustMatchTheWholeValueWithNothingAfterIt() throws {
+        let c = try GatewayConfig.parse(#"{"servers": {"git": {"command": "mcp-server-git"}}, "agents": {"bot": {"token_sha256": "\#(Sodium.sha256Hex("tok"))", "allow": [{"server": "git", "tools": ["git_checkout"], "arguments": {"branch": {"pattern": "[a-z]+"}}}]}}}"#)
+        let bot = try #require(c.agents["bot"])
+        func decide(_ v: String) -> String { Policy.decide(agent: bot, server: "git", tool: "git_checkout", arguments: ["branch": .string(v)]).label }
+        #expect(decide("main") == "allow")
+        // `$` alone matches before a final line break: these passed until the pattern was closed with \z.
+        #expect(decide("main\n") == "deny")
+        #expect(decide("main\r\n") == "deny")
+        #expect(decide("main\n--force") == "deny")
+        #expect(decide("Main") == "deny")
+    }
+
     @Test func rateLimitRefillsOverTime() throws {
         let bot = try #require(try GatewayConfig.parse(Self.config).agents["bot"])
         var r = RateLimiter()
