@@ -7,7 +7,7 @@ public struct Gateway: Sendable {
         case toClient(RPCMessage)
         case toUpstream(server: String, RPCMessage)
         /// An audit entry to seal into the chain (see `AuditChain`).
-        case audit(JSONValue)
+        case audit(AuditEntry)
         case log(String)
         /// A call waits for a person; the key names it for `vigil mcp approve`.
         case held(key: String, call: JSONValue)
@@ -57,19 +57,25 @@ public struct Gateway: Sendable {
         /// The upstream refused a subscription: not asked again this session.
         var listenRefused = false
     }
-    /// What the audit keeps of a call's arguments: their hash and shape, computed once per call.
-    struct ArgumentRecord: Sendable {
-        var sha256: String
-        var shape: JSONValue
-        init(_ arguments: JSONValue) {
-            sha256 = Sodium.sha256Hex(arguments.canonical)
-            shape = .object(ArgumentShape.of(arguments).mapValues { .string($0) })
+    /// An audit entry as the gateway decides it. What only the log needs of a call's arguments
+    /// (their hash and shape) is worked out when the entry is written, after the messages of the
+    /// same step have left: it is off every call's path.
+    public struct AuditEntry: Hashable, Sendable {
+        public var fields: [String: JSONValue]
+        public var arguments: JSONValue?
+        public var json: JSONValue {
+            var o = fields
+            if let arguments {
+                o["arguments_sha256"] = .string(Sodium.sha256Hex(arguments.canonical))
+                o["shape"] = .object(ArgumentShape.of(arguments).mapValues { .string($0) })
+            }
+            return .object(o)
         }
     }
 
     enum Pending: Sendable {
         case discover, initialize, list(cursor: Bool), listen
-        case call(clientID: JSONValue, tool: String, arguments: ArgumentRecord, started: Double)
+        case call(clientID: JSONValue, tool: String, arguments: JSONValue, started: Double)
     }
 
     public let config: GatewayConfig
@@ -248,9 +254,8 @@ public struct Gateway: Sendable {
         case .call(let cid, let tool, let arguments, let started):
             inFlight -= 1
             let labels = config.servers[server]?.labels(of: tool) ?? []
-            let base: [String: JSONValue] = ["server": .string(server), "tool": .string(tool), "decision": "allow",
-                                             "arguments_sha256": .string(arguments.sha256), "shape": arguments.shape,
-                                             "ms": .int(Int64((now - started) * 1000))]
+            let base = AuditEntry(fields: ["server": .string(server), "tool": .string(tool), "decision": "allow",
+                                           "ms": .int(Int64((now - started) * 1000))], arguments: arguments)
             func audited(_ outcome: String, _ extra: [String: JSONValue] = [:]) -> Effect { callEntry(base, outcome, extra, now: now) }
             if let error {
                 return [audited("error", ["error": .string(error.1)]), .toClient(.error(id: cid, code: error.0, message: error.1, data: error.2))]
@@ -289,7 +294,7 @@ public struct Gateway: Sendable {
     /// agent and its words are checked like a tool result; the round is remembered so the retry
     /// can be held to it. A client of the older era cannot answer, and is told so.
     private mutating func inputRequired(server: String, tool: String, clientID: JSONValue, result: JSONValue, now: Double,
-                                        audit base: [String: JSONValue]) -> [Effect] {
+                                        audit base: AuditEntry) -> [Effect] {
         func audited(_ outcome: String, _ extra: [String: JSONValue]) -> Effect { callEntry(base, outcome, extra, now: now) }
         func refuse(_ why: String, _ findings: [Finding] = []) -> [Effect] {
             var out: [Effect] = []
@@ -569,13 +574,11 @@ public struct Gateway: Sendable {
         guard let args = arguments.object else {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "arguments must be an object", data: nil))]
         }
-        let record = ArgumentRecord(arguments)
         func refuse(_ code: Int, _ decision: String, _ reason: String, server: String?, findings: [Finding] = [], data: JSONValue? = nil) -> [Effect] {
-            var e: [String: JSONValue] = ["tool": .string(name), "decision": .string(decision), "reason": .string(reason),
-                                          "arguments_sha256": .string(record.sha256), "shape": record.shape]
+            var e: [String: JSONValue] = ["tool": .string(name), "decision": .string(decision), "reason": .string(reason)]
             if let server { e["server"] = .string(server) }
             if !findings.isEmpty { e["findings"] = .array(findings.map(\.json)) }
-            return [.audit(entry("call", now: now, e)),
+            return [.audit(entry("call", now: now, e, arguments: arguments)),
                     .toClient(.error(id: id, code: code, message: "Vigil gateway: \(reason)", data: data))]
         }
         guard let tool = tools[name] else {
@@ -646,7 +649,7 @@ public struct Gateway: Sendable {
         }
         p["name"] = .string(name)
         p["arguments"] = arguments
-        out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: record, started: now)))
+        out.append(send(server, "tools/call", .object(p), .call(clientID: id, tool: name, arguments: arguments, started: now)))
         return out
     }
 
@@ -660,18 +663,18 @@ public struct Gateway: Sendable {
     }
 
     /// The audit entry of a call that reached its server: what is known of the call, and how it ended.
-    private func callEntry(_ base: [String: JSONValue], _ outcome: String, _ extra: [String: JSONValue], now: Double) -> Effect {
-        var e = base
+    private func callEntry(_ base: AuditEntry, _ outcome: String, _ extra: [String: JSONValue], now: Double) -> Effect {
+        var e = base.fields
         e["outcome"] = .string(outcome)
         e.merge(extra) { _, new in new }
-        return .audit(entry("call", now: now, e))
+        return .audit(entry("call", now: now, e, arguments: base.arguments))
     }
 
-    private func entry(_ event: String, now: Double, _ fields: [String: JSONValue]) -> JSONValue {
+    private func entry(_ event: String, now: Double, _ fields: [String: JSONValue], arguments: JSONValue? = nil) -> AuditEntry {
         var o = fields
         o["event"] = .string(event)
         o["agent"] = .string(agent.name)
         o["time"] = .double((now * 1000).rounded() / 1000)
-        return .object(o)
+        return AuditEntry(fields: o, arguments: arguments)
     }
 }

@@ -177,9 +177,19 @@ extension JSONValue {
             if o.count < 2 {
                 for (k, v) in o { Self.quote(k, into: &out); out.append(0x3A); v.write(into: &out) }
             } else {
-                for (i, kv) in o.sorted(by: { Self.precedes($0.key, $1.key) }).enumerated() {
+                // Insertion sort of the keys where there are a handful (the library's stable
+                // sort of (key, value) pairs was most of the writer's time); the library's sort
+                // above that, so a hostile object with many keys costs n log n.
+                var keys = Array(o.keys)
+                if keys.count > 16 { keys.sort(by: Self.precedes) } else { for i in 1..<keys.count {
+                    let k = keys[i]
+                    var j = i
+                    while j > 0 && Self.precedes(k, keys[j - 1]) { keys[j] = keys[j - 1]; j -= 1 }
+                    keys[j] = k
+                } }
+                for (i, k) in keys.enumerated() {
                     if i > 0 { out.append(0x2C) }
-                    Self.quote(kv.key, into: &out); out.append(0x3A); kv.value.write(into: &out)
+                    Self.quote(k, into: &out); out.append(0x3A); o[k]!.write(into: &out)
                 }
             }
             out.append(0x7D)

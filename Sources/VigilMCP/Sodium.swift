@@ -62,7 +62,15 @@ public enum Sodium {
         for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
         return String(decoding: out, as: UTF8.self)
     }
-    public static func base64(_ b: [UInt8]) -> String { Data(b).base64EncodedString() }
+    /// Standard base64 with padding (libsodium's encoder: Foundation's went through `Data` each time).
+    public static func base64(_ b: [UInt8]) -> String {
+        let variant = Int32(sodium_base64_VARIANT_ORIGINAL)
+        let n = sodium_base64_encoded_len(b.count, variant)
+        return String(unsafeUninitializedCapacity: n) { out in
+            out.withMemoryRebound(to: CChar.self) { o in _ = sodium_bin2base64(o.baseAddress!, n, b, b.count, variant) }
+            return n - 1
+        }
+    }
     public static func fromBase64(_ s: String) -> [UInt8]? {
         Data(base64Encoded: s.trimmingCharacters(in: .whitespacesAndNewlines)).map { [UInt8]($0) }
     }

@@ -87,7 +87,7 @@ final class GatewaySession: @unchecked Sendable {
             switch e {
             case .toClient, .toUpstream: continue
             case .audit(let entry):
-                do { try audit?.append(entry) } catch {
+                do { try audit?.append(entry.json) } catch {
                     // The audit log is the gateway's promise; without it, stop.
                     logLine("audit log failed (\(error)); stopping")
                     exit(1)
