@@ -56,6 +56,8 @@ public struct Gateway: Sendable {
         var listenID: Int?
         /// The upstream refused a subscription: not asked again this session.
         var listenRefused = false
+        /// What the server declared it offers (`prompts`, `resources`, `tools`).
+        var capabilities: JSONValue?
     }
     /// An audit entry as the gateway decides it. What only the log needs of a call's arguments
     /// (their hash and shape) is worked out when the entry is written, after the messages of the
@@ -76,6 +78,10 @@ public struct Gateway: Sendable {
     enum Pending: Sendable {
         case discover, initialize, list(cursor: Bool), listen
         case call(clientID: JSONValue, tool: String, arguments: JSONValue, started: Double)
+        /// A page of a listing the client asked for (see `Gathering`).
+        case gather(Int)
+        /// A `prompts/get` or `resources/read` passed on.
+        case fetch(clientID: JSONValue, kind: ContextKind, name: String, arguments: JSONValue, started: Double)
     }
 
     public let config: GatewayConfig
@@ -84,16 +90,16 @@ public struct Gateway: Sendable {
     public var options: Options
     public private(set) var tools: [String: Tool] = [:]
 
-    private var upstreams: [String: Upstream] = [:]
-    private var pending: [String: [Int: Pending]] = [:]
+    var upstreams: [String: Upstream] = [:]
+    var pending: [String: [Int: Pending]] = [:]
     private var nextID = 0
-    private var client: Revision?
+    var client: Revision?
     private var queued: [RPCMessage] = []
-    private var rate = RateLimiter()
-    private var flow = DataFlowTracker()
-    private let injection = InjectionCheck()
+    var rate = RateLimiter()
+    var flow = DataFlowTracker()
+    let injection = InjectionCheck()
     private let leaks = LeakCheck()
-    private var inFlight = 0
+    var inFlight = 0
     /// Without a lockfile, the first definition of each tool seen in the session is its pin.
     private var sessionPins: [String: JSONValue] = [:]
     /// The client's open `subscriptions/listen` requests, by id, and whether each asked for
@@ -109,6 +115,16 @@ public struct Gateway: Sendable {
         var keys: Set<String>
     }
     private var openInputRounds: [InputRound] = []
+    /// Listings of prompts or resources being gathered from several upstreams, by number.
+    var gatherings: [Int: Gathering] = [:]
+    var nextGathering = 0
+    /// Which server offers each prompt the agent was last shown.
+    var promptServers: [String: String] = [:]
+    /// Prompts the last listing withheld (hidden instructions, a name two servers claim), and why.
+    var promptsBlocked: [String: String] = [:]
+    /// Prompts, resources and templates already alerted on, so a listing repeated does not
+    /// repeat its alerts.
+    var contextAlerted: Set<String> = []
 
     public init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, options: Options = Options()) {
         self.config = config; self.agent = agent; self.lockfile = lockfile; self.options = options
@@ -138,12 +154,16 @@ public struct Gateway: Sendable {
         upstreams[server, default: Upstream()].state = .failed(reason)
         var out: [Effect] = [.log("upstream \(server) closed: \(reason)")]
         for (_, p) in pending[server] ?? [:] {
-            if case .call(let cid, let tool, _, _) = p {
+            switch p {
+            case .call(let cid, let tool, _, _), .fetch(let cid, _, let tool, _, _):
                 out.append(.toClient(.error(id: cid, code: RPCMessage.Code.internalError, message: "upstream \(server) closed while \(tool) ran", data: nil)))
                 inFlight -= 1
+            default: break
             }
         }
+        let gathers = (pending[server] ?? [:]).values.compactMap { p -> Int? in if case .gather(let g) = p { return g }; return nil }
         pending[server] = [:]
+        for g in Set(gathers).sorted() { out += gathered(server, g, result: nil, error: "closed: \(reason)", now: now) }
         for (name, t) in tools where t.server == server { tools[name]?.blocked = "its server \(server) is down" }
         if ready { out += drainQueue(now: now) }
         return out
@@ -203,6 +223,7 @@ public struct Gateway: Sendable {
                versions.contains(Revision.latestModern) {
                 upstreams[server]?.revision = .modern(Revision.latestModern)
                 upstreams[server]?.declaresListChanged = result["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+                upstreams[server]?.capabilities = result["capabilities"]
                 upstreams[server]?.state = .listing
                 return [send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false))]
             }
@@ -218,6 +239,7 @@ public struct Gateway: Sendable {
             let version = result["protocolVersion"]?.string ?? Revision.latestHandshake
             upstreams[server]?.revision = .handshake(version)
             upstreams[server]?.declaresListChanged = result["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+            upstreams[server]?.capabilities = result["capabilities"]
             upstreams[server]?.state = .listing
             return [.toUpstream(server: server, .notification(method: "notifications/initialized", params: nil)),
                     send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false))]
@@ -251,6 +273,11 @@ public struct Gateway: Sendable {
             upstreams[server]?.listenID = nil
             if error != nil { upstreams[server]?.listenRefused = true }
             return [.log("upstream \(server) ended the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s")]
+        case .gather(let g):
+            return gathered(server, g, result: result, error: error?.1, now: now)
+        case .fetch(let cid, let kind, let name, let arguments, let started):
+            return fetched(server, clientID: cid, kind: kind, name: name, arguments: arguments, started: started,
+                           result: result, error: error, now: now)
         case .call(let cid, let tool, let arguments, let started):
             inFlight -= 1
             let labels = config.servers[server]?.labels(of: tool) ?? []
@@ -357,14 +384,14 @@ public struct Gateway: Sendable {
         }
     }
 
-    private func listParams(_ server: String, cursor: String?) -> JSONValue {
+    func listParams(_ server: String, cursor: String?) -> JSONValue {
         var o: [String: JSONValue] = [:]
         if let cursor { o["cursor"] = .string(cursor) }
         if upstreams[server]?.revision.isModern ?? false { o["_meta"] = Revision.modernMeta(clientName: options.serverName) }
         return .object(o)
     }
 
-    private mutating func send(_ server: String, _ method: String, _ params: JSONValue?, _ p: Pending) -> Effect {
+    mutating func send(_ server: String, _ method: String, _ params: JSONValue?, _ p: Pending) -> Effect {
         nextID += 1
         pending[server, default: [:]][nextID] = p
         return .toUpstream(server: server, .request(id: .int(Int64(nextID)), method: method, params: params))
@@ -516,14 +543,14 @@ public struct Gateway: Sendable {
                 client = .handshake(version)
                 return [.toClient(.result(id: id, result: [
                     "protocolVersion": .string(version),
-                    "capabilities": ["tools": ["listChanged": true]],
+                    "capabilities": offeredCapabilities,
                     "serverInfo": ["name": .string(options.serverName), "version": "0.1.0"],
                     "instructions": "Tools here pass through the Vigil MCP gateway: calls are checked against policy and audited.",
                 ]))]
             case "server/discover":
                 return [.toClient(.result(id: id, result: clientResult([
                     "supportedVersions": .array((Revision.modernVersions + Revision.handshakeVersions).map { .string($0) }),
-                    "capabilities": ["tools": ["listChanged": true]],
+                    "capabilities": offeredCapabilities,
                     "ttlMs": 0, "cacheScope": "private",
                     "_meta": [Revision.Meta.serverInfo: ["name": .string(options.serverName), "version": "0.1.0"]],
                 ])))]
@@ -536,6 +563,16 @@ public struct Gateway: Sendable {
                 return [.toClient(.result(id: id, result: clientResult(["tools": .array(offered), "ttlMs": 0, "cacheScope": "private"])))]
             case "tools/call":
                 return call(id: id, params: params, now: now, approved: approved)
+            case "prompts/list":
+                return gather(.prompts, id: id)
+            case "resources/list":
+                return gather(.resources, id: id)
+            case "resources/templates/list":
+                return gather(.templates, id: id)
+            case "prompts/get":
+                return getPrompt(id: id, params: params, now: now)
+            case "resources/read":
+                return readResource(id: id, params: params, now: now)
             case "subscriptions/listen" where client?.isModern ?? false:
                 guard let wanted = params?["notifications"]?.object else {
                     return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "subscriptions/listen needs a notifications filter", data: nil))]
@@ -559,7 +596,7 @@ public struct Gateway: Sendable {
     }
 
     /// A result in the client's era: modern results carry `resultType`, older ones do not.
-    private func clientResult(_ o: [String: JSONValue]) -> JSONValue {
+    func clientResult(_ o: [String: JSONValue]) -> JSONValue {
         var r = o
         if client?.isModern ?? false { r["resultType"] = r["resultType"] ?? "complete" }
         else { r["resultType"] = nil; r["ttlMs"] = nil; r["cacheScope"] = nil }
@@ -614,16 +651,9 @@ public struct Gateway: Sendable {
             return note(f, server: server, tool: name, now: now) + refuse(RPCMessage.Code.denied, "deny", why, server: server)
         }
         let labels = config.servers[server]?.labels(of: name) ?? []
-        var found = leaks.check(arguments, channel: "arguments")
-        // Answers to a server's questions leave for that server just as arguments do.
-        if let responses { found += leaks.check(responses, channel: "input-responses") }
-        // Personal data to a tool that only works locally is noted, not refused.
-        let refusing = found.filter { $0.kind == .secret || labels.contains(.outbound) }
-        if let f = flow.check(arguments: arguments, labels: labels, tool: name) { found.append(f) }
-        if let responses, let f = flow.check(arguments: responses, labels: labels, tool: name) { found.append(f) }
+        let (found, blockers) = outbound(arguments, responses: responses, labels: labels, name: name)
         var out: [Effect] = []
         for f in found { out += note(f, server: server, tool: name, now: now) }
-        let blockers = refusing + found.filter { $0.kind == .trifecta && $0.severity == .critical }
         if !blockers.isEmpty {
             return out + refuse(RPCMessage.Code.denied, "deny", blockers.map(\.detail).joined(separator: "; "), server: server, findings: blockers)
         }
@@ -653,9 +683,23 @@ public struct Gateway: Sendable {
         return out
     }
 
+    /// What leaves with a call: secrets and personal data in its arguments (and in answers to a
+    /// server's questions), and private data read earlier flowing out (the trifecta). Returns
+    /// every finding and those that refuse the call.
+    func outbound(_ arguments: JSONValue, responses: JSONValue?, labels: Set<DataLabel>, name: String) -> (found: [Finding], blockers: [Finding]) {
+        var found = leaks.check(arguments, channel: "arguments")
+        // Answers to a server's questions leave for that server just as arguments do.
+        if let responses { found += leaks.check(responses, channel: "input-responses") }
+        // Personal data to a tool that only works locally is noted, not refused.
+        let refusing = found.filter { $0.kind == .secret || labels.contains(.outbound) }
+        if let f = flow.check(arguments: arguments, labels: labels, tool: name) { found.append(f) }
+        if let responses, let f = flow.check(arguments: responses, labels: labels, tool: name) { found.append(f) }
+        return (found, refusing + found.filter { $0.kind == .trifecta && $0.severity == .critical })
+    }
+
     // MARK: - Audit
 
-    private mutating func note(_ f: Finding, server: String?, tool: String?, now: Double) -> [Effect] {
+    mutating func note(_ f: Finding, server: String?, tool: String?, now: Double) -> [Effect] {
         var e: [String: JSONValue] = ["finding": f.json]
         if let server { e["server"] = .string(server) }
         if let tool { e["tool"] = .string(tool) }
@@ -663,14 +707,14 @@ public struct Gateway: Sendable {
     }
 
     /// The audit entry of a call that reached its server: what is known of the call, and how it ended.
-    private func callEntry(_ base: AuditEntry, _ outcome: String, _ extra: [String: JSONValue], now: Double) -> Effect {
+    func callEntry(_ base: AuditEntry, _ outcome: String, _ extra: [String: JSONValue], now: Double) -> Effect {
         var e = base.fields
         e["outcome"] = .string(outcome)
         e.merge(extra) { _, new in new }
         return .audit(entry("call", now: now, e, arguments: base.arguments))
     }
 
-    private func entry(_ event: String, now: Double, _ fields: [String: JSONValue], arguments: JSONValue? = nil) -> AuditEntry {
+    func entry(_ event: String, now: Double, _ fields: [String: JSONValue], arguments: JSONValue? = nil) -> AuditEntry {
         var o = fields
         o["event"] = .string(event)
         o["agent"] = .string(agent.name)

@@ -61,9 +61,21 @@ public struct GatewayConfig: Sendable {
         public var arguments: [String: ArgumentConstraint]
         /// Refuse arguments the rule does not name (a hidden optional field is a side channel).
         public var onlyNamedArguments: Bool
+        /// Prompt names or `*` (`prompts/get` runs the server's code with the agent's arguments,
+        /// so the rule's argument constraints hold for prompts as for tools).
+        public var prompts: Set<String> = []
+        /// Resource URI prefixes or `*`; a URI with `.` or `..` segments is never covered.
+        public var resources: [String] = []
 
         public func covers(server s: String, tool t: String) -> Bool {
             s == server && (tools.contains("*") || tools.contains(t))
+        }
+        public func covers(server s: String, prompt p: String) -> Bool {
+            s == server && (prompts.contains("*") || prompts.contains(p))
+        }
+        /// Whether the rule lets the agent read this resource (its server is the rule's).
+        public func covers(resource uri: String) -> Bool {
+            !GatewayConfig.hasDotSegments(uri) && resources.contains { $0 == "*" || uri.hasPrefix($0) }
         }
     }
 
@@ -92,6 +104,15 @@ public struct GatewayConfig: Sendable {
         self.servers = servers; self.agents = agents
         lockfile = nil; trustedKeys = []; auditLog = nil; auditKey = nil; approvalsDirectory = nil
         maxMessageBytes = 4 << 20
+    }
+
+    /// Whether a URI's path has `.` or `..` segments, plain or percent-encoded: a prefix test
+    /// would pass `file:///srv/docs/../../etc/passwd`, so such URIs are refused outright.
+    public static func hasDotSegments(_ uri: String) -> Bool {
+        let lower = uri.lowercased().replacingOccurrences(of: "%2e", with: ".").replacingOccurrences(of: "%2f", with: "/")
+            .replacingOccurrences(of: "%5c", with: "/").replacingOccurrences(of: "\\", with: "/")
+        let path = lower.split(separator: "?", maxSplits: 1).first.map(String.init) ?? lower
+        return path.split(separator: "/", omittingEmptySubsequences: false).contains { $0 == "." || $0 == ".." }
     }
 
     public func agent(forTokenSHA256 hash: String) -> Agent? {
@@ -164,7 +185,7 @@ extension GatewayConfig {
             var rules: [Rule] = []
             for (i, rv) in (try r.array(a["allow"] ?? [], at: path + ".allow")).enumerated() {
                 let rp = "\(path).allow[\(i)]"
-                let ro = try r.object(rv, at: rp, allowed: ["server", "tools", "arguments", "only_named_arguments"])
+                let ro = try r.object(rv, at: rp, allowed: ["server", "tools", "prompts", "resources", "arguments", "only_named_arguments"])
                 guard let sv = ro["server"] else { throw MCPError.policy("missing server", place: rp) }
                 let server = try r.string(sv, at: rp + ".server")
                 guard config.servers[server] != nil else { throw MCPError.policy("no server named '\(server)'", place: rp + ".server") }
@@ -172,9 +193,18 @@ extension GatewayConfig {
                 for (arg, cv) in try r.object(ro["arguments"] ?? [:], at: rp + ".arguments", allowed: nil) {
                     args[arg] = try ArgumentConstraint.parse(cv, at: "\(rp).arguments.\(arg)", reader: &r)
                 }
-                rules.append(Rule(server: server, tools: Set(try r.strings(ro["tools"] ?? ["*"], at: rp + ".tools")),
-                                  arguments: args,
-                                  onlyNamedArguments: try r.bool(ro["only_named_arguments"] ?? false, at: rp + ".only_named_arguments")))
+                // A rule naming prompts or resources but no tools allows no tools; one naming
+                // none of the three allows every tool of its server (as before prompts existed).
+                let context = ro["prompts"] != nil || ro["resources"] != nil
+                var rule = Rule(server: server, tools: Set(try r.strings(ro["tools"] ?? (context ? [] : ["*"]), at: rp + ".tools")),
+                                arguments: args,
+                                onlyNamedArguments: try r.bool(ro["only_named_arguments"] ?? false, at: rp + ".only_named_arguments"))
+                rule.prompts = Set(try r.strings(ro["prompts"] ?? [], at: rp + ".prompts"))
+                rule.resources = try r.strings(ro["resources"] ?? [], at: rp + ".resources")
+                for (j, prefix) in rule.resources.enumerated() where prefix != "*" && (!prefix.contains(":") || Self.hasDotSegments(prefix)) {
+                    throw MCPError.policy("a resource prefix is a URI start such as file:///srv/docs/ or * (and has no . or .. segments): \(prefix)", place: "\(rp).resources[\(j)]")
+                }
+                rules.append(rule)
             }
             var rate: Rate?
             if let rv = a["rate"] {

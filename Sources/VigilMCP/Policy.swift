@@ -28,6 +28,35 @@ public enum Policy {
         return .deny(reasons.joined(separator: "; "))
     }
 
+    /// A `prompts/get`: allowed when a rule names the prompt and its argument constraints hold.
+    public static func decide(agent: GatewayConfig.Agent, server: String, prompt: String,
+                              arguments: [String: JSONValue]) -> Decision {
+        let rules = agent.rules.filter { $0.covers(server: server, prompt: prompt) }
+        guard !rules.isEmpty else { return .deny("agent '\(agent.name)' has no rule allowing the prompt \(server)/\(prompt)") }
+        var reasons: [String] = []
+        for rule in rules {
+            if let why = violation(of: rule, arguments) { reasons.append(why); continue }
+            return .allow
+        }
+        return .deny(reasons.joined(separator: "; "))
+    }
+
+    /// The server a `resources/read` goes to (the first rule whose prefix covers the URI), or why not.
+    public static func resource(agent: GatewayConfig.Agent, uri: String) -> Result<String, PolicyRefusal> {
+        if GatewayConfig.hasDotSegments(uri) { return .failure(PolicyRefusal(reason: "the resource URI \(quoted(uri)) has . or .. segments")) }
+        guard let rule = agent.rules.first(where: { $0.covers(resource: uri) }) else {
+            return .failure(PolicyRefusal(reason: "agent '\(agent.name)' has no rule allowing the resource \(quoted(uri))"))
+        }
+        return .success(rule.server)
+    }
+
+    public struct PolicyRefusal: Error, Sendable { public var reason: String }
+
+    /// Whether the agent may see a prompt in a listing.
+    public static func mayList(agent: GatewayConfig.Agent, server: String, prompt: String) -> Bool {
+        agent.rules.contains { $0.covers(server: server, prompt: prompt) }
+    }
+
     /// Nil when the rule allows these arguments.
     static func violation(of rule: GatewayConfig.Rule, _ arguments: [String: JSONValue]) -> String? {
         if rule.onlyNamedArguments {

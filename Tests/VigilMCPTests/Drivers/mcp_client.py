@@ -4,6 +4,8 @@ usage: mcp_client.py VIGIL CONFIG|URL MODE STEPS_JSON
 With a CONFIG the gateway is spawned over stdio; with an http:// URL the client speaks Streamable
 HTTP to a gateway already listening there, sending the token as a bearer token. MODE is `legacy` (initialize handshake, 2025-11-25) or `2026-07-28` (no handshake, _meta per request).
 STEPS is a list of {"op": "list"} | {"op": "call", "tool": T, "args": {...}} | {"op": "sleep", "s": S}
+| {"op": "prompts"} | {"op": "prompt", "name": N, "args": {...}} | {"op": "resources"} (resources and
+templates) | {"op": "read", "uri": U}
 | {"op": "answer", "action": "accept"|"decline", "content": {...}} (how the user answers a server's
 question from now on; each call's outcome lists the questions asked during it)
 (the result also lists the tool-list notifications an older client heard, as "notified")
@@ -69,6 +71,24 @@ async def run_steps(client, steps, out, answer, asked):
                 out.append({"text": text, "is_error": bool(r.is_error), "asked": list(asked)})
             except MCPError as e:
                 out.append({"error_code": e.code, "error": str(e), "data": getattr(e.error, "data", None), "asked": list(asked)})
+        elif op in ("prompts", "resources", "prompt", "read"):
+            try:
+                if op == "prompts":
+                    r = await client.list_prompts()
+                    out.append({"prompts": sorted(p.name for p in r.prompts)})
+                elif op == "resources":
+                    r = await client.list_resources()
+                    t = await client.list_resource_templates()
+                    out.append({"resources": sorted(str(x.uri) for x in r.resources),
+                                "templates": sorted(x.uri_template for x in t.resource_templates)})
+                elif op == "prompt":
+                    r = await client.get_prompt(step["name"], step.get("args", {}))
+                    out.append({"messages": [getattr(m.content, "text", "") for m in r.messages]})
+                else:
+                    r = await client.read_resource(step["uri"])
+                    out.append({"contents": [getattr(c, "text", "") for c in r.contents]})
+            except MCPError as e:
+                out.append({"error_code": e.code, "error": str(e)})
         elif op == "answer":
             answer["action"], answer["content"] = step["action"], step.get("content")
             out.append({"answer": step["action"]})
