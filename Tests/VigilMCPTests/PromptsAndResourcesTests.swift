@@ -90,6 +90,32 @@ import VigilMCP
         #expect(steps[5]["error_code"] == denied && steps[5]["error"]?.string?.contains("withheld") == true, "\(steps[5])")
     }
 
+    /// Over Streamable HTTP the same, and a resource read whose Mcp-Name header names another
+    /// URI than its body is refused before any policy runs (a router would act on the header).
+    @Test func overHTTPTheRealClientReadsWhatItMayAndHeadersMustMatch() async throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "prompts": ["summarize"], "resources": ["docs://handbook/intro"]}"#)
+        let gw = try ListeningGateway(config: g.config)
+        for mode in ["legacy", "2026-07-28"] {
+            let steps = try g.drive(mode, [["op": "prompts"], ["op": "read", "uri": "docs://handbook/intro"],
+                                           ["op": "read", "uri": "docs://handbook/incident-note"]], target: gw.url)
+            #expect(steps[1]["prompts"] == ["summarize"], "\(mode): \(steps[1])")
+            #expect(steps[2]["contents"] == ["Welcome to the team. Deploys happen on Tuesdays."], "\(mode): \(steps[2])")
+            #expect(steps[3]["error_code"] == .int(Int64(RPCMessage.Code.denied)), "\(mode): \(steps[3])")
+        }
+        let meta: JSONValue = [Revision.Meta.protocolVersion: "2026-07-28", Revision.Meta.clientInfo: ["name": "t", "version": "1"], Revision.Meta.clientCapabilities: [:]]
+        let read: JSONValue = ["jsonrpc": "2.0", "id": 3, "method": "resources/read", "params": ["uri": "docs://handbook/intro", "_meta": meta]]
+        var h = ["MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "resources/read", "Mcp-Name": "docs://handbook/intro"]
+        let ok = try await post(gw.url, token: g.token, headers: h, body: read)
+        #expect(ok.status == 200 && ok.body?["result"]?["contents"]?.array?.count == 1, "\(String(describing: ok.body))")
+        h["Mcp-Name"] = "docs://handbook/other"
+        let mismatch = try await post(gw.url, token: g.token, headers: h, body: read)
+        #expect(mismatch.status == 400 && mismatch.body?["error"]?["code"] == .int(Int64(RPCMessage.Code.headerMismatch)))
+    }
+
     @Test func resourcePrefixesAreCheckedWhenThePolicyIsRead() throws {
         let good = try GatewayConfig.parse(#"{"servers": {"d": {"command": "x"}}, "agents": {"a": {"token_sha256": "", "allow": [{"server": "d", "resources": ["file:///srv/docs/"]}]}}}"#)
         let rule = try #require(good.agents["a"]?.rules.first)
