@@ -272,7 +272,9 @@ public struct Gateway: Sendable {
         case .listen:
             upstreams[server]?.listenID = nil
             if error != nil { upstreams[server]?.listenRefused = true }
-            return [.log("upstream \(server) ended the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s")]
+            // Refused: not asked again; ended: asked again after the next listing. Either way the
+            // tools are listed again every relistSeconds meanwhile.
+            return [.log("upstream \(server) \(error == nil ? "ended" : "refused") the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s\(error == nil ? ", and it is subscribed to again after the next listing" : "")")]
         case .gather(let g):
             return gathered(server, g, result: result, error: error?.1, now: now)
         case .fetch(let cid, let kind, let name, let arguments, let started):

@@ -39,6 +39,10 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     private let maxBody: Int
     /// Sessions of open subscription streams (each has its own delegate).
     private var streams: [UUID: URLSession] = [:]
+    /// Set by `stop`: no stream is opened again after it.
+    private var stopping = false
+    /// Seconds before the session stream is opened again after it drops (doubles to a minute).
+    private var reopenDelay = 1.0
 
     init(server: GatewayConfig.Server, maxBody: Int) throws {
         name = server.name
@@ -72,33 +76,60 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
 
     /// A `subscriptions/listen` answer is a stream that stays open: its events are delivered as
     /// they arrive, not when the body ends (which is when the subscription ends).
+    /// A stream the server accepted and that then ended (the server closed it, or the connection
+    /// dropped) ends the subscription without refusing it: the gateway subscribes again after its
+    /// next listing. A stream never accepted is the server's refusal.
     private func openStream(_ message: RPCMessage) {
         let label = name
-        stream(request(for: message)) { [weak self] why in
+        stream(request(for: message)) { [weak self] why, accepted in
             guard let self, case .request(let id, _, _) = message else { return }
-            self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): the subscription stream ended (\(why))", data: nil).line)
+            if accepted {
+                logLine("upstream \(label): the subscription stream ended (\(why))")
+                self.deliver(RPCMessage.result(id: id, result: [:]).line)
+            } else {
+                self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): the subscription stream ended (\(why))", data: nil).line)
+            }
         }
     }
 
     /// A 2025-11-25 server's own stream (GET with the session id): where it announces, unasked,
     /// that its tools changed. A server that offers none answers 405, which is allowed.
+    /// A stream that drops (a proxy's idle timeout, a restart) is opened again, after 1 s and then
+    /// up to a minute between tries, for as long as the session lasts; one that lasted a minute
+    /// starts the wait afresh. Changes made while it was down are found by the next listing.
     private func openSessionStream() {
-        lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
-        guard let sid else { return }
+        lock.lock(); let sid = sessionID, version = negotiated, done = stopping; lock.unlock()
+        guard let sid, !done else { return }
         var r = baseRequest("GET", accept: "text/event-stream")
         r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
         if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
-        let label = name
-        stream(r) { why in if !why.hasPrefix("HTTP 405") { logLine("upstream \(label): its notification stream ended (\(why))") } }
+        let label = name, opened = Date()
+        stream(r) { [weak self] why, accepted in
+            guard let self else { return }
+            // 405: the server offers no stream; anything else refused (a lost session) is not retried.
+            guard accepted else {
+                if !why.hasPrefix("HTTP 405") { logLine("upstream \(label): its notification stream was refused (\(why))") }
+                return
+            }
+            self.lock.lock()
+            if Date().timeIntervalSince(opened) >= 60 { self.reopenDelay = 1 }
+            let delay = self.reopenDelay, done = self.stopping
+            self.reopenDelay = min(60, self.reopenDelay * 2)
+            self.lock.unlock()
+            guard !done else { return }
+            logLine("upstream \(label): its notification stream ended (\(why)); opening it again in \(Int(delay)) s")
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in self?.openSessionStream() }
+        }
     }
 
-    private func stream(_ r: URLRequest, ended: @escaping @Sendable (String) -> Void) {
+    /// `ended` gets why the stream ended and whether the server had accepted it (2xx).
+    private func stream(_ r: URLRequest, ended: @escaping @Sendable (String, Bool) -> Void) {
         let token = UUID()
         let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) },
-                                  ended: { [weak self] why in
+                                  ended: { [weak self] why, accepted in
                                       // A stream that ended is forgotten (a long session may open many).
                                       self?.lock.lock(); self?.streams[token] = nil; self?.lock.unlock()
-                                      ended(why)
+                                      ended(why, accepted)
                                   })
         let c = URLSessionConfiguration.ephemeral
         c.timeoutIntervalForRequest = 24 * 3600
@@ -183,7 +214,7 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock(); let sid = sessionID, open = Array(streams.values); streams = [:]; lock.unlock()
+        lock.lock(); stopping = true; let sid = sessionID, open = Array(streams.values); streams = [:]; lock.unlock()
         open.forEach { $0.invalidateAndCancel() }
         guard let sid else { return }
         var r = baseRequest("DELETE", accept: "application/json")
@@ -204,10 +235,10 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
 private final class StreamReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private var decoder: SSEDecoder
     private let deliver: @Sendable (String) -> Void
-    private let ended: @Sendable (String) -> Void
+    private let ended: @Sendable (String, Bool) -> Void
     private let lock = NSLock()
 
-    init(maxLine: Int, deliver: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable (String) -> Void) {
+    init(maxLine: Int, deliver: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable (String, Bool) -> Void) {
         decoder = SSEDecoder(maxLine: maxLine)
         self.deliver = deliver
         self.ended = ended
@@ -233,7 +264,7 @@ private final class StreamReader: NSObject, URLSessionDataDelegate, @unchecked S
         lock.unlock()
         events.forEach(deliver)
         let status = (task.response as? HTTPURLResponse)?.statusCode ?? 0
-        ended(error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)")
+        ended(error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)", (200..<300).contains(status))
         session.finishTasksAndInvalidate()
     }
 }

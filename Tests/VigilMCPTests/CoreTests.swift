@@ -139,3 +139,35 @@ import Testing
         #expect(AuditChain.verify(lines: lines, publicKey: other.publicKey).firstBad?.line == 1)
     }
 }
+
+@Suite struct GatewayCoreTests {
+    /// The requests the gateway sent to upstream `s`, as (id, method).
+    static func sent(_ effects: [Gateway.Effect]) -> [(Int64, String)] {
+        effects.compactMap { e in
+            if case .toUpstream("s", .request(let id, let method, _)) = e, let n = id.int { return (n, method) }
+            return nil
+        }
+    }
+
+    /// A modern server that ends the gateway's subscription (its stream closed) is subscribed to
+    /// again after the next listing; one that refuses it is not asked again.
+    @Test(arguments: [true, false])
+    func anEndedSubscriptionIsOpenedAgainAndARefusedOneIsNot(serverRefuses: Bool) throws {
+        let config = try GatewayConfig.parse(#"{"servers": {"s": {"command": "x"}}, "agents": {"a": {"token_sha256": "", "allow": [{"server": "s"}]}}, "relist_seconds": 60}"#)
+        var g = Gateway(config: config, agent: try #require(config.agents["a"]), lockfile: nil)
+        let tool: JSONValue = ["name": "t", "description": "Says hello.", "inputSchema": ["type": "object"]]
+        #expect(Self.sent(g.start(now: 0)).map(\.1) == ["server/discover"])
+        let listing = Self.sent(g.fromUpstream("s", .result(id: 1, result: ["supportedVersions": ["2026-07-28"], "capabilities": ["tools": ["listChanged": true]]]), now: 0))
+        #expect(listing.map(\.1) == ["tools/list"])
+        let subscribed = Self.sent(g.fromUpstream("s", .result(id: .int(listing[0].0), result: ["tools": [tool]]), now: 0))
+        #expect(subscribed.map(\.1) == ["subscriptions/listen"])
+        let id = JSONValue.int(subscribed[0].0)
+        _ = g.fromUpstream("s", serverRefuses ? .error(id: id, code: -32601, message: "no", data: nil) : .result(id: id, result: [:]), now: 1)
+        // A client request a minute later makes the gateway list again.
+        let meta: JSONValue = ["_meta": Revision.modernMeta(clientName: "c")]
+        let relist = Self.sent(g.fromClient(.request(id: 9, method: "tools/list", params: meta), now: 62))
+        #expect(relist.map(\.1) == ["tools/list"])
+        let after = Self.sent(g.fromUpstream("s", .result(id: .int(relist[0].0), result: ["tools": [tool]]), now: 62))
+        #expect(after.map(\.1) == (serverRefuses ? [] : ["subscriptions/listen"]))
+    }
+}

@@ -230,6 +230,23 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
     /// mcp-server-everything-wrong over HTTP announces its rug pull on its session's GET stream
     /// without having declared listChanged: the gateway hears it there, alerts the undeclared
     /// change, lists again and withdraws the changed tool.
+    /// The session stream drops once (as a proxy's idle timeout cuts it); the gateway opens it
+    /// again and hears the rug pull announced there, with relisting set to an hour.
+    @Test func aSessionStreamThatDropsIsOpenedAgain() throws {
+        try requireTools()
+        let driver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/dropping_server.py").path
+        let server = try LoopbackServer(venv + "/python", { [driver, String($0)] })
+        let g = try GatewaySetup()
+        try g.write(servers: #""drops": {"url": "http://127.0.0.1:\#(server.port)/mcp"}"#, allow: #"{"server": "drops", "tools": ["greet"]}"#,
+                    extra: #", "relist_seconds": 3600"#)
+        let steps = try g.drive("legacy", [["op": "list"], ["op": "call", "tool": "greet"], ["op": "sleep", "s": 3.5], ["op": "list"]])
+        #expect(steps[1]["tools"] == ["greet"])
+        #expect(steps[2]["text"] == "Hello.")
+        #expect(steps[4]["tools"] == [], "\(steps[4])")
+        #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "rug-pull" })
+        #expect(!g.auditEntries.contains { $0["finding"]?["kind"] == "undeclared-list-changed" })
+    }
+
     @Test func aRugPullAnnouncedOnTheGETStreamIsCaught() throws {
         try requireTools()
         let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
