@@ -61,6 +61,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Bearer tokens come from anyone who can reach the endpoint.
     if AccessTokenVerifier.looksLikeJWT(text) { _ = fuzzTokens.verify(text, audience: "https://gw.test/mcp", now: 1_700_000_000) }
     _ = try? JWKSet.parse(bytes, source: "fuzz")
+    // An introspection endpoint's answer is read as the authorization server sent it.
+    if let v = try? JSONValue.parse(bytes) { _ = AccessTokenVerifier.check(introspected: v, settings: fuzzTokens.settings, audience: "https://gw.test/mcp", now: 1_700_000_000) }
     var records = AuditRecords()
     records.read(lines: text.split(separator: "\n", omittingEmptySubsequences: false), file: "fuzz")
     // The state machine: lines alternate between the client and upstream "a".

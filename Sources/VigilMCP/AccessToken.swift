@@ -12,14 +12,26 @@ import Foundation
 public struct AccessTokenVerifier: Sendable {
     public struct Settings: Sendable, Hashable {
         public var issuer: String
-        /// A JWKS file path or an https URL.
-        public var jwks: String
+        /// A JWKS file path or an https URL (nil when tokens are only introspected).
+        public var jwks: String?
+        /// RFC 7662: where opaque tokens (and JWTs, without a key set) are checked.
+        public var introspection: Introspection?
         /// The audience the token must carry; nil means the gateway's own resource URL.
         public var audience: String?
         public var agentClaim = "sub"
         public var scope: String?
         public var leewaySeconds: Double = 60
-        public init(issuer: String, jwks: String) { self.issuer = issuer; self.jwks = jwks }
+        public init(issuer: String, jwks: String?) { self.issuer = issuer; self.jwks = jwks }
+    }
+
+    /// The authorization server's introspection endpoint and the gateway's own client
+    /// credentials for it (HTTP Basic, RFC 7662 section 2.1).
+    public struct Introspection: Sendable, Hashable {
+        public var url: String
+        public var clientID: String
+        /// A file holding the client secret (kept out of the policy file).
+        public var secretFile: String
+        public init(url: String, clientID: String, secretFile: String) { self.url = url; self.clientID = clientID; self.secretFile = secretFile }
     }
 
     public struct Claims: Sendable {
@@ -41,6 +53,30 @@ public struct AccessTokenVerifier: Sendable {
     public let keys: JWKSet
 
     public init(settings: Settings, keys: JWKSet) { self.settings = settings; self.keys = keys }
+
+    /// An introspection answer (RFC 7662) held to the same rules as a JWT's claims: active, this
+    /// issuer (when named), this audience, unexpired, the scope, and a claim naming the agent.
+    public static func check(introspected v: JSONValue, settings: Settings, audience defaultAudience: String, now: Double) -> Result<Claims, Refusal> {
+        func refuse(_ why: String) -> Result<Claims, Refusal> { .failure(Refusal(reason: why)) }
+        guard v.object != nil else { return refuse("the introspection answer is not a JSON object") }
+        guard v["active"]?.bool == true else { return refuse("the authorization server says the token is not active") }
+        if let iss = v["iss"]?.string, iss != settings.issuer { return refuse("issuer \(iss) is not \(settings.issuer)") }
+        if let type = v["token_type"]?.string, type.lowercased() != "bearer", type.lowercased() != "access_token" {
+            return refuse("token type \(type) is not an access token")
+        }
+        let audience = settings.audience ?? defaultAudience
+        let audiences = v["aud"]?.string.map { [$0] } ?? v["aud"]?.array?.compactMap(\.string) ?? []
+        guard audiences.contains(audience) else { return refuse("the token is for \(audiences.isEmpty ? "no audience" : audiences.joined(separator: ", ")), not \(audience)") }
+        let exp = v["exp"]?.number
+        if let exp, now > exp + settings.leewaySeconds { return refuse("the token expired") }
+        if let nbf = v["nbf"]?.number, now + settings.leewaySeconds < nbf { return refuse("the token is not valid yet") }
+        if let scope = settings.scope {
+            let granted = Set(v["scope"]?.string?.split(separator: " ").map(String.init) ?? [])
+            guard granted.contains(scope) else { return .failure(Refusal(reason: "the token lacks scope \(scope)", insufficientScope: true)) }
+        }
+        guard let subject = v[settings.agentClaim]?.string, !subject.isEmpty else { return refuse("the introspection answer has no \(settings.agentClaim)") }
+        return .success(Claims(subject: subject, expires: exp ?? .infinity, keyID: nil))
+    }
 
     /// Whether a bearer token has the shape of a JWT (three base64url parts).
     public static func looksLikeJWT(_ token: String) -> Bool {

@@ -239,11 +239,25 @@ extension GatewayConfig {
             config.relistSeconds = v
         }
         if let ov = top["oauth"] {
-            let o = try r.object(ov, at: "oauth", allowed: ["issuer", "jwks", "audience", "agent_claim", "scope", "leeway_seconds"])
-            guard let iss = o["issuer"], let jwks = o["jwks"] else { throw MCPError.policy("oauth needs issuer and jwks", place: "oauth") }
-            let source = try r.string(jwks, at: "oauth.jwks")
+            let o = try r.object(ov, at: "oauth", allowed: ["issuer", "jwks", "introspection", "audience", "agent_claim", "scope", "leeway_seconds"])
+            guard let iss = o["issuer"], o["jwks"] != nil || o["introspection"] != nil else {
+                throw MCPError.policy("oauth needs issuer, and jwks or introspection (or both)", place: "oauth")
+            }
+            let source = try o["jwks"].map { try r.string($0, at: "oauth.jwks") }
             var settings = AccessTokenVerifier.Settings(issuer: try r.string(iss, at: "oauth.issuer"),
-                                                        jwks: source.hasPrefix("https://") || source.hasPrefix("http://") ? source : resolve(source))
+                                                        jwks: source.map { $0.hasPrefix("https://") || $0.hasPrefix("http://") ? $0 : resolve($0) })
+            if let iv = o["introspection"] {
+                let io = try r.object(iv, at: "oauth.introspection", allowed: ["url", "client_id", "client_secret_file"])
+                guard let u = io["url"], let c = io["client_id"], let f = io["client_secret_file"] else {
+                    throw MCPError.policy("introspection needs url, client_id and client_secret_file", place: "oauth.introspection")
+                }
+                let url = try r.string(u, at: "oauth.introspection.url")
+                guard url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
+                    throw MCPError.policy("the introspection endpoint must be https (tokens and the gateway's secret travel to it)", place: "oauth.introspection.url")
+                }
+                settings.introspection = .init(url: url, clientID: try r.string(c, at: "oauth.introspection.client_id"),
+                                               secretFile: resolve(try r.string(f, at: "oauth.introspection.client_secret_file")))
+            }
             settings.audience = try o["audience"].map { try r.string($0, at: "oauth.audience") }
             settings.agentClaim = try o["agent_claim"].map { try r.string($0, at: "oauth.agent_claim") } ?? "sub"
             settings.scope = try o["scope"].map { try r.string($0, at: "oauth.scope") }

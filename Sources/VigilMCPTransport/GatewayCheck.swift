@@ -31,8 +31,13 @@ public enum GatewayCheck {
             lines.append("no audit log (calls are not recorded)")
         }
         if let o = config.oauth {
-            let keys = try IssuerKeys(settings: o, now: now)
-            lines.append("oauth: tokens from \(o.issuer) (\(keys.count) signing key(s) from \(o.jwks))" + (o.scope.map { ", scope \($0)" } ?? "")
+            var how: [String] = []
+            if let jwks = o.jwks { how.append("\(try IssuerKeys(settings: o, source: jwks, now: now).count) signing key(s) from \(jwks)") }
+            if let i = o.introspection {
+                _ = try TokenIntrospection(settings: o, introspection: i)
+                how.append("introspection at \(i.url) as \(i.clientID)")
+            }
+            lines.append("oauth: tokens from \(o.issuer) (\(how.joined(separator: "; ")))" + (o.scope.map { ", scope \($0)" } ?? "")
                          + ", audience \(o.audience ?? "this gateway's URL"), agents by \(o.agentClaim)")
         }
         return lines

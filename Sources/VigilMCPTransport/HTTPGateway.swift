@@ -43,6 +43,7 @@ public final class HTTPGateway: @unchecked Sendable {
     private let setup: GatewaySetup
     private let options: Options
     private let issuerKeys: IssuerKeys?
+    private let introspection: TokenIntrospection?
     private let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var sessions: [String: GatewaySession] = [:]     // 2025-11-25, by session id
@@ -67,7 +68,9 @@ public final class HTTPGateway: @unchecked Sendable {
         self.options = options
         self.clock = clock
         setup = try GatewaySetup(config: config)
-        issuerKeys = try config.oauth.map { try IssuerKeys(settings: $0, now: clock()) }
+        let now = clock()
+        issuerKeys = try config.oauth.flatMap { o in try o.jwks.map { try IssuerKeys(settings: o, source: $0, now: now) } }
+        introspection = try config.oauth.flatMap { o in try o.introspection.map { try TokenIntrospection(settings: o, introspection: $0) } }
     }
 
     /// Binds and serves until SIGTERM or SIGINT; prints the endpoint to stderr once listening.
@@ -141,6 +144,20 @@ public final class HTTPGateway: @unchecked Sendable {
             case .success(let claims):
                 guard let a = config.agent(forSubject: claims.subject) else {
                     return refused(401, "the access token's \(keys.settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
+                }
+                agent = a
+            }
+        } else if let introspection {
+            switch introspection.check(token, audience: resource, now: clock()) {
+            case .unavailable(let why):
+                return jsonError(503, .null, RPCMessage.Code.internalError, "the access token could not be checked: \(why)")
+            case .refused(let r) where r.insufficientScope:
+                return refused(403, r.reason, error: "insufficient_scope", scope: introspection.settings.scope)
+            case .refused(let r):
+                return refused(401, "the access token is not valid: \(r.reason)", error: "invalid_token")
+            case .claims(let claims):
+                guard let a = config.agent(forSubject: claims.subject) else {
+                    return refused(401, "the access token's \(introspection.settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
                 }
                 agent = a
             }

@@ -12,15 +12,18 @@ import VigilMCP
 /// the issuer.
 final class IssuerKeys: @unchecked Sendable {
     let settings: AccessTokenVerifier.Settings
+    /// The key set's file or URL.
+    let source: String
     private let lock = NSLock()
     private var verifier: AccessTokenVerifier
     private var loadedAt: Double
     private var fileStamp: Date?
     private var lastCheck: Double
 
-    init(settings: AccessTokenVerifier.Settings, now: Double) throws {
+    init(settings: AccessTokenVerifier.Settings, source: String, now: Double) throws {
         self.settings = settings
-        let (set, stamp) = try Self.load(settings.jwks)
+        self.source = source
+        let (set, stamp) = try Self.load(source)
         verifier = AccessTokenVerifier(settings: settings, keys: set)
         fileStamp = stamp
         loadedAt = now
@@ -31,7 +34,7 @@ final class IssuerKeys: @unchecked Sendable {
     /// Signing keys held now.
     var count: Int { current.keys.keys.count }
 
-    var isURL: Bool { settings.jwks.hasPrefix("https://") || settings.jwks.hasPrefix("http://") }
+    var isURL: Bool { source.hasPrefix("https://") || source.hasPrefix("http://") }
 
     func verify(_ token: String, audience: String, now: Double) -> Result<AccessTokenVerifier.Claims, AccessTokenVerifier.Refusal> {
         refreshIfDue(now: now, force: false)
@@ -57,17 +60,17 @@ final class IssuerKeys: @unchecked Sendable {
         lock.unlock()
         guard due else { return false }
         if !isURL {
-            let m = (try? FileManager.default.attributesOfItem(atPath: settings.jwks))?[.modificationDate] as? Date
+            let m = (try? FileManager.default.attributesOfItem(atPath: source))?[.modificationDate] as? Date
             guard m != stamp else { return false }
         }
         do {
-            let (set, newStamp) = try Self.load(settings.jwks)
+            let (set, newStamp) = try Self.load(source)
             lock.lock()
             verifier = AccessTokenVerifier(settings: settings, keys: set)
             fileStamp = newStamp
             loadedAt = now
             lock.unlock()
-            logLine("oauth: read \(set.keys.count) signing keys from \(settings.jwks)")
+            logLine("oauth: read \(set.keys.count) signing keys from \(source)")
             return true
         } catch {
             // Keep the keys already held: a failed refresh must not lock everyone out, nor let anyone in.

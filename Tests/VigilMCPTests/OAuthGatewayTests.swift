@@ -89,6 +89,53 @@ import VigilMCP
         #expect(try await answer(oldKeyToken).0 == 401)
     }
 
+    /// Opaque tokens are checked at the authorization server's introspection endpoint (RFC 7662)
+    /// with the gateway's own client credentials, held to the same rules as a JWT, and the
+    /// answer kept a minute; an endpoint that cannot be reached fails closed.
+    @Test func opaqueTokensAreIntrospectedAndTheAnswerIsKept() async throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try "s3cret:value&more\n".write(to: g.dir.appendingPathComponent("idp-secret"), atomically: true, encoding: .utf8)
+        let idp = try LoopbackServer(venv + "/python", { [issuerScript, "introspect", g.dir.path, String($0), "vigil gw", "s3cret:value&more"] })
+        try g.write(servers: timeServer, allow: #"{"server": "time"}"#,
+                    extra: #", "oauth": {"issuer": "https://idp.test", "scope": "mcp:tools", "introspection": {"url": "http://127.0.0.1:\#(idp.port)/introspect", "client_id": "vigil gw", "client_secret_file": "idp-secret"}}"#,
+                    agentExtra: #", "subject": "helper-client""#)
+        let checked = try vigil("mcp", "proxy", "--config", g.config.path, "--check")
+        #expect(checked.status == 0 && checked.out.contains("introspection at http://127.0.0.1:\(idp.port)/introspect"), "\(checked.out) \(checked.err)")
+        let gw = try ListeningGateway(config: g.config)
+        let exp = JSONValue.double((Date().timeIntervalSince1970 + 300).rounded())
+        func answer(aud: String = gw.url, sub: String = "helper-client", scope: String = "openid mcp:tools", active: Bool = true) -> JSONValue {
+            ["active": .bool(active), "iss": "https://idp.test", "aud": .string(aud), "sub": .string(sub), "scope": .string(scope), "exp": exp, "token_type": "Bearer"]
+        }
+        let tokens: JSONValue = ["opaque-good": answer(), "opaque-revoked": answer(active: false), "opaque-elsewhere": answer(aud: "https://other.example/mcp"),
+                                 "opaque-unscoped": answer(scope: "openid"), "opaque-stranger": answer(sub: "stranger"), "opaque-late": answer()]
+        try tokens.canonical.write(to: g.dir.appendingPathComponent("tokens.json"), atomically: true, encoding: .utf8)
+        func asked() -> Int { ((try? String(contentsOf: g.dir.appendingPathComponent("asked"), encoding: .utf8)) ?? "").count }
+
+        let steps = try g.drive("2026-07-28", [["op": "list"], ["op": "call", "tool": "get_current_time", "args": ["timezone": "UTC"]]],
+                                token: "opaque-good", target: gw.url)
+        #expect(steps[2]["text"]?.string?.contains("\"timezone\": \"UTC\"") == true, "\(steps)")
+        // Several requests with one token: the authorization server was asked once.
+        #expect(asked() == 1)
+        let body: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "initialize",
+                               "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "t", "version": "1"]]]
+        func status(_ token: String) async throws -> (Int, String) {
+            let r = try await post(gw.url, token: token, body: body)
+            return (r.status, r.headers["Www-Authenticate"] as? String ?? r.headers["WWW-Authenticate"] as? String ?? "")
+        }
+        for token in ["opaque-revoked", "opaque-elsewhere", "opaque-stranger", "opaque-never-issued"] {
+            let (code, challenge) = try await status(token)
+            #expect(code == 401 && challenge.contains("error=\"invalid_token\""), "\(token): \(code) \(challenge)")
+        }
+        let (code, challenge) = try await status("opaque-unscoped")
+        #expect(code == 403 && challenge.contains("insufficient_scope"), "\(code) \(challenge)")
+        // The authorization server goes away: a token it never answered for is not let in.
+        kill(idp.process.processIdentifier, SIGKILL)
+        idp.process.waitUntilExit()
+        #expect(try await status("opaque-late").0 == 503)
+        #expect(try await status("opaque-good").0 == 200)
+    }
+
     @Test func theGatewayFailsClosedWithoutTheIssuersKeys() throws {
         try requireTools()
         let g = try GatewaySetup()

@@ -3,6 +3,9 @@ PyPI): makes signing keys and publishes them as a JWKS file, and signs access to
 
 usage: issuer.py keys DIR            -> DIR/jwks.json (public) and DIR/*.pem (private): rsa, ec, ed
        issuer.py sign DIR KEY ALG CLAIMS_JSON [HEADER_JSON]   -> prints a token
+       issuer.py introspect DIR PORT CLIENT_ID SECRET  -> an RFC 7662 endpoint at /introspect on
+           127.0.0.1:PORT answering from DIR/tokens.json ({token: answer}; unknown tokens are
+           inactive), for the client with that secret only; it counts questions in DIR/asked
 KEY is rsa, ec, ed or "none" (an unsigned token); ALG is the JWS algorithm to sign with, so a
 test can also sign with the wrong one (HS256 keyed with the RSA public key: algorithm confusion)."""
 import json
@@ -51,8 +54,44 @@ def sign(d, key, alg, claims, header):
     return jwt.encode(claims, serialization.load_pem_private_key(pem, None), algorithm=alg, headers={"kid": key, **header})
 
 
+def introspect(d, port, client_id, secret):
+    import base64
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs, unquote_plus
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            auth = self.headers.get("Authorization", "")
+            ok = False
+            if auth.startswith("Basic "):
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+                ok = unquote_plus(user) == client_id and unquote_plus(pw) == secret
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+            if not ok or self.path != "/introspect":
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            with open(os.path.join(d, "asked"), "a") as f:
+                f.write("x")
+            answers = json.load(open(os.path.join(d, "tokens.json")))
+            body = json.dumps(answers.get(form.get("token", [""])[0], {"active": False})).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    HTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "keys":
+    if sys.argv[1] == "introspect":
+        introspect(*sys.argv[2:6])
+    elif sys.argv[1] == "keys":
         keys(sys.argv[2])
     else:
         print(sign(sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}))
