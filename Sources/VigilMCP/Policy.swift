@@ -18,21 +18,20 @@ public enum Decision: Hashable, Sendable {
 public enum Policy {
     public static func decide(agent: GatewayConfig.Agent, server: String, tool: String,
                               arguments: [String: JSONValue]) -> Decision {
-        let rules = agent.rules.filter { $0.covers(server: server, tool: tool) }
-        guard !rules.isEmpty else { return .deny("agent '\(agent.name)' has no rule allowing \(server)/\(tool)") }
-        var reasons: [String] = []
-        for rule in rules {
-            if let why = violation(of: rule, arguments) { reasons.append(why); continue }
-            return .allow
-        }
-        return .deny(reasons.joined(separator: "; "))
+        decide(agent.rules.filter { $0.covers(server: server, tool: tool) }, arguments,
+               none: "agent '\(agent.name)' has no rule allowing \(server)/\(tool)")
     }
 
     /// A `prompts/get`: allowed when a rule names the prompt and its argument constraints hold.
     public static func decide(agent: GatewayConfig.Agent, server: String, prompt: String,
                               arguments: [String: JSONValue]) -> Decision {
-        let rules = agent.rules.filter { $0.covers(server: server, prompt: prompt) }
-        guard !rules.isEmpty else { return .deny("agent '\(agent.name)' has no rule allowing the prompt \(server)/\(prompt)") }
+        decide(agent.rules.filter { $0.covers(server: server, prompt: prompt) }, arguments,
+               none: "agent '\(agent.name)' has no rule allowing the prompt \(server)/\(prompt)")
+    }
+
+    /// Allowed when one of the rules that cover the request allows its arguments.
+    private static func decide(_ rules: [GatewayConfig.Rule], _ arguments: [String: JSONValue], none: String) -> Decision {
+        guard !rules.isEmpty else { return .deny(none) }
         var reasons: [String] = []
         for rule in rules {
             if let why = violation(of: rule, arguments) { reasons.append(why); continue }

@@ -135,29 +135,29 @@ public final class HTTPGateway: @unchecked Sendable {
         let agent: GatewayConfig.Agent
         if let staticAgent = config.agent(forTokenSHA256: Sodium.sha256Hex(token)) {
             agent = staticAgent
-        } else if let keys = issuerKeys, AccessTokenVerifier.looksLikeJWT(token) {
-            switch keys.verify(token, audience: resource, now: clock()) {
+        } else if let settings = config.oauth {
+            // A JWT with the issuer's keys at hand is checked here; anything else is introspected.
+            let checked: Result<AccessTokenVerifier.Claims, AccessTokenVerifier.Refusal>
+            if let keys = issuerKeys, AccessTokenVerifier.looksLikeJWT(token) || introspection == nil {
+                checked = keys.verify(token, audience: resource, now: clock())
+            } else if let introspection {
+                switch introspection.check(token, audience: resource, now: clock()) {
+                case .unavailable(let why):
+                    return jsonError(503, .null, RPCMessage.Code.internalError, "the access token could not be checked: \(why)")
+                case .refused(let r): checked = .failure(r)
+                case .claims(let c): checked = .success(c)
+                }
+            } else {
+                return refused(401, "the bearer token is not valid", error: "invalid_token")
+            }
+            switch checked {
             case .failure(let r) where r.insufficientScope:
-                return refused(403, r.reason, error: "insufficient_scope", scope: keys.settings.scope)
+                return refused(403, r.reason, error: "insufficient_scope", scope: settings.scope)
             case .failure(let r):
                 return refused(401, "the access token is not valid: \(r.reason)", error: "invalid_token")
             case .success(let claims):
                 guard let a = config.agent(forSubject: claims.subject) else {
-                    return refused(401, "the access token's \(keys.settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
-                }
-                agent = a
-            }
-        } else if let introspection {
-            switch introspection.check(token, audience: resource, now: clock()) {
-            case .unavailable(let why):
-                return jsonError(503, .null, RPCMessage.Code.internalError, "the access token could not be checked: \(why)")
-            case .refused(let r) where r.insufficientScope:
-                return refused(403, r.reason, error: "insufficient_scope", scope: introspection.settings.scope)
-            case .refused(let r):
-                return refused(401, "the access token is not valid: \(r.reason)", error: "invalid_token")
-            case .claims(let claims):
-                guard let a = config.agent(forSubject: claims.subject) else {
-                    return refused(401, "the access token's \(introspection.settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
+                    return refused(401, "the access token's \(settings.agentClaim) \(claims.subject) names no agent", error: "invalid_token")
                 }
                 agent = a
             }
