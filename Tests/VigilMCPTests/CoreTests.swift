@@ -10,6 +10,8 @@ import Testing
         // Reordered keys are the same tool; a changed value is not.
         let w = try JSONValue.parse(#"{"c":{"y":-2,"z":1.5},"a":[true,null,"x\ny"],"b":1}"#)
         #expect(Lockfile.hash(["name": "t", "inputSchema": v]) == Lockfile.hash(["name": "t", "inputSchema": w]))
+        // Keys beyond the Basic Multilingual Plane sort by UTF-16 code units (RFC 8785), before U+E000.
+        #expect(JSONValue.object(["\u{E000}": 1, "\u{1F600}": 2]).canonical == "{\"\u{1F600}\":2,\"\u{E000}\":1}")
     }
 
     @Test func anAuditLineWithAnImpossibleTimeIsReportedNotTrapped() {
