@@ -82,6 +82,28 @@ public enum ToolScan {
         return out
     }
 
+    /// Hidden instructions in a server's prompts, resources and resource templates: their names,
+    /// titles and descriptions reach the model as a tool's description does. Named `prompt:NAME`
+    /// and `resource:URI` in the results.
+    public static func check(server: String, prompts: [JSONValue], resources: [JSONValue], templates: [JSONValue]) -> [Result] {
+        let injection = InjectionCheck()
+        var out: [Result] = []
+        for (kind, items) in [("prompt", prompts), ("resource", resources), ("resource", templates)] {
+            for item in items {
+                let label = kind + ":" + (item["name"]?.string ?? item["uri"]?.string ?? item["uriTemplate"]?.string ?? "(unnamed)")
+                var shown = item.object ?? [:]
+                shown["_meta"] = nil
+                shown["icons"] = nil
+                var texts: [String] = []
+                JSONValue.object(shown).forEachString { texts.append($0) }
+                for f in injection.check(texts.joined(separator: "\n"), channel: kind + "-description") {
+                    out.append(Result(server: server, tool: label, finding: f))
+                }
+            }
+        }
+        return out
+    }
+
     /// SARIF 2.1.0, one result per finding, so code-scanning dashboards show them.
     public static func sarif(_ results: [Result], configFiles: [String]) -> JSONValue {
         let rules: [JSONValue] = Finding.Kind.allCases.map { k in

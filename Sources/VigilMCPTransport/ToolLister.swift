@@ -13,6 +13,11 @@ public enum ToolLister {
         public var declaresListChanged: Bool
         public var tools: [JSONValue]
         public var sandboxed: Bool
+        /// Prompts, resources and resource templates, when the server offers them (what reaches
+        /// the model besides tools, checked the same way).
+        public var prompts: [JSONValue] = []
+        public var resources: [JSONValue] = []
+        public var templates: [JSONValue] = []
     }
 
     public static func list(_ server: GatewayConfig.Server, timeout: Double = 30, sandbox: Bool = true) throws -> Listing {
@@ -57,10 +62,12 @@ public enum ToolLister {
         let meta = Revision.modernMeta(clientName: "vigil-mcp-scan")
         var revision = Revision.latestModern
         var listChanged = false
+        var capabilities: JSONValue?
         var listParams: [String: JSONValue] = ["_meta": meta]
         if case .success(let d) = try ask(1, "server/discover", ["_meta": meta]),
            d["supportedVersions"]?.array?.contains(.string(Revision.latestModern)) ?? false {
             listChanged = d["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+            capabilities = d["capabilities"]
         } else {
             let r = try ask(2, "initialize", ["protocolVersion": .string(Revision.latestHandshake), "capabilities": [:],
                                               "clientInfo": ["name": "vigil-mcp-scan", "version": "0.1.0"]])
@@ -70,20 +77,31 @@ public enum ToolLister {
             }
             revision = i["protocolVersion"]?.string ?? Revision.latestHandshake
             listChanged = i["capabilities"]?["tools"]?["listChanged"]?.bool ?? false
+            capabilities = i["capabilities"]
             up.send(RPCMessage.notification(method: "notifications/initialized", params: nil))
             listParams = [:]
         }
-        var tools: [JSONValue] = []
-        var id = 3
-        while true {
-            guard case .success(let r) = try ask(id, "tools/list", .object(listParams)) else {
-                throw MCPError.invalid("tools/list refused", place: "servers.\(server.name)")
+        var id = 2
+        /// Every page of one listing (at most 10,000 items); nil when the server refuses it.
+        func all(_ method: String, _ field: String) throws -> [JSONValue]? {
+            var items: [JSONValue] = []
+            var params = listParams
+            while true {
+                id += 1
+                guard case .success(let r) = try ask(id, method, .object(params)) else { return nil }
+                items += r[field]?.array ?? []
+                guard let c = r["nextCursor"]?.string, items.count < 10_000 else { return items }
+                params["cursor"] = .string(c)
             }
-            tools += r["tools"]?.array ?? []
-            guard let c = r["nextCursor"]?.string, tools.count < 10_000 else { break }
-            listParams["cursor"] = .string(c); id += 1
         }
-        return Listing(server: server.name, revision: revision, declaresListChanged: listChanged, tools: tools, sandboxed: isolate)
+        guard let tools = try all("tools/list", "tools") else { throw MCPError.invalid("tools/list refused", place: "servers.\(server.name)") }
+        var listing = Listing(server: server.name, revision: revision, declaresListChanged: listChanged, tools: tools, sandboxed: isolate)
+        if capabilities?["prompts"] != nil { listing.prompts = try all("prompts/list", "prompts") ?? [] }
+        if capabilities?["resources"] != nil {
+            listing.resources = try all("resources/list", "resources") ?? []
+            listing.templates = try all("resources/templates/list", "resourceTemplates") ?? []
+        }
+        return listing
     }
 
     /// Whether `unshare -rn` works here (user namespaces may be disabled).

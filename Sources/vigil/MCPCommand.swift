@@ -134,15 +134,20 @@ enum MCPCommand {
             do {
                 let listing = try ToolLister.list(entry.server, sandbox: !a.flags.contains("no-sandbox"))
                 let found = ToolScan.check(server: listing.server, tools: listing.tools, lockfile: lockfile)
+                    + ToolScan.check(server: listing.server, prompts: listing.prompts, resources: listing.resources, templates: listing.templates)
                 results += found
                 for t in listing.tools {
                     var texts: [String] = []
                     Lockfile.pinnedDefinition(t).forEachString { texts.append($0) }
                     descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(texts.joined(separator: "\n"))])
                 }
-                print("\(listing.server): \(listing.tools.count) tools, protocol \(listing.revision)\(listing.sandboxed ? ", no network" : entry.server.url != nil ? ", remote" : ""), \(found.count) finding(s)")
+                let context = [(listing.prompts.count, "prompt"), (listing.resources.count, "resource"), (listing.templates.count, "resource template")]
+                    .filter { $0.0 > 0 }.map { ", \($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }.joined()
+                print("\(listing.server): \(listing.tools.count) tools\(context), protocol \(listing.revision)\(listing.sandboxed ? ", no network" : entry.server.url != nil ? ", remote" : ""), \(found.count) finding(s)")
                 serverRows.append(["server": .string(listing.server), "protocol": .string(listing.revision),
-                                   "tools": .array(listing.tools.compactMap { $0["name"] }), "sandboxed": .bool(listing.sandboxed)])
+                                   "tools": .array(listing.tools.compactMap { $0["name"] }), "sandboxed": .bool(listing.sandboxed),
+                                   "prompts": .array(listing.prompts.compactMap { $0["name"] }),
+                                   "resources": .array(listing.resources.compactMap { $0["uri"] } + listing.templates.compactMap { $0["uriTemplate"] })])
             } catch let e as MCPError {
                 let f = Finding(.protocolViolation, .medium, channel: "startup", "could not list tools: \(e.message)")
                 results.append(ToolScan.Result(server: entry.server.name, tool: nil, finding: f))

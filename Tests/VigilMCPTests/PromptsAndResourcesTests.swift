@@ -116,6 +116,23 @@ import VigilMCP
         #expect(mismatch.status == 400 && mismatch.body?["error"]?["code"] == .int(Int64(RPCMessage.Code.headerMismatch)))
     }
 
+    /// The CI scanner reads prompts and resources too: a prompt whose description hides an
+    /// instruction fails the pipeline, named `prompt:NAME`.
+    @Test func theScannerChecksPromptsAndResources() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let config = dir.appendingPathComponent("mcp.json")
+        try #"{"servers": {"docs": {"type": "stdio", "command": "\#(venv)/python", "args": ["\#(Self.contextServer)"]}}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let json = dir.appendingPathComponent("scan.json").path
+        let r = try vigil("mcp", "scan", config.path, "--json", json)
+        #expect(r.status == 2, "\(r.out)\(r.err)")
+        #expect(r.out.contains("docs: 1 tools, 2 prompts, 3 resources, 1 resource template"), "\(r.out)")
+        let doc = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: json)))
+        let flagged = Set((doc["findings"]?.array ?? []).compactMap { $0["tool"]?.string })
+        #expect(flagged == ["prompt:helpful"], "\(flagged)")
+    }
+
     @Test func resourcePrefixesAreCheckedWhenThePolicyIsRead() throws {
         let good = try GatewayConfig.parse(#"{"servers": {"d": {"command": "x"}}, "agents": {"a": {"token_sha256": "", "allow": [{"server": "d", "resources": ["file:///srv/docs/"]}]}}}"#)
         let rule = try #require(good.agents["a"]?.rules.first)
