@@ -12,6 +12,7 @@ let fuzzConfig: GatewayConfig = {
     {"servers": {"a": {"command": "true", "labels": ["private"]}, "b": {"command": "true", "labels": ["untrusted", "outbound"]}},
      "agents": {"x": {"token_sha256": "\(String(repeating: "0", count: 64))",
        "allow": [{"server": "a", "arguments": {"p": {"path_under": "/srv", "max_bytes": 64}}},
+                 {"server": "a", "tools": [], "prompts": ["*"], "resources": ["file:///srv/"]},
                  {"server": "b", "arguments": {"url": {"url_hosts": [".example.org"]}, "n": {"max": 5, "pattern": "[0-9]+"}}}],
        "rate": {"calls": 1000, "per_seconds": 1}, "approval": ["t2"]}}}
     """
