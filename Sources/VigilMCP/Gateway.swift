@@ -52,6 +52,9 @@ public struct Gateway: Sendable {
         var declaresListChanged = false
         var tools: [JSONValue] = []
         var listing: [JSONValue] = []
+        /// Pages of the listing under way: a server that sends cursors with empty pages forever
+        /// is stopped at `Gateway.maxPages`.
+        var listingPages = 0
         /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open.
         var listenID: Int?
         /// The upstream refused a subscription: not asked again this session.
@@ -125,6 +128,9 @@ public struct Gateway: Sendable {
     /// Prompts, resources and templates already alerted on, so a listing repeated does not
     /// repeat its alerts.
     var contextAlerted: Set<String> = []
+
+    /// Pages followed per listing at most.
+    static var maxPages: Int { 1_000 }
 
     public init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, options: Options = Options()) {
         self.config = config; self.agent = agent; self.lockfile = lockfile; self.options = options
@@ -200,7 +206,7 @@ public struct Gateway: Sendable {
                     out += note(Finding(.undeclaredListChanged, .high, channel: "notifications",
                                         "\(server) said its tools changed outside the gateway's subscription"), server: server, tool: nil, now: now)
                 }
-                upstreams[server]?.listing = []
+                upstreams[server]?.listing = []; upstreams[server]?.listingPages = 0
                 upstreams[server]?.relisting = true
                 out.append(send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false)))
                 return out
@@ -249,7 +255,9 @@ public struct Gateway: Sendable {
                 return [.log("upstream \(server) refused tools/list: \(error?.1 ?? "")")] + (ready ? drainQueue(now: now) : [])
             }
             upstreams[server]?.listing += result["tools"]?.array ?? []
-            if let cursor = result["nextCursor"]?.string, (upstreams[server]?.listing.count ?? 0) < 10_000 {
+            upstreams[server]?.listingPages += 1
+            if let cursor = result["nextCursor"]?.string, (upstreams[server]?.listing.count ?? 0) < 10_000,
+               (upstreams[server]?.listingPages ?? 0) < Self.maxPages {
                 return [send(server, "tools/list", listParams(server, cursor: cursor), .list(cursor: true))]
             }
             let wasReady = ready
@@ -257,7 +265,7 @@ public struct Gateway: Sendable {
             upstreams[server]?.relisting = false
             let listed = upstreams[server]?.listing ?? []
             upstreams[server]?.tools = listed
-            upstreams[server]?.listing = []
+            upstreams[server]?.listing = []; upstreams[server]?.listingPages = 0
             upstreams[server]?.state = .ready
             let before = visibleNames
             var out = rebuildTools(now: now)
@@ -504,7 +512,7 @@ public struct Gateway: Sendable {
         var out: [Effect] = []
         for (name, u) in upstreams.sorted(by: { $0.key < $1.key }) where due(u) {
             upstreams[name]?.relisting = true
-            upstreams[name]?.listing = []
+            upstreams[name]?.listing = []; upstreams[name]?.listingPages = 0
             out.append(send(name, "tools/list", listParams(name, cursor: nil), .list(cursor: false)))
         }
         return out

@@ -27,6 +27,7 @@ extension Gateway {
         var kind: ContextKind
         var waiting: Set<String>
         var items: [Item] = []
+        var pages = 0
         struct Item: Sendable { var server: String; var definition: JSONValue }
     }
 
@@ -71,7 +72,8 @@ extension Gateway {
         for item in result?[gathering.kind.field]?.array ?? [] where gathering.items.count < Self.maxListed {
             gathering.items.append(.init(server: server, definition: item))
         }
-        if let cursor = result?["nextCursor"]?.string, gathering.items.count < Self.maxListed {
+        gathering.pages += 1
+        if let cursor = result?["nextCursor"]?.string, gathering.items.count < Self.maxListed, gathering.pages < Self.maxPages {
             gatherings[g] = gathering
             return [send(server, gathering.kind.method, listParams(server, cursor: cursor), .gather(g))]
         }
@@ -94,6 +96,8 @@ extension Gateway {
         }
         var servers: [String: String] = [:]
         var blocked: [String: String] = [:]
+        // What was alerted is remembered so repeated listings stay quiet, within a bound.
+        if contextAlerted.count > Self.maxListed { contextAlerted.removeAll() }
         for item in gathering.items {
             let d = item.definition
             switch kind {

@@ -86,13 +86,14 @@ public enum ToolLister {
         func all(_ method: String, _ field: String) throws -> [JSONValue]? {
             var items: [JSONValue] = []
             var params = listParams
-            while true {
+            for _ in 0..<1_000 {
                 id += 1
                 guard case .success(let r) = try ask(id, method, .object(params)) else { return nil }
                 items += r[field]?.array ?? []
                 guard let c = r["nextCursor"]?.string, items.count < 10_000 else { return items }
                 params["cursor"] = .string(c)
             }
+            return items
         }
         guard let tools = try all("tools/list", "tools") else { throw MCPError.invalid("tools/list refused", place: "servers.\(server.name)") }
         var listing = Listing(server: server.name, revision: revision, declaresListChanged: listChanged, tools: tools, sandboxed: isolate)

@@ -151,6 +151,22 @@ import Testing
         }
     }
 
+    /// A server that answers every page with another cursor and nothing on it is not followed
+    /// forever: the listing ends at a thousand pages and the gateway goes on.
+    @Test func endlessEmptyPagesEndTheListing() throws {
+        let config = try GatewayConfig.parse(#"{"servers": {"s": {"command": "x"}}, "agents": {"a": {"token_sha256": "", "allow": [{"server": "s"}]}}}"#)
+        var g = Gateway(config: config, agent: try #require(config.agents["a"]), lockfile: nil)
+        _ = g.start(now: 0)
+        var next = Self.sent(g.fromUpstream("s", .result(id: 1, result: ["supportedVersions": ["2026-07-28"], "capabilities": ["tools": [:]]]), now: 0))
+        var pages = 0
+        while let (id, method) = next.first, method == "tools/list", pages < 5_000 {
+            pages += 1
+            next = Self.sent(g.fromUpstream("s", .result(id: .int(id), result: ["tools": [], "nextCursor": "more"]), now: 0))
+        }
+        #expect(pages == 1_000)
+        #expect(g.ready)
+    }
+
     /// A modern server that ends the gateway's subscription (its stream closed) is subscribed to
     /// again after the next listing; one that refuses it is not asked again.
     @Test(arguments: [true, false])
