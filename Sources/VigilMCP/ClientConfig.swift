@@ -57,9 +57,7 @@ public enum ToolScan {
             if !seen.insert(name).inserted {
                 out.append(Result(server: server, tool: name, finding: Finding(.nameCollision, .high, channel: "tools/list", "\(server) lists \(name) twice")))
             }
-            var texts: [String] = []
-            Lockfile.pinnedDefinition(t).forEachString { texts.append($0) }
-            for f in injection.check(texts.joined(separator: "\n"), channel: "tool-description") {
+            for f in injection.check(InjectionCheck.text(of: Lockfile.pinnedDefinition(t)), channel: "tool-description") {
                 out.append(Result(server: server, tool: name, finding: f))
             }
             if let lockfile {
@@ -90,14 +88,8 @@ public enum ToolScan {
         var out: [Result] = []
         for (kind, items) in [("prompt", prompts), ("resource", resources), ("resource", templates)] {
             for item in items {
-                let label = kind + ":" + (item["name"]?.string ?? item["uri"]?.string ?? item["uriTemplate"]?.string ?? "(unnamed)")
-                var shown = item.object ?? [:]
-                shown["_meta"] = nil
-                shown["icons"] = nil
-                var texts: [String] = []
-                JSONValue.object(shown).forEachString { texts.append($0) }
-                for f in injection.check(texts.joined(separator: "\n"), channel: kind + "-description") {
-                    out.append(Result(server: server, tool: label, finding: f))
+                for f in injection.check(InjectionCheck.text(of: InjectionCheck.shownFields(item)), channel: kind + "-description") {
+                    out.append(Result(server: server, tool: kind + ":" + InjectionCheck.label(item), finding: f))
                 }
             }
         }

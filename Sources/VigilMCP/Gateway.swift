@@ -55,6 +55,7 @@ public struct Gateway: Sendable {
         /// Pages of the listing under way: a server that sends cursors with empty pages forever
         /// is stopped at `Gateway.maxPages`.
         var listingPages = 0
+        mutating func restartListing() { listing = []; listingPages = 0 }
         /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open.
         var listenID: Int?
         /// The upstream refused a subscription: not asked again this session.
@@ -129,8 +130,10 @@ public struct Gateway: Sendable {
     /// repeat its alerts.
     var contextAlerted: Set<String> = []
 
-    /// Pages followed per listing at most.
-    static var maxPages: Int { 1_000 }
+    /// Items kept and pages followed per listing at most (tools, prompts, resources; the gateway
+    /// and the scanner alike): a server cannot grow the gateway or hold it listing without bound.
+    public static let maxListed = 10_000
+    public static let maxPages = 1_000
 
     public init(config: GatewayConfig, agent: GatewayConfig.Agent, lockfile: Lockfile?, options: Options = Options()) {
         self.config = config; self.agent = agent; self.lockfile = lockfile; self.options = options
@@ -206,7 +209,7 @@ public struct Gateway: Sendable {
                     out += note(Finding(.undeclaredListChanged, .high, channel: "notifications",
                                         "\(server) said its tools changed outside the gateway's subscription"), server: server, tool: nil, now: now)
                 }
-                upstreams[server]?.listing = []; upstreams[server]?.listingPages = 0
+                upstreams[server]?.restartListing()
                 upstreams[server]?.relisting = true
                 out.append(send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false)))
                 return out
@@ -256,7 +259,7 @@ public struct Gateway: Sendable {
             }
             upstreams[server]?.listing += result["tools"]?.array ?? []
             upstreams[server]?.listingPages += 1
-            if let cursor = result["nextCursor"]?.string, (upstreams[server]?.listing.count ?? 0) < 10_000,
+            if let cursor = result["nextCursor"]?.string, (upstreams[server]?.listing.count ?? 0) < Self.maxListed,
                (upstreams[server]?.listingPages ?? 0) < Self.maxPages {
                 return [send(server, "tools/list", listParams(server, cursor: cursor), .list(cursor: true))]
             }
@@ -265,7 +268,7 @@ public struct Gateway: Sendable {
             upstreams[server]?.relisting = false
             let listed = upstreams[server]?.listing ?? []
             upstreams[server]?.tools = listed
-            upstreams[server]?.listing = []; upstreams[server]?.listingPages = 0
+            upstreams[server]?.restartListing()
             upstreams[server]?.state = .ready
             let before = visibleNames
             var out = rebuildTools(now: now)
@@ -447,9 +450,7 @@ public struct Gateway: Sendable {
                     found.append(Finding(.rugPull, .critical, channel: "tools/list", "\(t.server)/\(name) changed since it was pinned: \(Self.describeChange(from: was, to: t.definition))"))
                 }
             }
-            var texts: [String] = []
-            Lockfile.pinnedDefinition(t.definition).forEachString { texts.append($0) }
-            found += injection.check(texts.joined(separator: "\n"), channel: "tool-description")
+            found += injection.check(InjectionCheck.text(of: Lockfile.pinnedDefinition(t.definition)), channel: "tool-description")
             if let worst = found.max(by: { $0.severity < $1.severity }), worst.severity >= .medium {
                 t.blocked = worst.detail
             }
@@ -512,7 +513,7 @@ public struct Gateway: Sendable {
         var out: [Effect] = []
         for (name, u) in upstreams.sorted(by: { $0.key < $1.key }) where due(u) {
             upstreams[name]?.relisting = true
-            upstreams[name]?.listing = []; upstreams[name]?.listingPages = 0
+            upstreams[name]?.restartListing()
             out.append(send(name, "tools/list", listParams(name, cursor: nil), .list(cursor: false)))
         }
         return out

@@ -31,9 +31,6 @@ extension Gateway {
         struct Item: Sendable { var server: String; var definition: JSONValue }
     }
 
-    /// Items gathered per listing at most (as tools: a server cannot grow the gateway without bound).
-    static var maxListed: Int { 10_000 }
-
     /// The capabilities the gateway declares to the client: tools always; prompts and resources
     /// when the agent's policy allows any (their lists do not announce changes: a listing is
     /// gathered fresh each time it is asked for).
@@ -117,15 +114,10 @@ extension Gateway {
                 guard d["uriTemplate"]?.string != nil, agentReaches(.resources, server: item.server) else { continue }
             }
             // Names, titles and descriptions reach the model like a tool's description.
-            var texts: [String] = []
-            var shown = d.object ?? [:]
-            shown["_meta"] = nil
-            shown["icons"] = nil
-            JSONValue.object(shown).forEachString { texts.append($0) }
-            let found = injection.check(texts.joined(separator: "\n"), channel: kind.field)
+            let found = injection.check(InjectionCheck.text(of: InjectionCheck.shownFields(d)), channel: kind.field)
             if let worst = found.max(by: { $0.severity < $1.severity }), worst.severity >= .medium {
                 let key = "\(kind.rawValue)/\(item.server)/\(Lockfile.hash(d))"
-                let label = d["name"]?.string ?? d["uri"]?.string ?? d["uriTemplate"]?.string ?? "?"
+                let label = InjectionCheck.label(d)
                 if kind == .prompts { blocked[label] = worst.detail }
                 if contextAlerted.insert(key).inserted {
                     for f in found { out += note(f, server: item.server, tool: "\(kind == .prompts ? "prompt" : "resource"):\(label)", now: now) }

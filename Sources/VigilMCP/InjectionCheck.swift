@@ -212,6 +212,28 @@ public struct InjectionCheck: Sendable {
         return (String(visible), invisible, String(smuggled), bidi)
     }
 
+    /// Every string of a listed definition, joined: what a model reads of a tool (its pinned
+    /// fields), a prompt or a resource (`shownFields`).
+    public static func text(of definition: JSONValue) -> String {
+        var texts: [String] = []
+        definition.forEachString { texts.append($0) }
+        return texts.joined(separator: "\n")
+    }
+
+    /// A prompt's, resource's or resource template's fields as a model is shown them: all but
+    /// `_meta` and `icons`.
+    public static func shownFields(_ definition: JSONValue) -> JSONValue {
+        var o = definition.object ?? [:]
+        o["_meta"] = nil
+        o["icons"] = nil
+        return .object(o)
+    }
+
+    /// What names a prompt, resource or template: its name, URI or URI template.
+    public static func label(_ definition: JSONValue) -> String {
+        definition["name"]?.string ?? definition["uri"]?.string ?? definition["uriTemplate"]?.string ?? "(unnamed)"
+    }
+
     static func isHiding(_ v: UInt32) -> Bool {
         switch v {
         case 0xE0000...0xE007F, 0x202A...0x202E, 0x2066...0x2069, 0x200B...0x200F, 0x2060...0x2064, 0xFEFF, 0x00AD, 0x180E, 0x034F: return true

@@ -57,11 +57,8 @@ final class LineChannel: @unchecked Sendable {
 
     /// Writes one message and a newline; false once the other side has gone.
     @discardableResult
-    func send(_ message: RPCMessage) -> Bool { send(line: message.lineBytes) }
-
-    /// Writes bytes that end in a newline, in one write where the pipe allows.
-    @discardableResult
-    private func send(line bytes: [UInt8]) -> Bool {
+    func send(_ message: RPCMessage) -> Bool {
+        let bytes = message.lineBytes
         writeLock.lock(); defer { writeLock.unlock() }
         if closed { return false }
         var off = 0

@@ -82,15 +82,15 @@ public enum ToolLister {
             listParams = [:]
         }
         var id = 2
-        /// Every page of one listing (at most 10,000 items); nil when the server refuses it.
+        /// Every page of one listing (within the gateway's bounds); nil when the server refuses it.
         func all(_ method: String, _ field: String) throws -> [JSONValue]? {
             var items: [JSONValue] = []
             var params = listParams
-            for _ in 0..<1_000 {
+            for _ in 0..<Gateway.maxPages {
                 id += 1
                 guard case .success(let r) = try ask(id, method, .object(params)) else { return nil }
                 items += r[field]?.array ?? []
-                guard let c = r["nextCursor"]?.string, items.count < 10_000 else { return items }
+                guard let c = r["nextCursor"]?.string, items.count < Gateway.maxListed else { return items }
                 params["cursor"] = .string(c)
             }
             return items

@@ -137,9 +137,7 @@ enum MCPCommand {
                     + ToolScan.check(server: listing.server, prompts: listing.prompts, resources: listing.resources, templates: listing.templates)
                 results += found
                 for t in listing.tools {
-                    var texts: [String] = []
-                    Lockfile.pinnedDefinition(t).forEachString { texts.append($0) }
-                    descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(texts.joined(separator: "\n"))])
+                    descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(InjectionCheck.text(of: Lockfile.pinnedDefinition(t)))])
                 }
                 let context = [(listing.prompts.count, "prompt"), (listing.resources.count, "resource"), (listing.templates.count, "resource template")]
                     .filter { $0.0 > 0 }.map { ", \($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }.joined()
