@@ -126,6 +126,8 @@ public struct Gateway: Sendable {
     var promptServers: [String: String] = [:]
     /// Prompts the last listing withheld (hidden instructions, a name two servers claim), and why.
     var promptsBlocked: [String: String] = [:]
+    /// Which server offers each resource template the agent was last shown (completions go there).
+    var templateServers: [String: String] = [:]
     /// Prompts, resources and templates already alerted on, so a listing repeated does not
     /// repeat its alerts.
     var contextAlerted: Set<String> = []
@@ -584,6 +586,8 @@ public struct Gateway: Sendable {
                 return getPrompt(id: id, params: params, now: now)
             case "resources/read":
                 return readResource(id: id, params: params, now: now)
+            case "completion/complete":
+                return complete(id: id, params: params, now: now)
             case "subscriptions/listen" where client?.isModern ?? false:
                 guard let wanted = params?["notifications"]?.object else {
                     return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "subscriptions/listen needs a notifications filter", data: nil))]

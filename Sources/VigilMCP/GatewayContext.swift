@@ -7,17 +7,28 @@
 /// they are never stale; what an agent may not use is not listed to it.
 extension Gateway {
     enum ContextKind: String, Sendable {
+        /// Listed (gathered from the upstreams) and fetched.
         case prompts, resources, templates
+        /// Suggestions for a prompt's or a template's argument: fetched, never listed.
+        case completions
 
         var method: String {
-            switch self { case .prompts: return "prompts/list"; case .resources: return "resources/list"; case .templates: return "resources/templates/list" }
+            switch self {
+            case .prompts: return "prompts/list"; case .resources: return "resources/list"
+            case .templates: return "resources/templates/list"; case .completions: return "completion/complete"
+            }
         }
-        /// The field of a list result that holds the items.
+        /// The field of a result that holds the items.
         var field: String {
-            switch self { case .prompts: return "prompts"; case .resources: return "resources"; case .templates: return "resourceTemplates" }
+            switch self {
+            case .prompts: return "prompts"; case .resources: return "resources"
+            case .templates: return "resourceTemplates"; case .completions: return "completion"
+            }
         }
         /// The server capability that offers them.
-        var capability: String { self == .prompts ? "prompts" : "resources" }
+        var capability: String {
+            switch self { case .prompts: return "prompts"; case .resources, .templates: return "resources"; case .completions: return "completions" }
+        }
     }
 
     /// One listing the client asked for, gathered from every upstream that offers the kind
@@ -33,11 +44,12 @@ extension Gateway {
 
     /// The capabilities the gateway declares to the client: tools always; prompts and resources
     /// when the agent's policy allows any (their lists do not announce changes: a listing is
-    /// gathered fresh each time it is asked for).
+    /// gathered fresh each time it is asked for), and completions with either.
     var offeredCapabilities: JSONValue {
         var c: [String: JSONValue] = ["tools": ["listChanged": true]]
         if agent.rules.contains(where: { !$0.prompts.isEmpty }) { c["prompts"] = ["listChanged": false] }
         if agent.rules.contains(where: { !$0.resources.isEmpty }) { c["resources"] = ["listChanged": false, "subscribe": false] }
+        if c["prompts"] != nil || c["resources"] != nil { c["completions"] = [:] }
         return .object(c)
     }
 
@@ -112,6 +124,8 @@ extension Gateway {
                 guard let uri = d["uri"]?.string, case .success(let s) = Policy.resource(agent: agent, uri: uri), s == item.server else { continue }
             case .templates:
                 guard d["uriTemplate"]?.string != nil, agentReaches(.resources, server: item.server) else { continue }
+            case .completions:
+                continue
             }
             // Names, titles and descriptions reach the model like a tool's description.
             let found = injection.check(InjectionCheck.text(of: InjectionCheck.shownFields(d)), channel: kind.field)
@@ -125,11 +139,13 @@ extension Gateway {
                 continue
             }
             if kind == .prompts, let name = d["name"]?.string { servers[name] = item.server }
+            if kind == .templates, let t = d["uriTemplate"]?.string { servers[t] = item.server }
             var clean = d.object ?? [:]
             clean["_meta"] = nil
             offered.append(.object(clean))
         }
         if kind == .prompts { promptServers = servers; promptsBlocked = blocked }
+        if kind == .templates { templateServers = servers }
         return out + [.toClient(.result(id: gathering.clientID, result: clientResult([kind.field: .array(offered), "ttlMs": 0, "cacheScope": "private"])))]
     }
 
@@ -198,6 +214,56 @@ extension Gateway {
         return pass(id: id, server: server, method: "resources/read", params: params, kind: .resources, label: label, arguments: arguments, now: now)
     }
 
+    /// `completion/complete`: suggestions for an argument of a prompt or resource template the
+    /// agent may use, from the server that offers it. What the user has typed so far leaves
+    /// through the leak and trifecta checks (the rule's argument constraints are for the finished
+    /// value, so they are not held against a prefix); the suggestions come back checked like a
+    /// prompt, since the client shows them and the model may read them.
+    mutating func complete(id: JSONValue, params: JSONValue?, now: Double) -> [Effect] {
+        guard let ref = params?["ref"], let type = ref["type"]?.string, let argument = params?["argument"],
+              argument["name"]?.string != nil, argument["value"]?.string != nil else {
+            return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "completion/complete needs ref (type and name or uri) and argument (name and value)", data: nil))]
+        }
+        var arguments: [String: JSONValue] = [:]
+        for (k, v) in params?["context"]?["arguments"]?.object ?? [:] { arguments[k] = v }
+        arguments[argument["name"]!.string!] = argument["value"]!
+        let label: String, server: String?
+        switch (type, ref["name"]?.string, ref["uri"]?.string) {
+        case ("ref/prompt", let name?, _):
+            label = "complete:prompt:\(name)"
+            if let why = promptsBlocked[name] {
+                return refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: "the prompt \(name) is blocked: \(why)", arguments: .object(arguments), now: now)
+            }
+            let named = Set(agent.rules.filter { $0.prompts.contains(name) }.map(\.server))
+            server = promptServers[name] ?? (named.count == 1 ? named.first : nil)
+            if let s = server, !Policy.mayList(agent: agent, server: s, prompt: name) {
+                return refuseContext(id, code: RPCMessage.Code.denied, label: label, server: s, reason: "agent '\(agent.name)' has no rule allowing the prompt \(s)/\(name)", arguments: .object(arguments), now: now)
+            }
+        case ("ref/resource", _, let template?):
+            label = "complete:resource:" + (template.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "?")
+            let reaching = upstreams.keys.filter { agentReaches(.resources, server: $0) }
+            server = templateServers[template] ?? (reaching.count == 1 ? reaching.first : nil)
+        default:
+            return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "ref.type must be ref/prompt (with name) or ref/resource (with uri)", data: nil))]
+        }
+        guard let server else {
+            return refuseContext(id, code: RPCMessage.Code.invalidParams, label: label, server: nil,
+                                 reason: "nothing offered to this agent matches the reference (list the prompts or resource templates first)", arguments: .object(arguments), now: now)
+        }
+        // A server without completions has none to give: an empty answer, as the spec's default.
+        guard upstreams[server]?.capabilities?["completions"] != nil else {
+            return [.toClient(.result(id: id, result: clientResult(["completion": ["values": [], "hasMore": false]])))]
+        }
+        let (found, blockers) = outbound(.object(arguments), responses: nil, labels: config.servers[server]?.labels ?? [], name: label)
+        var out: [Effect] = []
+        for f in found { out += note(f, server: server, tool: label, now: now) }
+        if !blockers.isEmpty {
+            return out + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: server,
+                                       reason: blockers.map(\.detail).joined(separator: "; "), arguments: .object(arguments), findings: blockers, now: now)
+        }
+        return out + pass(id: id, server: server, method: "completion/complete", params: params, kind: .completions, label: label, arguments: .object(arguments), now: now)
+    }
+
     /// Passes an allowed request on, within the agent's rate and the session's calls in flight.
     private mutating func pass(id: JSONValue, server: String, method: String, params: JSONValue?, kind: ContextKind,
                                label: String, arguments: JSONValue, now: Double) -> [Effect] {
@@ -231,6 +297,7 @@ extension Gateway {
             return [callEntry(base, "refused", ["reason": .string(why)], now: now),
                     .toClient(.error(id: clientID, code: RPCMessage.Code.denied, message: "Vigil gateway: \(why)", data: nil))]
         }
+        if kind == .completions { return completed(server, clientID: clientID, base: base, result: result, now: now) }
         var texts: [String] = []
         if kind == .prompts {
             if let d = result["description"]?.string { texts.append(d) }
@@ -254,5 +321,22 @@ extension Gateway {
         var r = result.object ?? [:]
         r["_meta"] = nil
         return out + [.toClient(.result(id: clientID, result: clientResult(r)))]
+    }
+
+    /// Suggestions came back: each is checked on its own, and one that hides an instruction is
+    /// left out (and alerted) while the rest reach the client.
+    private mutating func completed(_ server: String, clientID: JSONValue, base: AuditEntry, result: JSONValue, now: Double) -> [Effect] {
+        var out: [Effect] = []
+        var kept: [JSONValue] = [], dropped = 0
+        for v in (result["completion"]?["values"]?.array ?? []).prefix(100) {
+            let found = v.string.map { injection.check($0, channel: "completion") } ?? []
+            for f in found { out += note(f, server: server, tool: base.fields["tool"]?.string ?? "", now: now) }
+            if v.string == nil || found.contains(where: { $0.severity >= options.withholdResultsAt }) { dropped += 1 } else { kept.append(v) }
+        }
+        out.append(callEntry(base, dropped == 0 ? "ok" : "filtered", dropped == 0 ? [:] : ["withheld": .int(Int64(dropped))], now: now))
+        var completion = result["completion"]?.object ?? [:]
+        completion["values"] = .array(kept)
+        if dropped > 0, let total = completion["total"]?.int { completion["total"] = .int(max(0, total - Int64(dropped))) }
+        return out + [.toClient(.result(id: clientID, result: clientResult(["completion": .object(completion)])))]
     }
 }

@@ -59,6 +59,39 @@ import VigilMCP
         #expect(try vigil("mcp", "audit", "verify", g.audit.path, "--key", g.publicKey).status == 0)
     }
 
+    /// `completion/complete` reaches the server that offers the prompt or template, only for
+    /// what the agent may use; what the user typed leaves through the leak checks, and a
+    /// suggestion hiding an instruction is left out while the others arrive.
+    @Test(arguments: ["legacy", "2026-07-28"])
+    func completionsAreCheckedBothWays(mode: String) throws {
+        try requireTools()
+        let g = try GatewaySetup("complete-" + mode)
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "prompts": ["summarize", "helpful"], "resources": ["docs://handbook/"]}"#)
+        let token = "ghp_" + String(repeating: "a1B2", count: 9)
+        let steps = try g.drive(mode, [
+            ["op": "prompts"],
+            ["op": "resources"],
+            ["op": "complete", "prompt": "summarize", "argument": "topic", "value": "r"],
+            ["op": "complete", "template": "docs://handbook/{section}", "argument": "section", "value": ""],
+            ["op": "complete", "prompt": "helpful", "argument": "x", "value": ""],
+            ["op": "complete", "prompt": "summarize", "argument": "topic", "value": .string(token)],
+            ["op": "complete", "prompt": "unknown", "argument": "x", "value": ""],
+        ])
+        let denied = JSONValue.int(Int64(RPCMessage.Code.denied))
+        #expect(steps[3]["values"] == ["release notes", "roadmap"], "\(steps[3])")
+        #expect(steps[4]["values"] == ["intro", "onboarding"], "\(steps[4])")
+        // Not listed (its description hides an instruction), so not completed either.
+        #expect(steps[5]["error_code"] == denied, "\(steps[5])")
+        #expect(steps[6]["error_code"] == denied && steps[6]["error"]?.string?.contains("GitHub token") == true, "\(steps[6])")
+        #expect(steps[7]["error_code"] == .int(Int64(RPCMessage.Code.invalidParams)), "\(steps[7])")
+        let calls = g.auditEntries.filter { $0["event"] == "call" }
+        #expect(calls.contains { $0["tool"] == "complete:prompt:summarize" && $0["outcome"] == "ok" })
+        #expect(calls.contains { $0["tool"] == "complete:resource:docs" && $0["outcome"] == "filtered" && $0["withheld"] == 1 }, "\(calls)")
+        #expect(g.auditEntries.contains { $0["tool"] == "complete:resource:docs" && $0["finding"]?["kind"] == "hidden-instruction" })
+    }
+
     @Test func aPromptThatFetchesAURLMeetsTheURLRuleAndItsPageIsChecked() throws {
         try requireTools()
         let g = try GatewaySetup()

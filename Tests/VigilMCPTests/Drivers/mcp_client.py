@@ -5,7 +5,8 @@ With a CONFIG the gateway is spawned over stdio; with an http:// URL the client 
 HTTP to a gateway already listening there, sending the token as a bearer token. MODE is `legacy` (initialize handshake, 2025-11-25) or `2026-07-28` (no handshake, _meta per request).
 STEPS is a list of {"op": "list"} | {"op": "call", "tool": T, "args": {...}} | {"op": "sleep", "s": S}
 | {"op": "prompts"} | {"op": "prompt", "name": N, "args": {...}} | {"op": "resources"} (resources and
-templates) | {"op": "read", "uri": U}
+templates) | {"op": "read", "uri": U} | {"op": "complete", "prompt": N | "template": U, "argument": A,
+"value": V} (completion/complete)
 | {"op": "answer", "action": "accept"|"decline", "content": {...}} (how the user answers a server's
 question from now on; each call's outcome lists the questions asked during it)
 (the result also lists the tool-list notifications an older client heard, as "notified")
@@ -71,9 +72,14 @@ async def run_steps(client, steps, out, answer, asked):
                 out.append({"text": text, "is_error": bool(r.is_error), "asked": list(asked)})
             except MCPError as e:
                 out.append({"error_code": e.code, "error": str(e), "data": getattr(e.error, "data", None), "asked": list(asked)})
-        elif op in ("prompts", "resources", "prompt", "read"):
+        elif op in ("prompts", "resources", "prompt", "read", "complete"):
             try:
-                if op == "prompts":
+                if op == "complete":
+                    ref = (types.PromptReference(type="ref/prompt", name=step["prompt"]) if "prompt" in step
+                           else types.ResourceTemplateReference(type="ref/resource", uri=step["template"]))
+                    r = await client.complete(ref, {"name": step["argument"], "value": step["value"]})
+                    out.append({"values": r.completion.values})
+                elif op == "prompts":
                     r = await client.list_prompts()
                     out.append({"prompts": sorted(p.name for p in r.prompts)})
                 elif op == "resources":
