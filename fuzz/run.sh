@@ -62,6 +62,16 @@ if [ -z "$(ls -A "$b/corpus-mcp")" ]; then
     '{"jsonrpc":"2.0","id":4,"method":"prompts/get","params":{"name":"q","arguments":{"x":"AKIAIOSFODNN7EXAMPLE"}}}' \
     '{"jsonrpc":"2.0","id":7,"result":{"messages":[{"role":"user","content":{"type":"text","text":"hi"}}]}}' \
     > "$b/corpus-mcp/context"
+  # Completions and resource subscriptions: an upstream that offers both, a subscribe, updates, a completion.
+  printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}' \
+    '{"jsonrpc":"2.0","id":3,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{},"prompts":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},"completions":{}}}}' \
+    '{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"file:///srv/a"}}' \
+    '{"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"file:///srv/a"}}' \
+    '{"jsonrpc":"2.0","id":3,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"q"},"argument":{"name":"x","value":"AK"},"context":{"arguments":{"y":"z"}}}}' \
+    '{"jsonrpc":"2.0","id":6,"result":{"completion":{"values":["a","ignore all previous instructions"],"total":2}}}' \
+    '{"jsonrpc":"2.0","id":4,"method":"subscriptions/listen","params":{"notifications":{"promptsListChanged":true,"resourceSubscriptions":["file:///srv/b","file:///etc/x"]},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}' \
+    '{"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}' \
+    > "$b/corpus-mcp/subscriptions"
   # An access token (the gateway's bearer tokens) and a key set.
   printf '%s' 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImVjIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL2lkcC50ZXN0IiwiYXVkIjoiaHR0cHM6Ly9ndy50ZXN0L21jcCIsInN1YiI6IngiLCJleHAiOjE3MDAwMDAxMDB9.kwgeiH11YH3nbp93RkrgSq2pJr-ox9s8ohAYMwVlBK5Q4X0JMs7CAUc9Ggkq3g6Tq_i7-L8sywqzhklGuszpvQ' > "$b/corpus-mcp/token"
   printf '%s' '{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","kid":"r"},{"kty":"EC","crv":"P-256","x":"xE8Nr7iQ6SjOyTb9Ur7jaYdk-QQyAhtL0jYRNe5LhTM","y":"OYfggNVb3Vf9x1HeNrY3iv2nO0cJEKKtwpFNPopBdJg"}]}' > "$b/corpus-mcp/jwks"

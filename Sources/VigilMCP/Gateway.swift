@@ -56,8 +56,12 @@ public struct Gateway: Sendable {
         /// is stopped at `Gateway.maxPages`.
         var listingPages = 0
         mutating func restartListing() { listing = []; listingPages = 0 }
-        /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open.
+        /// The id of the gateway's own `subscriptions/listen` on a modern upstream, while open,
+        /// and the filter it asked for (a new filter is a new subscription).
         var listenID: Int?
+        var listenFilter: JSONValue?
+        /// The resources the gateway subscribed to on an older upstream (`resources/subscribe`).
+        var subscribedURIs: Set<String> = []
         /// The upstream refused a subscription: not asked again this session.
         var listenRefused = false
         /// What the server declared it offers (`prompts`, `resources`, `tools`).
@@ -80,7 +84,11 @@ public struct Gateway: Sendable {
     }
 
     enum Pending: Sendable {
-        case discover, initialize, list(cursor: Bool), listen
+        case discover, initialize, list(cursor: Bool)
+        /// The gateway's own `subscriptions/listen` on a modern upstream, with its request id.
+        case listen(Int)
+        /// The gateway's `resources/subscribe` or `resources/unsubscribe` on an older upstream.
+        case subscription(uri: String)
         case call(clientID: JSONValue, tool: String, arguments: JSONValue, started: Double)
         /// A page of a listing the client asked for (see `Gathering`).
         case gather(Int)
@@ -96,7 +104,7 @@ public struct Gateway: Sendable {
 
     var upstreams: [String: Upstream] = [:]
     var pending: [String: [Int: Pending]] = [:]
-    private var nextID = 0
+    var nextID = 0
     var client: Revision?
     private var queued: [RPCMessage] = []
     var rate = RateLimiter()
@@ -106,9 +114,10 @@ public struct Gateway: Sendable {
     var inFlight = 0
     /// Without a lockfile, the first definition of each tool seen in the session is its pin.
     private var sessionPins: [String: JSONValue] = [:]
-    /// The client's open `subscriptions/listen` requests, by id, and whether each asked for
-    /// tool list changes (the only kind this gateway's one server, its tool list, has).
-    private var listens: [JSONValue: Bool] = [:]
+    /// The client's open `subscriptions/listen` requests, by id, with what each was granted.
+    var listens: [JSONValue: Listen] = [:]
+    /// The resources an older client subscribed to (`resources/subscribe`), with their servers.
+    var subscribed: [String: String] = [:]
     /// `input_required` results passed to the client whose retries are awaited: a retry must
     /// bring back what was issued (the same state, answers to the questions asked) for the same
     /// tool, once. A `requestState` is the server's, and the client is not trusted to forge one.
@@ -194,7 +203,7 @@ public struct Gateway: Sendable {
             return upstreamAnswer(server, p, result: nil, error: (code, msg, data), now: now)
         case .notification(let method, let params):
             if method == "notifications/subscriptions/acknowledged" {
-                if params?["notifications"]?["toolsListChanged"]?.bool != true {
+                if upstreams[server]?.listenFilter?["toolsListChanged"] != nil, params?["notifications"]?["toolsListChanged"]?.bool != true {
                     return [.log("upstream \(server) will not tell the gateway when its tools change; they are listed again every \(Int(config.relistSeconds)) s")]
                 }
                 return []
@@ -216,7 +225,7 @@ public struct Gateway: Sendable {
                 out.append(send(server, "tools/list", listParams(server, cursor: nil), .list(cursor: false)))
                 return out
             }
-            return []
+            return upstreamEvent(server, method, params)
         case .request(let id, let method, _):
             // Server-initiated requests (sampling, elicitation, roots) are a channel into the model;
             // the gateway does not relay them.
@@ -274,20 +283,21 @@ public struct Gateway: Sendable {
             upstreams[server]?.state = .ready
             let before = visibleNames
             var out = rebuildTools(now: now)
-            if let u = upstreams[server], u.revision.isModern, u.declaresListChanged, u.listenID == nil, !u.listenRefused {
-                let params: JSONValue = ["notifications": ["toolsListChanged": true], "_meta": Revision.modernMeta(clientName: options.serverName)]
-                out.append(send(server, "subscriptions/listen", params, .listen))
-                upstreams[server]?.listenID = nextID
-            }
+            if upstreams[server]?.listenID == nil { out += syncSubscriptions(server) }
             if ready && !wasReady { out += drainQueue(now: now) }
             if wasReady, visibleNames != before { out += toolsChanged() }
             return out
-        case .listen:
+        case .listen(let id):
+            // An answer to a subscription the gateway already replaced changes nothing.
+            guard upstreams[server]?.listenID == id else { return [] }
             upstreams[server]?.listenID = nil
+            upstreams[server]?.listenFilter = nil
             if error != nil { upstreams[server]?.listenRefused = true }
             // Refused: not asked again; ended: asked again after the next listing. Either way the
             // tools are listed again every relistSeconds meanwhile.
             return [.log("upstream \(server) \(error == nil ? "ended" : "refused") the gateway's subscription\(error.map { ": \($0.1)" } ?? ""); its tools are listed again every \(Int(config.relistSeconds)) s\(error == nil ? ", and it is subscribed to again after the next listing" : "")")]
+        case .subscription(let uri):
+            return error.map { [.log("upstream \(server) refused a subscription change for \(uri): \($0.1)")] } ?? []
         case .gather(let g):
             return gathered(server, g, result: result, error: error?.1, now: now)
         case .fetch(let cid, let kind, let name, let arguments, let started):
@@ -394,7 +404,7 @@ public struct Gateway: Sendable {
     private func toolsChanged() -> [Effect] {
         guard let client else { return [] }
         guard client.isModern else { return [.toClient(.notification(method: "notifications/tools/list_changed", params: nil))] }
-        return listens.filter(\.value).keys.sorted { $0.canonical < $1.canonical }.map { id in
+        return listens.filter(\.value.tools).keys.sorted { $0.canonical < $1.canonical }.map { id in
             .toClient(.notification(method: "notifications/tools/list_changed", params: ["_meta": [Revision.Meta.subscriptionID: id]]))
         }
     }
@@ -530,8 +540,8 @@ public struct Gateway: Sendable {
         switch message {
         case .notification(let method, let params):
             // The client ends a subscription by cancelling its listen request.
-            if method == "notifications/cancelled", let id = params?["requestId"], listens.removeValue(forKey: id) != nil {
-                return [.log("the client closed subscription \(id.canonical)")]
+            if method == "notifications/cancelled", let id = params?["requestId"], let closed = listens.removeValue(forKey: id) {
+                return [.log("the client closed subscription \(id.canonical)")] + Set(closed.uris.values).sorted().flatMap { syncSubscriptions($0) }
             }
             return []
         case .result, .error:
@@ -589,7 +599,7 @@ public struct Gateway: Sendable {
             case "completion/complete":
                 return complete(id: id, params: params, now: now)
             case "subscriptions/listen" where client?.isModern ?? false:
-                guard let wanted = params?["notifications"]?.object else {
+                guard let wanted = params?["notifications"] else {
                     return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "subscriptions/listen needs a notifications filter", data: nil))]
                 }
                 guard listens[id] == nil else {
@@ -598,12 +608,11 @@ public struct Gateway: Sendable {
                 guard listens.count < options.maxListens else {
                     return [.toClient(.error(id: id, code: RPCMessage.Code.internalError, message: "Subscription limit reached (\(options.maxListens))", data: nil))]
                 }
-                // Only tool list changes are honoured: the gateway offers tools and nothing else.
-                let tools = wanted["toolsListChanged"]?.bool == true
-                listens[id] = tools
-                let honored: JSONValue = tools ? ["toolsListChanged": true] : [:]
-                return [.toClient(.notification(method: "notifications/subscriptions/acknowledged",
-                                                params: ["notifications": honored, "_meta": [Revision.Meta.subscriptionID: id]]))]
+                return listen(id: id, wanted: wanted, now: now)
+            case "resources/subscribe" where !(client?.isModern ?? false):
+                return subscribeResource(id: id, params: params, now: now)
+            case "resources/unsubscribe" where !(client?.isModern ?? false):
+                return unsubscribeResource(id: id, params: params)
             default:
                 return [.toClient(.error(id: id, code: RPCMessage.Code.methodNotFound, message: "Method not found: \(method)", data: nil))]
             }

@@ -43,12 +43,12 @@ extension Gateway {
     }
 
     /// The capabilities the gateway declares to the client: tools always; prompts and resources
-    /// when the agent's policy allows any (their lists do not announce changes: a listing is
-    /// gathered fresh each time it is asked for), and completions with either.
+    /// (with change notices and resource subscriptions, relayed from the servers that offer
+    /// them) when the agent's policy allows any, and completions with either.
     var offeredCapabilities: JSONValue {
         var c: [String: JSONValue] = ["tools": ["listChanged": true]]
-        if agent.rules.contains(where: { !$0.prompts.isEmpty }) { c["prompts"] = ["listChanged": false] }
-        if agent.rules.contains(where: { !$0.resources.isEmpty }) { c["resources"] = ["listChanged": false, "subscribe": false] }
+        if agent.rules.contains(where: { !$0.prompts.isEmpty }) { c["prompts"] = ["listChanged": true] }
+        if agent.rules.contains(where: { !$0.resources.isEmpty }) { c["resources"] = ["listChanged": true, "subscribe": true] }
         if c["prompts"] != nil || c["resources"] != nil { c["completions"] = [:] }
         return .object(c)
     }

@@ -188,4 +188,32 @@ import Testing
         let after = Self.sent(g.fromUpstream("s", .result(id: .int(relist[0].0), result: ["tools": [tool]]), now: 62))
         #expect(after.map(\.1) == (serverRefuses ? [] : ["subscriptions/listen"]))
     }
+
+    /// An update passes to an older client only for a resource it subscribed to and may read;
+    /// the gateway's own subscription on an older upstream follows what the client wants.
+    @Test func resourceUpdatesReachOnlyTheirSubscribers() throws {
+        let config = try GatewayConfig.parse(#"{"servers": {"s": {"command": "x"}}, "agents": {"a": {"token_sha256": "", "allow": [{"server": "s", "resources": ["docs://"]}]}}}"#)
+        var g = Gateway(config: config, agent: try #require(config.agents["a"]), lockfile: nil)
+        _ = g.start(now: 0)
+        // An older upstream (discover refused, then initialize) that offers subscriptions.
+        let initialize = Self.sent(g.fromUpstream("s", .error(id: 1, code: -32601, message: "no", data: nil), now: 0))
+        #expect(initialize.map(\.1) == ["initialize"])
+        let listing = Self.sent(g.fromUpstream("s", .result(id: .int(initialize[0].0), result: ["protocolVersion": "2025-11-25", "capabilities": ["tools": [:], "resources": ["subscribe": true]]]), now: 0))
+        _ = g.fromUpstream("s", .result(id: .int(listing[0].0), result: ["tools": []]), now: 0)
+        _ = g.fromClient(.request(id: 1, method: "initialize", params: ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": "c", "version": "1"]]), now: 0)
+        let subscribed = g.fromClient(.request(id: 2, method: "resources/subscribe", params: ["uri": "docs://a"]), now: 0)
+        #expect(Self.sent(subscribed).map(\.1) == ["resources/subscribe"])
+        func heard(_ uri: String) -> [RPCMessage] {
+            g.fromUpstream("s", .notification(method: "notifications/resources/updated", params: ["uri": .string(uri)]), now: 1).compactMap {
+                if case .toClient(let m) = $0 { return m }
+                return nil
+            }
+        }
+        #expect(heard("docs://a") == [.notification(method: "notifications/resources/updated", params: ["uri": "docs://a"])])
+        #expect(heard("docs://b").isEmpty)
+        #expect(heard("secrets://x").isEmpty)
+        let unsubscribed = g.fromClient(.request(id: 3, method: "resources/unsubscribe", params: ["uri": "docs://a"]), now: 2)
+        #expect(Self.sent(unsubscribed).map(\.1) == ["resources/unsubscribe"])
+        #expect(heard("docs://a").isEmpty)
+    }
 }

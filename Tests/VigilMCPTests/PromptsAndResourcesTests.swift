@@ -92,6 +92,56 @@ import VigilMCP
         #expect(g.auditEntries.contains { $0["tool"] == "complete:resource:docs" && $0["finding"]?["kind"] == "hidden-instruction" })
     }
 
+    /// Resource subscriptions and prompt list changes pass through in both eras, within the
+    /// policy: an older client subscribes with resources/subscribe, a modern one in its
+    /// subscriptions/listen filter; a resource the agent may not read is never subscribed to,
+    /// and an update to a resource nobody subscribed to is not passed on.
+    @Test func anOlderClientHearsOfTheResourcesItSubscribedToAndOfNewPrompts() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        let (steps, notified) = try g.driveSession("legacy", [
+            ["op": "subscribe", "uri": "docs://handbook/intro"],
+            ["op": "subscribe", "uri": "secrets://vault/db-password"],
+            ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/intro"]],
+            ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/incident-note"]],
+            ["op": "call", "tool": "touch", "args": ["uri": "secrets://vault/db-password"]],
+            ["op": "call", "tool": "add_prompt", "args": ["name": "weekly"]],
+            ["op": "sleep", "s": 1],
+            ["op": "prompts"],
+        ])
+        #expect(steps[1]["subscribed"] == "docs://handbook/intro", "\(steps[1])")
+        #expect(steps[2]["error_code"] == .int(Int64(RPCMessage.Code.denied)), "\(steps[2])")
+        #expect(steps[8]["prompts"] == ["summarize", "weekly"], "\(steps[8])")
+        let heard = Set(notified.compactMap(\.string))
+        #expect(heard == ["resources/updated docs://handbook/intro", "prompts/list_changed"], "\(notified)")
+        #expect(g.auditEntries.contains { $0["tool"] == "subscribe:resource:docs" && $0["outcome"] == "subscribed" })
+        #expect(g.auditEntries.contains { $0["tool"] == "subscribe:resource:secrets" && $0["decision"] == "deny" })
+    }
+
+    @Test func aModernClientsSubscriptionIsGrantedOnlyWhatItMayRead() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        let steps = try g.drive("2026-07-28", [
+            ["op": "listen", "prompts": true, "uris": ["docs://handbook/intro", "secrets://vault/db-password"], "count": 2, "wait": 10, "during": [
+                ["op": "call", "tool": "touch", "args": ["uri": "secrets://vault/db-password"]],
+                ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/incident-note"]],
+                ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/intro"]],
+                ["op": "call", "tool": "add_prompt", "args": ["name": "weekly"]],
+            ]],
+            ["op": "prompts"],
+        ])
+        #expect(steps[1]["honored"] == ["toolsListChanged": true, "promptsListChanged": true, "resourceSubscriptions": ["docs://handbook/intro"]], "\(steps[1])")
+        #expect(steps[1]["events"] == ["ResourceUpdated docs://handbook/intro", "PromptsListChanged"], "\(steps[1])")
+        #expect(steps[2]["prompts"] == ["summarize", "weekly"], "\(steps[2])")
+        #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "policy-denied" && $0["tool"] == "subscribe:resource:secrets" }, "\(g.auditEntries)")
+    }
+
     @Test func aPromptThatFetchesAURLMeetsTheURLRuleAndItsPageIsChecked() throws {
         try requireTools()
         let g = try GatewaySetup()
@@ -158,7 +208,7 @@ import VigilMCP
         let json = dir.appendingPathComponent("scan.json").path
         let r = try vigil("mcp", "scan", config.path, "--json", json)
         #expect(r.status == 2, "\(r.out)\(r.err)")
-        #expect(r.out.contains("docs: 1 tools, 2 prompts, 3 resources, 1 resource template"), "\(r.out)")
+        #expect(r.out.contains("docs: 3 tools, 2 prompts, 3 resources, 1 resource template"), "\(r.out)")
         let doc = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: json)))
         let flagged = Set((doc["findings"]?.array ?? []).compactMap { $0["tool"]?.string })
         #expect(flagged == ["prompt:helpful"], "\(flagged)")

@@ -10,8 +10,10 @@ templates) | {"op": "read", "uri": U} | {"op": "complete", "prompt": N | "templa
 | {"op": "answer", "action": "accept"|"decline", "content": {...}} (how the user answers a server's
 question from now on; each call's outcome lists the questions asked during it)
 (the result also lists the tool-list notifications an older client heard, as "notified")
-| {"op": "listen", "during": STEPS, "wait": S} (2026-07-28: opens subscriptions/listen for tool list
-changes, runs the inner steps, waits up to S seconds for the first event, then closes it).
+| {"op": "listen", "during": STEPS, "wait": S, "count": N, "prompts": B, "uris": [U]} (2026-07-28: opens
+subscriptions/listen for tool list changes, prompt list changes when B, and updates of the resources U,
+runs the inner steps, waits up to S seconds for N events (1 by default), then closes it)
+| {"op": "subscribe", "uri": U} (resources/subscribe; the updates an older client heard are in "notified").
 Prints one JSON object: {"steps": [...]} with each step's outcome, or {"failed": reason}.
 The agent token comes from VIGIL_AGENT_TOKEN in this process's environment.
 """
@@ -51,6 +53,12 @@ async def main(vigil, config, mode, steps):
     async def on_message(message):
         if isinstance(message, types.ToolListChangedNotification):
             notified.append("tools/list_changed")
+        elif isinstance(message, types.PromptListChangedNotification):
+            notified.append("prompts/list_changed")
+        elif isinstance(message, types.ResourceListChangedNotification):
+            notified.append("resources/list_changed")
+        elif isinstance(message, types.ResourceUpdatedNotification):
+            notified.append("resources/updated " + str(message.params.uri))
 
     async with Client(target, mode=mode, cache=None, elicitation_callback=elicit, message_handler=on_message) as client:
         out.append({"protocol": client.protocol_version})
@@ -72,9 +80,12 @@ async def run_steps(client, steps, out, answer, asked):
                 out.append({"text": text, "is_error": bool(r.is_error), "asked": list(asked)})
             except MCPError as e:
                 out.append({"error_code": e.code, "error": str(e), "data": getattr(e.error, "data", None), "asked": list(asked)})
-        elif op in ("prompts", "resources", "prompt", "read", "complete"):
+        elif op in ("prompts", "resources", "prompt", "read", "complete", "subscribe"):
             try:
-                if op == "complete":
+                if op == "subscribe":
+                    await client.subscribe_resource(step["uri"])
+                    out.append({"subscribed": step["uri"]})
+                elif op == "complete":
                     ref = (types.PromptReference(type="ref/prompt", name=step["prompt"]) if "prompt" in step
                            else types.ResourceTemplateReference(type="ref/resource", uri=step["template"]))
                     r = await client.complete(ref, {"name": step["argument"], "value": step["value"]})
@@ -99,14 +110,17 @@ async def run_steps(client, steps, out, answer, asked):
             answer["action"], answer["content"] = step["action"], step.get("content")
             out.append({"answer": step["action"]})
         elif op == "listen":
-            async with client.listen(tools_list_changed=True) as sub:
+            async with client.listen(tools_list_changed=True, prompts_list_changed=step.get("prompts", False),
+                                     resource_subscriptions=step.get("uris", ())) as sub:
                 inner = []
                 await run_steps(client, step.get("during", []), inner, answer, asked)
                 events = []
                 with anyio.move_on_after(step.get("wait", 10)):
                     async for event in sub:
-                        events.append(type(event).__name__)
-                        break
+                        uri = getattr(event, "uri", None)
+                        events.append(type(event).__name__ + (f" {uri}" if uri else ""))
+                        if len(events) >= step.get("count", 1):
+                            break
                 honored = sub.honored.model_dump(by_alias=True, exclude_none=True)
             out.append({"honored": honored, "during": inner, "events": events})
         elif op == "sleep":
