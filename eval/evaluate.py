@@ -67,7 +67,7 @@ else:
         ("horizontal scan", "slips port-scans/horizontal", [f"{D}/slips/port-scans/horizontal"], {"scan"}, "", []),
         ("vertical scan", "slips port-scans/vertical", [f"{D}/slips/port-scans/vertical"], {"scan"}, "", []),
         ("nmap 80", "scans/esnet nmap_80_vanilla", [f"{D}/scans/esnet/nmap/nmap_80_vanilla.pcap"], {"scan"}, "", []),
-        ("nmap 80 all", "scans/esnet nmap_80_all", [f"{D}/scans/esnet/nmap/nmap_80_all.pcap"], {"scan"}, "", []),
+        ("nmap 80 all (-A: scripts probe the web server)", "scans/esnet nmap_80_all", [f"{D}/scans/esnet/nmap/nmap_80_all.pcap"], {"scan", "web-probe"}, "", []),
         ("masscan tcp", "scans/esnet masscan tcp", [f"{D}/scans/esnet/masscan/tcp_0_1000_20190821.pcap"], {"scan"}, "", []),
         ("masscan udp", "scans/esnet masscan udp", [f"{D}/scans/esnet/masscan/udp_0_1000_20190821.pcap"], {"scan"}, "", []),
         ("445 scan", "scans/malcolm 445_scan", [f"{D}/scans/malcolm-bro-simple-scan/445_scan.pcap"], {"scan"}, "", []),
@@ -185,7 +185,8 @@ labels = json.load(open(os.path.join(sim, "attacks.labels.json")))
 r = analyze([pcap], "sim-attacks")
 os.remove(pcap)
 expect = {"beacon": {"beacon"}, "exfiltration": {"exfiltration", "volume"}, "scan": {"scan"}, "bruteforce": {"brute-force"},
-          "lateral": {"lateral-movement"}, "dnstunnel": {"dns-tunnel"}, "dga": {"dga"}, "campaign": {"scan", "lateral-movement"}}
+          "lateral": {"lateral-movement"}, "dnstunnel": {"dns-tunnel"}, "dga": {"dga"}, "campaign": {"scan", "lateral-movement"},
+          "webscan": {"web-probe"}}
 for l in labels:
     bs = [b for b in r["breaches"] if b["device"] == l["device"] and b["model"] in expect[l["attack"]]
           and secs(b["time"]) >= l["startSeconds"] - 1 and secs(b["first"]) <= l["endSeconds"] + 3600]

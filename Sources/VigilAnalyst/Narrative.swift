@@ -9,6 +9,7 @@ enum Narrative {
         switch s.source {
         case "beacon": "command-and-control beaconing"
         case "scan": "network scanning"
+        case "web-probe": "web probing"
         case "brute-force": "password guessing"
         case "lateral-movement": "lateral movement"
         case "exfiltration": "data exfiltration"

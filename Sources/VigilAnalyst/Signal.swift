@@ -74,7 +74,7 @@ public struct Signal: Sendable, Hashable {
 extension Signal {
     /// Models whose breach says what is happening (a beacon, a scan, a tunnel), not only that
     /// a device is unlike itself.
-    static let behaviourModels: Set<String> = ["beacon", "scan", "brute-force", "lateral-movement", "exfiltration", "dns-tunnel", "dga"]
+    static let behaviourModels: Set<String> = ["beacon", "scan", "web-probe", "brute-force", "lateral-movement", "exfiltration", "dns-tunnel", "dga"]
     /// Models whose endpoints are the subject of the breach (not a list of top destinations).
     static let subjectEndpointModels: Set<String> = ["beacon", "rare-endpoint", "exfiltration", "dns-tunnel"]
     /// Models whose peers were reached by the device (the next hop of an intrusion).

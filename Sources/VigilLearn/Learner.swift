@@ -11,6 +11,8 @@ public protocol LearningModel: AnyObject {
     var summary: String { get }
     func conn(_ f: ConnFacts, _ ctx: LearnContext)
     func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext)
+    /// A web request and its answer, for the device that made it.
+    func http(_ r: HTTPRecord, device: IPAddress, _ ctx: LearnContext)
     /// Called once for every hour of observation time that ends (by local hour index).
     func hourEnded(_ hour: Int64, _ ctx: LearnContext)
     /// The end of the input: judge what is still open.
@@ -22,6 +24,7 @@ public protocol LearningModel: AnyObject {
 extension LearningModel {
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {}
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {}
+    public func http(_ r: HTTPRecord, device: IPAddress, _ ctx: LearnContext) {}
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {}
     public func finish(_ ctx: LearnContext) {}
 }
@@ -37,6 +40,7 @@ public enum ModelRegistry {
             DNSTunnelModel(c),
             DGAModel(c),
             ScanModel(c),
+            WebProbeModel(c),
             BruteForceModel(c),
             LateralMovementModel(c),
             ExfiltrationModel(c),
@@ -100,6 +104,8 @@ public final class Learner {
                 let host = String(h.split(separator: ":").first ?? Substring(h))
                 context.names.update(r.id.respHost, at: r.ts, make: { PeerName(host) }) { if $0.name != host { $0 = PeerName(host) } }
             }
+            guard isLocal(r.id.origHost, flag: nil) else { return }
+            for m in models { m.http(r, device: r.id.origHost, context) }
         case .ssh:
             break
         case .dhcp(let r):

@@ -20,6 +20,9 @@ public enum OfficeAttack: String, CaseIterable, Sendable, Codable {
     /// One intrusion in three steps across two devices: a workstation scans for SMB, reaches
     /// a second workstation over SMB and RPC, and that one then beacons out.
     case campaign
+    /// A workstation runs a web vulnerability scanner against the office's file server: hundreds of
+    /// guessed paths in a few minutes, nearly all answered 404.
+    case webscan
 }
 
 /// What was staged, for evaluation: which device, which peers, when.
@@ -281,7 +284,10 @@ public final class OfficeSimulator: FrameSink {
         var conv = TCPConversation(client: endpoint(d), server: external(name, port: 80), start: t + .milliseconds(30), rtt: rtt, vlan: nil, isn: (rng.u32(), rng.u32()))
         conv.handshake(self)
         conv.send(Payloads.httpRequest(host: name, path: "/index\(rng.int(50)).html", agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"), fromClient: true, self)
-        conv.send(Payloads.httpResponse(status: 200, body: 1000 + rng.int(30000), chunked: false), fromClient: false, self)
+        // About one page in twenty is missing (a stale link): drawn from the time, not the
+        // generator, so adding it left every other draw of the simulated weeks as it was.
+        let missing = ((UInt64(bitPattern: t.nanoseconds) &+ UInt64(d)) &* 0x9E37_79B9_7F4A_7C15) >> 58 < 3
+        conv.send(Payloads.httpResponse(status: missing ? 404 : 200, body: 1000 + rng.int(30000), chunked: false), fromClient: false, self)
         conv.close(self)
     }
 
@@ -431,6 +437,22 @@ public final class OfficeSimulator: FrameSink {
                     dns(d, "\(sub).\(k % 7).\(zone)", type: 16, at: t0 + .milliseconds(Int64(k) * 1200))
                 }
                 label(a, d, [zone], t0, t0 + .seconds(1800), "1500 TXT queries with random 48-character subdomains under \(zone)")
+            case (.webscan, 14):
+                // The file server: the password guessing goes to the first application server, and
+                // each staged attack keeps a ground truth of its own.
+                guard let s = devices.indices.first(where: { devices[$0].role == .fileServer }) else { break }
+                let t0 = start + .seconds(1500)
+                let words = ["admin", "backup", ".env", "wp-login.php", "phpmyadmin", ".git/config", "server-status", "api", "login",
+                             "config.php", "test", "old", "db", "uploads", "cgi-bin/status", "shell", "console", "debug"]
+                for k in 0..<400 {
+                    let path = k < words.count ? "/" + words[k] : "/\(words[k % words.count])\(k / words.count)"
+                    var conv = TCPConversation(client: endpoint(d), server: endpoint(s, port: 80), start: t0 + .milliseconds(Int64(k) * 600), rtt: Duration(nanoseconds: 400_000), vlan: nil, isn: (rng.u32(), rng.u32()))
+                    conv.handshake(self)
+                    conv.send(Payloads.httpRequest(host: devices[s].name, path: path, agent: "Mozilla/5.00 (Nikto/2.5.0)"), fromClient: true, self)
+                    conv.send(Payloads.httpResponse(status: k % 25 == 0 ? 200 : 404, body: 200 + rng.int(300), chunked: false), fromClient: false, self)
+                    conv.close(self)
+                }
+                label(a, d, [devices[s].ip.description], t0, t0 + .seconds(240), "web vulnerability scan of \(devices[s].name): 400 guessed paths in 4 minutes, 96% not found")
             case (.dga, 16):
                 let t0 = start + .seconds(300)
                 for k in 0..<250 {

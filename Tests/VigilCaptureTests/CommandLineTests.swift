@@ -126,6 +126,24 @@ import VigilCore
         #expect(again.err.contains("continuing from the baseline saved"), "\(again.err)")
     }
 
+    /// nmap -A against one web server: its scripts ask for a dozen paths the server does not
+    /// have (/.git/HEAD, /sdk, /HNAP1, OPTIONS, PROPFIND...) within seconds. One port of one host
+    /// is no fan-out for the scan model; the run of refused requests is web probing.
+    @Test(.enabled(if: haveDatasets, skipDatasets))
+    func nmapScriptsProbingAWebServerAreFoundAsWebProbing() throws {
+        let dir = try tempDir()
+        let json = dir.appendingPathComponent("nmap.json").path
+        let cap = datasets.appendingPathComponent("scans/esnet/nmap/nmap_80_all.pcap").path
+        let r = try run(vigil, ["analyze", cap, "--baseline", "0", "--json", json, "--top", "0"])
+        #expect(r.status == 0 || r.status == 3, "\(r.err)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let probes = (report?["breaches"] as? [[String: Any]] ?? []).filter { $0["model"] as? String == "web-probe" }
+        #expect(probes.count == 1, "\(report?["breaches"] ?? [])")
+        let reason = probes.first?["reason"] as? String ?? ""
+        #expect((probes.first?["score"] as? Double ?? 0) >= 50, "\(probes)")
+        #expect(reason.contains("10.87.1.10") && reason.contains("130.211.223.103") && reason.contains("/.git/HEAD"), "\(reason)")
+    }
+
     @Test func analyzeRefusesABadBaselineAndUnknownAttacks() throws {
         let r = try run(vigil, ["analyze", "x.pcap", "--baseline", "soon"])
         #expect(r.status == 1 && r.err.contains("--baseline"))

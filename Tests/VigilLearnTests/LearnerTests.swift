@@ -38,7 +38,7 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         let r = try learnOffice(devices: 16, days: 3, attacks: OfficeAttack.allCases)
         let expect: [String: Set<String>] = ["beacon": ["beacon"], "exfiltration": ["exfiltration", "volume"], "scan": ["scan"],
                                              "bruteforce": ["brute-force"], "lateral": ["lateral-movement"], "dnstunnel": ["dns-tunnel"], "dga": ["dga"],
-                                             "campaign": ["scan", "lateral-movement"]]
+                                             "campaign": ["scan", "lateral-movement"], "webscan": ["web-probe"]]
         #expect(r.labels.count == OfficeAttack.allCases.count)
         for l in r.labels {
             let hit = r.breaches.first { $0.device == l.device && expect[l.attack]!.contains($0.model) && $0.score >= 50 }
