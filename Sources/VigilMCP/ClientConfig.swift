@@ -73,7 +73,7 @@ public enum ToolScan {
         }
         if let lockfile {
             let names = Set(tools.compactMap { $0["name"]?.string })
-            for p in lockfile.pins where p.server == server && !names.contains(p.tool) {
+            for p in lockfile.pins where p.server == server && !p.tool.hasPrefix("prompt:") && !names.contains(p.tool) {
                 out.append(Result(server: server, tool: p.tool, finding: Finding(.unpinnedTool, .low, channel: "tools/list", "\(server)/\(p.tool) is pinned but no longer offered")))
             }
         }
@@ -82,10 +82,28 @@ public enum ToolScan {
 
     /// Hidden instructions in a server's prompts, resources and resource templates: their names,
     /// titles and descriptions reach the model as a tool's description does. Named `prompt:NAME`
-    /// and `resource:URI` in the results.
-    public static func check(server: String, prompts: [JSONValue], resources: [JSONValue], templates: [JSONValue]) -> [Result] {
+    /// and `resource:URI` in the results. With a lockfile, each prompt against its pin.
+    public static func check(server: String, prompts: [JSONValue], resources: [JSONValue], templates: [JSONValue], lockfile: Lockfile? = nil) -> [Result] {
         let injection = InjectionCheck()
         var out: [Result] = []
+        if let lockfile {
+            for p in prompts {
+                guard let name = p["name"]?.string else { continue }
+                let key = Lockfile.promptKey(name)
+                switch lockfile.status(server: server, key: key, definition: p) {
+                case .pinned: break
+                case .unpinned:
+                    out.append(Result(server: server, tool: key, finding: Finding(.unpinnedTool, .medium, channel: "prompts/list", "the prompt \(server)/\(name) is not in the lockfile")))
+                case .changed(let was):
+                    out.append(Result(server: server, tool: key, finding: Finding(.rugPull, .critical, channel: "prompts/list",
+                        "the prompt \(server)/\(name) changed since it was pinned: \(Gateway.describeChange(from: was, to: p, key: key))")))
+                }
+            }
+            let names = Set(prompts.compactMap { $0["name"]?.string.map(Lockfile.promptKey) })
+            for p in lockfile.pins where p.server == server && p.tool.hasPrefix("prompt:") && !names.contains(p.tool) {
+                out.append(Result(server: server, tool: p.tool, finding: Finding(.unpinnedTool, .low, channel: "prompts/list", "\(server)/\(p.tool) is pinned but no longer offered")))
+            }
+        }
         for (kind, items) in [("prompt", prompts), ("resource", resources), ("resource", templates)] {
             for item in items {
                 for f in injection.check(InjectionCheck.text(of: InjectionCheck.shownFields(item)), channel: kind + "-description") {

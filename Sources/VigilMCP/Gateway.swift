@@ -135,6 +135,8 @@ public struct Gateway: Sendable {
     var promptServers: [String: String] = [:]
     /// Prompts the last listing withheld (hidden instructions, a name two servers claim), and why.
     var promptsBlocked: [String: String] = [:]
+    /// Without a lockfile, the first definition of each prompt (server/name) seen in the session.
+    var promptPins: [String: JSONValue] = [:]
     /// Which server offers each resource template the agent was last shown (completions go there).
     var templateServers: [String: String] = [:]
     /// Prompts, resources and templates already alerted on, so a listing repeated does not
@@ -480,12 +482,12 @@ public struct Gateway: Sendable {
     }
 
     static func pinStatus(_ t: Tool, _ lock: Lockfile) -> PinStatus {
-        guard let pin = lock.pin(server: t.server, tool: t.name) else { return .unpinned }
-        return Lockfile.hash(t.definition) == pin.sha256 ? .pinned : .changed(was: pin.definition)
+        lock.status(server: t.server, key: t.name, definition: t.definition)
     }
 
-    static func describeChange(from was: JSONValue, to now: JSONValue) -> String {
-        let a = Lockfile.pinnedDefinition(was), b = Lockfile.pinnedDefinition(now)
+    /// What changed between a pinned definition and the one listed now (`key`: the pin's).
+    static func describeChange(from was: JSONValue, to now: JSONValue, key: String = "") -> String {
+        let a = Lockfile.pinned(was, key: key), b = Lockfile.pinned(now, key: key)
         let keys = Set((a.object ?? [:]).keys).union((b.object ?? [:]).keys).sorted()
         let changed = keys.filter { a[$0] != b[$0] }
         var s = "its " + changed.joined(separator: " and ") + " changed"

@@ -112,6 +112,11 @@ extension Gateway {
             switch kind {
             case .prompts:
                 guard let name = d["name"]?.string, Policy.mayList(agent: agent, server: item.server, prompt: name) else { continue }
+                if let (why, alerts) = promptPinProblem(item.server, name, d, now: now) {
+                    blocked[name] = why
+                    out += alerts
+                    continue
+                }
                 if let owners = claims[name], owners.count > 1 {
                     let key = "collision/\(name)/\(owners.sorted().joined(separator: ","))"
                     blocked[name] = "the name is offered by \(owners.sorted().joined(separator: ", "))"
@@ -147,6 +152,33 @@ extension Gateway {
         if kind == .prompts { promptServers = servers; promptsBlocked = blocked }
         if kind == .templates { templateServers = servers }
         return out + [.toClient(.result(id: gathering.clientID, result: clientResult([kind.field: .array(offered), "ttlMs": 0, "cacheScope": "private"])))]
+    }
+
+    /// A listed prompt against its pin: the lockfile's, or without one the first words it had
+    /// in this session. Nil when it may be offered; otherwise why not, with its alert (once).
+    mutating func promptPinProblem(_ server: String, _ name: String, _ d: JSONValue, now: Double) -> (String, [Effect])? {
+        let key = Lockfile.promptKey(name)
+        let finding: Finding
+        if let lockfile {
+            switch lockfile.status(server: server, key: key, definition: d) {
+            case .pinned: return nil
+            case .unpinned:
+                finding = Finding(.unpinnedTool, .medium, channel: "prompts/list", "the prompt \(server)/\(name) is not in the lockfile; held until it is approved (vigil mcp lock)")
+            case .changed(let was):
+                finding = Finding(.rugPull, .critical, channel: "prompts/list", "the prompt \(server)/\(name) changed since it was pinned: \(Self.describeChange(from: was, to: d, key: key))")
+            }
+        } else {
+            let k = "\(server)/\(name)"
+            guard let first = promptPins[k] else {
+                if promptPins.count < Self.maxListed { promptPins[k] = d }
+                return nil
+            }
+            guard Lockfile.hash(first, key: key) != Lockfile.hash(d, key: key) else { return nil }
+            finding = Finding(.rugPull, .critical, channel: "prompts/list", "the prompt \(server)/\(name) changed since it was first listed in this session: \(Self.describeChange(from: first, to: d, key: key))")
+        }
+        let alerts = contextAlerted.insert("pin/\(server)/\(Lockfile.hash(d, key: key))").inserted
+            ? note(finding, server: server, tool: "prompt:\(name)", now: now) : []
+        return (finding.detail, alerts)
     }
 
     /// The audit entry and error for a prompt or resource request the gateway refuses itself.

@@ -1,5 +1,6 @@
-/// The approved tool definitions: one pin per server and tool, the SHA-256 of the tool's canonical
-/// definition, signed with Ed25519. The CI scanner writes and checks it; the gateway enforces it.
+/// The approved tool and prompt definitions: one pin per server and tool (a prompt's under
+/// `prompt:NAME`; a tool's name cannot hold a colon), the SHA-256 of the canonical definition,
+/// signed with Ed25519. The CI scanner writes and checks it; the gateway enforces it.
 public struct Lockfile: Sendable, Hashable {
     public struct Pin: Sendable, Hashable {
         public var server: String
@@ -34,6 +35,28 @@ public struct Lockfile: Sendable, Hashable {
     }
     public static func hash(_ tool: JSONValue) -> String { Sodium.sha256Hex(pinnedDefinition(tool).canonical) }
 
+    /// The key a prompt's pin is kept under.
+    public static func promptKey(_ name: String) -> String { "prompt:" + name }
+    /// What a prompt's pin covers: its name, title, description and arguments.
+    public static func pinnedPrompt(_ prompt: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for k in ["name", "title", "description", "arguments"] {
+            if let v = prompt[k] { o[k] = v }
+        }
+        return .object(o)
+    }
+    /// The pinned part of the definition kept under `key` (a tool's or a prompt's), and its hash.
+    public static func pinned(_ definition: JSONValue, key: String) -> JSONValue {
+        key.hasPrefix("prompt:") ? pinnedPrompt(definition) : pinnedDefinition(definition)
+    }
+    public static func hash(_ definition: JSONValue, key: String) -> String { Sodium.sha256Hex(pinned(definition, key: key).canonical) }
+
+    /// How a listed definition stands against its pin.
+    public func status(server: String, key: String, definition: JSONValue) -> PinStatus {
+        guard let pin = pin(server: server, tool: key) else { return .unpinned }
+        return Lockfile.hash(definition, key: key) == pin.sha256 ? .pinned : .changed(was: pin.definition)
+    }
+
     /// The bytes the signature covers: the pins in canonical JSON.
     public var signedBody: String {
         JSONValue.array(pins.map { ["server": .string($0.server), "tool": .string($0.tool), "sha256": .string($0.sha256)] }).canonical
@@ -56,7 +79,7 @@ public struct Lockfile: Sendable, Hashable {
         guard Sodium.verify(sig, Array(signedBody.utf8), publicKey: pk) else {
             throw MCPError.lockfile("the signature does not match the pins: the file was changed after signing", place: file)
         }
-        for p in pins where Lockfile.hash(p.definition) != p.sha256 {
+        for p in pins where Lockfile.hash(p.definition, key: p.tool) != p.sha256 {
             throw MCPError.lockfile("the definition kept for \(p.server)/\(p.tool) does not match its pin", place: file)
         }
     }

@@ -134,7 +134,7 @@ enum MCPCommand {
             do {
                 let listing = try ToolLister.list(entry.server, sandbox: !a.flags.contains("no-sandbox"))
                 let found = ToolScan.check(server: listing.server, tools: listing.tools, lockfile: lockfile)
-                    + ToolScan.check(server: listing.server, prompts: listing.prompts, resources: listing.resources, templates: listing.templates)
+                    + ToolScan.check(server: listing.server, prompts: listing.prompts, resources: listing.resources, templates: listing.templates, lockfile: lockfile)
                 results += found
                 for t in listing.tools {
                     descriptions.append(["server": .string(listing.server), "tool": t["name"] ?? .null, "text": .string(InjectionCheck.text(of: Lockfile.pinnedDefinition(t)))])
@@ -186,7 +186,12 @@ enum MCPCommand {
                 guard let name = t["name"]?.string else { continue }
                 pins.append(Lockfile.Pin(server: listing.server, tool: name, sha256: Lockfile.hash(t), definition: Lockfile.pinnedDefinition(t)))
             }
-            print("\(listing.server): pinned \(listing.tools.count) tools")
+            for p in listing.prompts {
+                guard let name = p["name"]?.string else { continue }
+                let key = Lockfile.promptKey(name)
+                pins.append(Lockfile.Pin(server: listing.server, tool: key, sha256: Lockfile.hash(p, key: key), definition: Lockfile.pinnedPrompt(p)))
+            }
+            print("\(listing.server): pinned \(listing.tools.count) tools\(listing.prompts.isEmpty ? "" : " and \(listing.prompts.count) prompts")")
         }
         var lock = Lockfile(pins: pins)
         try lock.sign(secretKey: key)

@@ -124,6 +124,29 @@ import Testing
         #expect(Gateway.pinStatus(.init(server: "wrong", definition: tool), lock) == .pinned)
     }
 
+    /// A prompt's pin sits beside the tools' in the same signed file; the scanner flags a prompt
+    /// whose words changed, one the file does not hold, and a pinned one no longer offered.
+    @Test func promptsArePinnedBesideToolsAndTheScannerChecksThem() throws {
+        let keys = try Sodium.generateKeyPair()
+        let summarize: JSONValue = ["name": "summarize", "description": "Summarize a topic.", "arguments": [["name": "topic", "required": true]]]
+        let old: JSONValue = ["name": "old", "description": "Gone now."]
+        let key = Lockfile.promptKey("summarize")
+        var lock = Lockfile(pins: [.init(server: "docs", tool: "greet", sha256: Lockfile.hash(tool), definition: Lockfile.pinnedDefinition(tool)),
+                                   .init(server: "docs", tool: key, sha256: Lockfile.hash(summarize, key: key), definition: Lockfile.pinnedPrompt(summarize)),
+                                   .init(server: "docs", tool: "prompt:old", sha256: Lockfile.hash(old, key: "prompt:old"), definition: Lockfile.pinnedPrompt(old))])
+        try lock.sign(secretKey: keys.secretKey)
+        try Lockfile.parse(lock.json.canonical, file: "l").verify(trustedKeys: [Sodium.base64(keys.publicKey)], file: "l")
+        #expect(lock.status(server: "docs", key: key, definition: summarize) == .pinned)
+        var changed = summarize
+        if case .object(var o) = changed { o["arguments"] = [["name": "topic"], ["name": "then_email_to"]]; changed = .object(o) }
+        let found = ToolScan.check(server: "docs", prompts: [changed, ["name": "weekly"]], resources: [], templates: [], lockfile: lock)
+        let kinds = Set(found.map { "\($0.finding.kind.rawValue) \($0.tool ?? "")" })
+        #expect(kinds == ["rug-pull prompt:summarize", "unpinned-tool prompt:weekly", "unpinned-tool prompt:old"], "\(kinds)")
+        #expect(found.first { $0.tool == key }?.finding.detail.contains("arguments") == true)
+        // The tools' check does not mistake prompt pins for tools gone missing.
+        #expect(ToolScan.check(server: "docs", tools: [tool], lockfile: lock).isEmpty)
+    }
+
     @Test func theAuditChainNamesTheFirstEditedRemovedOrReorderedLine() throws {
         let keys = try Sodium.generateKeyPair()
         var chain = AuditChain(secretKey: keys.secretKey)

@@ -142,6 +142,56 @@ import VigilMCP
         #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "policy-denied" && $0["tool"] == "subscribe:resource:secrets" }, "\(g.auditEntries)")
     }
 
+    /// Prompts are pinned like tools. Without a lockfile, the first words a prompt had in the
+    /// session are its pin, and a prompt whose words change (a rug pull) is withheld and alerted.
+    @Test func aPromptWhoseWordsChangeMidSessionIsWithheld() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "tools": ["reword_prompt"], "prompts": ["summarize"]}"#)
+        let steps = try g.drive("legacy", [
+            ["op": "prompts"],
+            ["op": "call", "tool": "reword_prompt"],
+            ["op": "prompts"],
+            ["op": "prompt", "name": "summarize", "args": ["topic": "notes"]],
+        ])
+        #expect(steps[1]["prompts"] == ["summarize"], "\(steps[1])")
+        #expect(steps[3]["prompts"] == [], "\(steps[3])")
+        #expect(steps[4]["error_code"] == .int(Int64(RPCMessage.Code.denied)), "\(steps[4])")
+        #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "rug-pull" && $0["tool"] == "prompt:summarize" }, "\(g.auditEntries)")
+    }
+
+    /// `vigil mcp lock` pins prompts beside tools; through the gateway, a prompt the lockfile does
+    /// not hold is held back and one whose words differ from its pin is withheld.
+    @Test func theLockfilePinsPromptsAndHoldsBackNewOrChangedOnes() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        let server = #""docs": {"command": "\#(venv)/python", "args": ["\#(Self.contextServer)"]}"#
+        let clientConfig = g.dir.appendingPathComponent("mcp.json")
+        try "{\"servers\": {\(server)}}".write(to: clientConfig, atomically: true, encoding: .utf8)
+        let lockPath = g.dir.appendingPathComponent("vigil-mcp.lock").path
+        let l = try vigil("mcp", "lock", clientConfig.path, "--key", g.secretKey, "--out", lockPath)
+        try #require(l.status == 0, "\(l.out)\(l.err)")
+        #expect(l.out.contains("docs: pinned 4 tools and 2 prompts"), "\(l.out)")
+        let pub = try String(contentsOfFile: g.publicKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try g.write(servers: server, allow: #"{"server": "docs", "tools": ["add_prompt", "reword_prompt"], "prompts": ["summarize", "weekly"]}"#,
+                    extra: #", "lockfile": "vigil-mcp.lock", "trusted_keys": ["\#(pub)"]"#)
+        let steps = try g.drive("2026-07-28", [
+            ["op": "prompts"],
+            ["op": "call", "tool": "add_prompt", "args": ["name": "weekly"]],
+            ["op": "prompts"],
+            ["op": "call", "tool": "reword_prompt"],
+            ["op": "prompts"],
+        ])
+        #expect(steps[1]["prompts"] == ["summarize"], "\(steps[1])")
+        #expect(steps[3]["prompts"] == ["summarize"], "\(steps[3])")
+        #expect(steps[5]["prompts"] == [], "\(steps[5])")
+        let findings = g.auditEntries.compactMap { e in e["finding"].map { ($0["kind"]?.string ?? "", e["tool"]?.string ?? "") } }
+        #expect(findings.contains { $0 == ("unpinned-tool", "prompt:weekly") }, "\(findings)")
+        #expect(findings.contains { $0 == ("rug-pull", "prompt:summarize") }, "\(findings)")
+    }
+
     @Test func aPromptThatFetchesAURLMeetsTheURLRuleAndItsPageIsChecked() throws {
         try requireTools()
         let g = try GatewaySetup()
@@ -208,7 +258,7 @@ import VigilMCP
         let json = dir.appendingPathComponent("scan.json").path
         let r = try vigil("mcp", "scan", config.path, "--json", json)
         #expect(r.status == 2, "\(r.out)\(r.err)")
-        #expect(r.out.contains("docs: 3 tools, 2 prompts, 3 resources, 1 resource template"), "\(r.out)")
+        #expect(r.out.contains("docs: 4 tools, 2 prompts, 3 resources, 1 resource template"), "\(r.out)")
         let doc = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: json)))
         let flagged = Set((doc["findings"]?.array ?? []).compactMap { $0["tool"]?.string })
         #expect(flagged == ["prompt:helpful"], "\(flagged)")
