@@ -128,6 +128,15 @@ public struct CompactMoments: Codable, Sendable, Hashable {
     public var mean: Float = 0
     public var variance: Float = 0
     public init() {}
+    /// A prior of log counts: `samples` samples of log1p(`count`), then the variance set, so a
+    /// model starts from a believable normal before it has seen the network.
+    public init(priorCount count: Double, samples: Int, variance: Float, cap: Float) {
+        for _ in 0..<samples { add(log1p(count), cap: cap) }
+        self.variance = variance
+    }
+    /// A generous ceiling of the counts this normal describes (mean plus two deviations, on
+    /// the count scale), the rate a count is judged against.
+    public var countCeiling: Double { expm1(Double(mean)) + 1 + 2 * Double(variance).squareRoot() }
     public mutating func add(_ x: Double, cap: Float) {
         n = min(n + 1, cap)
         let a = 1 / n, d = Float(x) - mean

@@ -60,15 +60,9 @@ public enum ToolScan {
             for f in injection.check(InjectionCheck.text(of: Lockfile.pinnedDefinition(t)), channel: "tool-description") {
                 out.append(Result(server: server, tool: name, finding: f))
             }
-            if let lockfile {
-                switch Gateway.pinStatus(Gateway.Tool(server: server, definition: t), lockfile) {
-                case .pinned: break
-                case .unpinned:
-                    out.append(Result(server: server, tool: name, finding: Finding(.unpinnedTool, .medium, channel: "tools/list", "\(server)/\(name) is not in the lockfile")))
-                case .changed(let was):
-                    out.append(Result(server: server, tool: name, finding: Finding(.rugPull, .critical, channel: "tools/list",
-                        "\(server)/\(name) changed since it was pinned: \(Gateway.describeChange(from: was, to: t))")))
-                }
+            if let lockfile, let f = Gateway.pinStatus(Gateway.Tool(server: server, definition: t), lockfile)
+                .finding("\(server)/\(name)", now: t, key: name, channel: "tools/list", held: false) {
+                out.append(Result(server: server, tool: name, finding: f))
             }
         }
         if let lockfile {
@@ -90,13 +84,9 @@ public enum ToolScan {
             for p in prompts {
                 guard let name = p["name"]?.string else { continue }
                 let key = Lockfile.promptKey(name)
-                switch lockfile.status(server: server, key: key, definition: p) {
-                case .pinned: break
-                case .unpinned:
-                    out.append(Result(server: server, tool: key, finding: Finding(.unpinnedTool, .medium, channel: "prompts/list", "the prompt \(server)/\(name) is not in the lockfile")))
-                case .changed(let was):
-                    out.append(Result(server: server, tool: key, finding: Finding(.rugPull, .critical, channel: "prompts/list",
-                        "the prompt \(server)/\(name) changed since it was pinned: \(Gateway.describeChange(from: was, to: p, key: key))")))
+                if let f = lockfile.status(server: server, key: key, definition: p)
+                    .finding("the prompt \(server)/\(name)", now: p, key: key, channel: "prompts/list", held: false) {
+                    out.append(Result(server: server, tool: key, finding: f))
                 }
             }
             let names = Set(prompts.compactMap { $0["name"]?.string.map(Lockfile.promptKey) })

@@ -455,14 +455,8 @@ public struct Gateway: Sendable {
                 found.append(Finding(.rugPull, .critical, channel: "tools/list", "\(key) changed during the session: \(Self.describeChange(from: first, to: t.definition))"))
             }
             if sessionPins[key] == nil { sessionPins[key] = t.definition }
-            if let lockfile {
-                switch Self.pinStatus(t, lockfile) {
-                case .pinned: break
-                case .unpinned:
-                    found.append(Finding(.unpinnedTool, .medium, channel: "tools/list", "\(t.server)/\(name) is not in the lockfile; held until it is approved (vigil mcp lock)"))
-                case .changed(let was):
-                    found.append(Finding(.rugPull, .critical, channel: "tools/list", "\(t.server)/\(name) changed since it was pinned: \(Self.describeChange(from: was, to: t.definition))"))
-                }
+            if let lockfile, let f = Self.pinStatus(t, lockfile).finding(key, now: t.definition, key: name, channel: "tools/list", held: true) {
+                found.append(f)
             }
             found += injection.check(InjectionCheck.text(of: Lockfile.pinnedDefinition(t.definition)), channel: "tool-description")
             if let worst = found.max(by: { $0.severity < $1.severity }), worst.severity >= .medium {

@@ -160,13 +160,9 @@ extension Gateway {
         let key = Lockfile.promptKey(name)
         let finding: Finding
         if let lockfile {
-            switch lockfile.status(server: server, key: key, definition: d) {
-            case .pinned: return nil
-            case .unpinned:
-                finding = Finding(.unpinnedTool, .medium, channel: "prompts/list", "the prompt \(server)/\(name) is not in the lockfile; held until it is approved (vigil mcp lock)")
-            case .changed(let was):
-                finding = Finding(.rugPull, .critical, channel: "prompts/list", "the prompt \(server)/\(name) changed since it was pinned: \(Self.describeChange(from: was, to: d, key: key))")
-            }
+            guard let f = lockfile.status(server: server, key: key, definition: d)
+                .finding("the prompt \(server)/\(name)", now: d, key: key, channel: "prompts/list", held: true) else { return nil }
+            finding = f
         } else {
             let k = "\(server)/\(name)"
             guard let first = promptPins[k] else {

@@ -115,9 +115,22 @@ public struct Lockfile: Sendable, Hashable {
     }
 }
 
-/// How a listed tool stands against the lockfile.
+/// How a listed tool or prompt stands against the lockfile.
 public enum PinStatus: Hashable, Sendable {
     case pinned
     case unpinned
     case changed(was: JSONValue)
+
+    /// The finding a listed definition earns against its pin (nil when it matches). `label`
+    /// names it ("docs/greet", "the prompt docs/summarize"); `held` says the gateway holds an
+    /// unpinned one back.
+    public func finding(_ label: String, now: JSONValue, key: String, channel: String, held: Bool) -> Finding? {
+        switch self {
+        case .pinned: return nil
+        case .unpinned:
+            return Finding(.unpinnedTool, .medium, channel: channel, "\(label) is not in the lockfile" + (held ? "; held until it is approved (vigil mcp lock)" : ""))
+        case .changed(let was):
+            return Finding(.rugPull, .critical, channel: channel, "\(label) changed since it was pinned: \(Gateway.describeChange(from: was, to: now, key: key))")
+        }
+    }
 }

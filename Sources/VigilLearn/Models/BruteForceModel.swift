@@ -28,9 +28,7 @@ public final class BruteForceModel: LearningModel {
     var s: State
 
     public init(_ c: LearnConfiguration) {
-        s = State(pairs: BoundedTable(capacity: c.maxPairs / 2))
-        for _ in 0..<10 { s.normal.add(log1p(2), cap: 5000) }
-        s.normal.variance = 0.5
+        s = State(pairs: BoundedTable(capacity: c.maxPairs / 2), normal: CompactMoments(priorCount: 2, samples: 10, variance: 0.5, cap: 5000))
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
@@ -68,7 +66,7 @@ public final class BruteForceModel: LearningModel {
     }
 
     func judge(_ p: Pair, _ ctx: LearnContext) {
-        let lambda = expm1(Double(s.normal.mean)) + 1 + 2 * Double(s.normal.variance).squareRoot()
+        let lambda = s.normal.countCeiling
         let x = Stats.poissonTailBits(p.sessions, lambda: lambda)
         guard x > 5 else { ctx.pass(name, surprisal: x, device: p.device); return }
         let inbound = p.device == p.server

@@ -32,8 +32,7 @@ public final class ScanModel: LearningModel {
 
         init(kind: Kind, device: IPAddress) {
             self.kind = kind; self.device = device
-            for _ in 0..<4 { normal.add(log1p(1), cap: 200) }
-            normal.variance = 0.5
+            normal = CompactMoments(priorCount: 1, samples: 4, variance: 0.5, cap: 200)
         }
 
         var fanOut: Double { max(hosts.estimate, ports.estimate) }

@@ -32,9 +32,7 @@ public final class WebProbeModel: LearningModel {
     var s: State
 
     public init(_ c: LearnConfiguration) {
-        s = State(pairs: BoundedTable(capacity: c.maxPairs / 4))
-        for _ in 0..<10 { s.normal.add(log1p(1), cap: 5000) }
-        s.normal.variance = 0.5
+        s = State(pairs: BoundedTable(capacity: c.maxPairs / 4), normal: CompactMoments(priorCount: 1, samples: 10, variance: 0.5, cap: 5000))
     }
 
     public func http(_ r: HTTPRecord, device: IPAddress, _ ctx: LearnContext) {
@@ -93,7 +91,7 @@ public final class WebProbeModel: LearningModel {
 
     func judge(_ p: Pair, _ ctx: LearnContext) {
         let distinct = min(p.distinct.estimate.rounded(), p.errors)
-        let lambda = expm1(Double(s.normal.mean)) + 1 + 2 * Double(s.normal.variance).squareRoot()
+        let lambda = s.normal.countCeiling
         let errorShare = p.errors / max(1, p.requests)
         let x = Stats.poissonTailBits(distinct, lambda: lambda) * min(1, 2 * errorShare)
         guard x > 5 else { ctx.pass(name, surprisal: x, device: p.device); return }
