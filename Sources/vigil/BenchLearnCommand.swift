@@ -75,7 +75,7 @@ enum BenchLearnCommand {
         let learnRate = Double(observations) / (Double(learnNs) / 1e9)
         print(String(format: "devices %d  days %d  packets %d  observations %d", devices, c.days, frames, observations))
         print(String(format: "decode (packet engine): %.2f s, %.0f observations/s", Double(decodeNs) / 1e9, decodeRate))
-        print(String(format: "learn  (12 models):     %.2f s, %.0f observations/s  (%.2fx the decoder's rate)", Double(learnNs) / 1e9, learnRate, learnRate / decodeRate))
+        print(String(format: "learn  (%d models):     %.2f s, %.0f observations/s  (%.2fx the decoder's rate)", ModelRegistry.all(LearnConfiguration()).count, Double(learnNs) / 1e9, learnRate, learnRate / decodeRate))
         print(String(format: "state: snapshot %d bytes, %.0f bytes per device (JSON; target 16 KiB), taken in %.0f ms (what each vigil serve checkpoint costs)",
                      snapshot.count, Double(snapshot.count) / Double(devices), Double(snapshotNs) / 1e6))
         let parts = try learner.stateBytes().sorted { $0.1 > $1.1 }.map { "\($0.0) \($0.1 / devices)" }
