@@ -142,6 +142,33 @@ import VigilMCP
         #expect(g.auditEntries.contains { $0["finding"]?["kind"] == "policy-denied" && $0["tool"] == "subscribe:resource:secrets" }, "\(g.auditEntries)")
     }
 
+    /// Over Streamable HTTP the same: an older client hears its resource's update and the new
+    /// prompt on its session's GET stream, a modern one on its subscription's stream.
+    @Test func overHTTPSubscriptionsCarryOnlyWhatWasGranted() throws {
+        try requireTools()
+        let g = try GatewaySetup()
+        try g.write(servers: """
+            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
+            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        let gw = try ListeningGateway(config: g.config)
+        let (_, notified) = try g.driveSession("legacy", [
+            ["op": "subscribe", "uri": "docs://handbook/intro"],
+            ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/incident-note"]],
+            ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/intro"]],
+            ["op": "call", "tool": "add_prompt", "args": ["name": "weekly"]],
+            ["op": "sleep", "s": 1],
+        ], target: gw.url)
+        #expect(Set(notified.compactMap(\.string)) == ["resources/updated docs://handbook/intro", "prompts/list_changed"], "\(notified)")
+        let steps = try g.drive("2026-07-28", [
+            ["op": "listen", "prompts": true, "uris": ["docs://handbook/intro", "secrets://vault/db-password"], "count": 1, "wait": 10, "during": [
+                ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/incident-note"]],
+                ["op": "call", "tool": "touch", "args": ["uri": "docs://handbook/intro"]],
+            ]],
+        ], target: gw.url)
+        #expect(steps[1]["honored"]?["resourceSubscriptions"] == ["docs://handbook/intro"], "\(steps[1])")
+        #expect(steps[1]["events"] == ["ResourceUpdated docs://handbook/intro"], "\(steps[1])")
+    }
+
     /// Prompts are pinned like tools. Without a lockfile, the first words a prompt had in the
     /// session are its pin, and a prompt whose words change (a rug pull) is withheld and alerted.
     @Test func aPromptWhoseWordsChangeMidSessionIsWithheld() throws {
