@@ -17,7 +17,8 @@ public enum GatewayCheck {
             return "\(a.name) (\(how); \(a.rules.count) rule(s)\(a.approval.isEmpty ? "" : ", approval for \(a.approval.sorted().joined(separator: "/"))"); input: \(a.input.map(\.rawValue).sorted().joined(separator: "/")))"
         }.joined(separator: ", "))
         if let l = try GatewaySetup.lockfile(config), let path = config.lockfile {
-            lines.append("lockfile \(path): \(l.pins.count) pinned tool(s), signature verified")
+            let prompts = l.pins.filter { $0.tool.hasPrefix("prompt:") }.count
+            lines.append("lockfile \(path): \(l.pins.count - prompts) pinned tool(s)\(prompts > 0 ? " and \(prompts) prompt(s)" : ""), signature verified")
         } else {
             lines.append("no lockfile: each tool's first definition in a session is its pin")
         }
