@@ -595,7 +595,7 @@ public struct Gateway: Sendable {
             case "completion/complete":
                 return complete(id: id, params: params, now: now)
             case "subscriptions/listen" where client?.isModern ?? false:
-                guard let wanted = params?["notifications"] else {
+                guard let wanted = params?["notifications"], wanted.object != nil else {
                     return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "subscriptions/listen needs a notifications filter", data: nil))]
                 }
                 guard listens[id] == nil else {
