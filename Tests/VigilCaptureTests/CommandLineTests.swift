@@ -142,6 +142,7 @@ import VigilCore
         let reason = probes.first?["reason"] as? String ?? ""
         #expect((probes.first?["score"] as? Double ?? 0) >= 50, "\(probes)")
         #expect(reason.contains("10.87.1.10") && reason.contains("130.211.223.103") && reason.contains("/.git/HEAD"), "\(reason)")
+        #expect(reason.contains("none of its requests succeeded"), "\(reason)")
     }
 
     @Test func analyzeRefusesABadBaselineAndUnknownAttacks() throws {

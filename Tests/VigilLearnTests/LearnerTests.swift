@@ -44,6 +44,8 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
             let hit = r.breaches.first { $0.device == l.device && expect[l.attack]!.contains($0.model) && $0.score >= 50 }
             #expect(hit != nil, "\(l.attack) on \(l.device) not found; breaches: \(r.breaches.map { "\($0.model) \($0.device) \(Int($0.score))" })")
             if let hit { #expect(hit.reason.contains(l.device) && hit.reason.count > 60, "\(hit.reason)") }
+            // What a web scan found is named: the guessed paths the server answered.
+            if l.attack == "webscan", let hit { #expect(hit.reason.contains("succeeded after the probing began (GET /"), "\(hit.reason)") }
         }
     }
 

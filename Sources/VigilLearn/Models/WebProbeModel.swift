@@ -20,6 +20,10 @@ public final class WebProbeModel: LearningModel {
         var requests = 0.0, errors = 0.0
         var distinct = DistinctCounter()
         var samples: [String] = []
+        /// Requests the server answered with success while the client was probing it: what the
+        /// probing found (an exposed /.git/config answering 200 is the finding a responder wants).
+        var answered: [String] = []
+        var successes = 0.0
         var first = Timestamp.zero, last = Timestamp.zero
         var nextAlarm = 8.0
         /// The distinct count last judged: a closing window is judged again only if it grew.
@@ -50,6 +54,10 @@ public final class WebProbeModel: LearningModel {
             }
             p.requests += 1
             if p.host == p.server.description, let h = r.host, !h.isEmpty { p.host = h }
+            if status >= 200 && status < 300, p.errors > 0 {
+                p.successes += 1
+                if p.answered.count < 4 { p.answered.append("\("\(r.method ?? "-") \(r.uri ?? "-")".prefix(60)) \(status)") }
+            }
             guard error else { return false }
             p.errors += 1
             if p.first == .zero { p.first = r.ts }
@@ -98,10 +106,10 @@ public final class WebProbeModel: LearningModel {
         let inside = ctx.isLocal(p.server)
         ctx.judge(name, surprisal: x, device: p.device, subject: "\(p.device)>\(p.server)", at: p.last, needsHistory: false) {
             BreachDraft(
-                reason: "\(ctx.label(p.device)) made \(Int(distinct)) distinct web requests that \(p.server) refused with client errors\(p.host == p.server.description ? "" : " (as \(p.host))") within \(Int(((p.last - p.first).seconds / 60).rounded(.up))) minute(s) (\(Int((errorShare * 100).rounded()))% of \(Int(p.requests)) requests failed; e.g. \(p.samples.joined(separator: ", "))), as web vulnerability scanners and path guessers do; a client usually draws about \(Int(lambda.rounded())) in such a window",
+                reason: "\(ctx.label(p.device)) made \(Int(distinct)) distinct web requests that \(p.server) refused with client errors\(p.host == p.server.description ? "" : " (as \(p.host))") within \(Int(((p.last - p.first).seconds / 60).rounded(.up))) minute(s) (\(Int((errorShare * 100).rounded()))% of \(Int(p.requests)) requests failed; e.g. \(p.samples.joined(separator: ", "))), as web vulnerability scanners and path guessers do; \(p.successes == 0 ? "none of its requests succeeded after the probing began" : "\(Int(p.successes)) succeeded after the probing began (\(p.answered.joined(separator: ", ")))"); a client usually draws about \(Int(lambda.rounded())) in such a window",
                 first: p.first, last: p.last, endpoints: inside ? [] : [p.server.description], peers: [p.server.description],
                 techniques: inside ? ["T1046"] : ["T1595"],
-                facts: ["distinctErrors": distinct, "errors": p.errors, "requests": p.requests, "normalPerWindow": lambda],
+                facts: ["distinctErrors": distinct, "errors": p.errors, "requests": p.requests, "succeededWhileProbing": p.successes, "normalPerWindow": lambda],
                 scope: BreachScope(direction: .outbound, peers: [p.server.description]))
         }
     }
