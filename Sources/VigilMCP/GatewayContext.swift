@@ -177,6 +177,51 @@ extension Gateway {
         return (finding.detail, alerts)
     }
 
+    /// How a resource URI is named in the audit log: `PREFIX:SCHEME` (the URI itself may hold
+    /// a path the log should not).
+    static func resourceLabel(_ prefix: String, _ uri: String) -> String {
+        prefix + ":" + (uri.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "?")
+    }
+
+    /// The server a prompt named by the client lives on: the one that listed it, or before any
+    /// listing the one server whose rule names it; a refusal when it was withheld or is unknown.
+    func promptServer(_ name: String, id: JSONValue, label: String, arguments: JSONValue, now: Double) -> Result<String, Refused> {
+        if let why = promptsBlocked[name] {
+            return .failure(Refused(refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: "the prompt \(name) is blocked: \(why)", arguments: arguments, now: now)))
+        }
+        let named = Set(agent.rules.filter { $0.prompts.contains(name) }.map(\.server))
+        guard let server = promptServers[name] ?? (named.count == 1 ? named.first : nil) else {
+            return .failure(Refused(refuseContext(id, code: RPCMessage.Code.invalidParams, label: label, server: nil,
+                                                  reason: "no prompt named \(name) is offered to this agent (list the prompts first)", arguments: arguments, now: now)))
+        }
+        return .success(server)
+    }
+
+    /// The server a resource URI belongs to under the agent's rules; a refusal, alerted, when
+    /// no rule lets the agent reach it.
+    mutating func resourceServer(_ uri: String, id: JSONValue, label: String, arguments: JSONValue, now: Double) -> Result<String, Refused> {
+        switch Policy.resource(agent: agent, uri: uri) {
+        case .success(let s): return .success(s)
+        case .failure(let refusal):
+            return .failure(Refused(note(Finding(.policyDenied, .medium, channel: "arguments", refusal.reason), server: nil, tool: label, now: now)
+                + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: refusal.reason, arguments: arguments, now: now)))
+        }
+    }
+
+    /// The leak and trifecta checks on what a request sends out: their alerts, and a refusal
+    /// when any of them blocks it.
+    mutating func checkOutbound(_ arguments: JSONValue, id: JSONValue, server: String, label: String, now: Double) -> (alerts: [Effect], refusal: [Effect]?) {
+        let (found, blockers) = outbound(arguments, responses: nil, labels: config.servers[server]?.labels ?? [], name: label)
+        var alerts: [Effect] = []
+        for f in found { alerts += note(f, server: server, tool: label, now: now) }
+        guard !blockers.isEmpty else { return (alerts, nil) }
+        return (alerts, refuseContext(id, code: RPCMessage.Code.denied, label: label, server: server,
+                                      reason: blockers.map(\.detail).joined(separator: "; "), arguments: arguments, findings: blockers, now: now))
+    }
+
+    /// What the gateway answers instead of passing a request on.
+    struct Refused: Error { var effects: [Effect]; init(_ e: [Effect]) { effects = e } }
+
     /// The audit entry and error for a prompt or resource request the gateway refuses itself.
     func refuseContext(_ id: JSONValue, code: Int, label: String, server: String?, reason: String, arguments: JSONValue?,
                        findings: [Finding] = [], now: Double) -> [Effect] {
@@ -196,29 +241,18 @@ extension Gateway {
         guard let args = arguments.object else {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "arguments must be an object", data: nil))]
         }
-        if let why = promptsBlocked[name] {
-            return refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: "the prompt \(name) is blocked: \(why)", arguments: arguments, now: now)
-        }
-        // The server that listed it; before any listing, the one server whose rule names it.
-        let named = Set(agent.rules.filter { $0.prompts.contains(name) }.map(\.server))
-        guard let server = promptServers[name] ?? (named.count == 1 ? named.first : nil) else {
-            return refuseContext(id, code: RPCMessage.Code.invalidParams, label: label, server: nil,
-                                 reason: "no prompt named \(name) is offered to this agent (list the prompts first)", arguments: arguments, now: now)
+        let server: String
+        switch promptServer(name, id: id, label: label, arguments: arguments, now: now) {
+        case .failure(let r): return r.effects
+        case .success(let s): server = s
         }
         if case .deny(let why) = Policy.decide(agent: agent, server: server, prompt: name, arguments: args) {
             let f = Finding(.policyDenied, .medium, channel: "arguments", why)
             return note(f, server: server, tool: label, now: now)
                 + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: server, reason: why, arguments: arguments, now: now)
         }
-        let labels = config.servers[server]?.labels ?? []
-        let (found, blockers) = outbound(arguments, responses: nil, labels: labels, name: label)
-        var out: [Effect] = []
-        for f in found { out += note(f, server: server, tool: label, now: now) }
-        if !blockers.isEmpty {
-            return out + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: server,
-                                       reason: blockers.map(\.detail).joined(separator: "; "), arguments: arguments, findings: blockers, now: now)
-        }
-        return out + pass(id: id, server: server, method: "prompts/get", params: params, kind: .prompts, label: label, arguments: arguments, now: now)
+        let (alerts, refusal) = checkOutbound(arguments, id: id, server: server, label: label, now: now)
+        return alerts + (refusal ?? pass(id: id, server: server, method: "prompts/get", params: params, kind: .prompts, label: label, arguments: arguments, now: now))
     }
 
     mutating func readResource(id: JSONValue, params: JSONValue?, now: Double) -> [Effect] {
@@ -226,13 +260,10 @@ extension Gateway {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "resources/read needs a uri", data: nil))]
         }
         let arguments: JSONValue = ["uri": .string(uri)]
-        let label = "resource:" + (uri.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "?")
+        let label = Self.resourceLabel("resource", uri)
         let server: String
-        switch Policy.resource(agent: agent, uri: uri) {
-        case .failure(let refusal):
-            let f = Finding(.policyDenied, .medium, channel: "arguments", refusal.reason)
-            return note(f, server: nil, tool: label, now: now)
-                + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: refusal.reason, arguments: arguments, now: now)
+        switch resourceServer(uri, id: id, label: label, arguments: arguments, now: now) {
+        case .failure(let r): return r.effects
         case .success(let s): server = s
         }
         guard upstreams[server]?.capabilities?["resources"] != nil else {
@@ -252,44 +283,35 @@ extension Gateway {
               argument["name"]?.string != nil, argument["value"]?.string != nil else {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "completion/complete needs ref (type and name or uri) and argument (name and value)", data: nil))]
         }
-        var arguments: [String: JSONValue] = [:]
-        for (k, v) in params?["context"]?["arguments"]?.object ?? [:] { arguments[k] = v }
-        arguments[argument["name"]!.string!] = argument["value"]!
-        let label: String, server: String?
+        var fields: [String: JSONValue] = params?["context"]?["arguments"]?.object ?? [:]
+        fields[argument["name"]!.string!] = argument["value"]!
+        let arguments = JSONValue.object(fields)
+        let label: String, server: String
         switch (type, ref["name"]?.string, ref["uri"]?.string) {
         case ("ref/prompt", let name?, _):
+            // The prompt's server is known only for a prompt the agent may use.
             label = "complete:prompt:\(name)"
-            if let why = promptsBlocked[name] {
-                return refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: "the prompt \(name) is blocked: \(why)", arguments: .object(arguments), now: now)
-            }
-            let named = Set(agent.rules.filter { $0.prompts.contains(name) }.map(\.server))
-            server = promptServers[name] ?? (named.count == 1 ? named.first : nil)
-            if let s = server, !Policy.mayList(agent: agent, server: s, prompt: name) {
-                return refuseContext(id, code: RPCMessage.Code.denied, label: label, server: s, reason: "agent '\(agent.name)' has no rule allowing the prompt \(s)/\(name)", arguments: .object(arguments), now: now)
+            switch promptServer(name, id: id, label: label, arguments: arguments, now: now) {
+            case .failure(let r): return r.effects
+            case .success(let s): server = s
             }
         case ("ref/resource", _, let template?):
-            label = "complete:resource:" + (template.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "?")
+            label = Self.resourceLabel("complete:resource", template)
             let reaching = upstreams.keys.filter { agentReaches(.resources, server: $0) }
-            server = templateServers[template] ?? (reaching.count == 1 ? reaching.first : nil)
+            guard let s = templateServers[template] ?? (reaching.count == 1 ? reaching.first : nil) else {
+                return refuseContext(id, code: RPCMessage.Code.invalidParams, label: label, server: nil,
+                                     reason: "no resource template \(template) is offered to this agent (list the resource templates first)", arguments: arguments, now: now)
+            }
+            server = s
         default:
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "ref.type must be ref/prompt (with name) or ref/resource (with uri)", data: nil))]
-        }
-        guard let server else {
-            return refuseContext(id, code: RPCMessage.Code.invalidParams, label: label, server: nil,
-                                 reason: "nothing offered to this agent matches the reference (list the prompts or resource templates first)", arguments: .object(arguments), now: now)
         }
         // A server without completions has none to give: an empty answer, as the spec's default.
         guard upstreams[server]?.capabilities?["completions"] != nil else {
             return [.toClient(.result(id: id, result: clientResult(["completion": ["values": [], "hasMore": false]])))]
         }
-        let (found, blockers) = outbound(.object(arguments), responses: nil, labels: config.servers[server]?.labels ?? [], name: label)
-        var out: [Effect] = []
-        for f in found { out += note(f, server: server, tool: label, now: now) }
-        if !blockers.isEmpty {
-            return out + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: server,
-                                       reason: blockers.map(\.detail).joined(separator: "; "), arguments: .object(arguments), findings: blockers, now: now)
-        }
-        return out + pass(id: id, server: server, method: "completion/complete", params: params, kind: .completions, label: label, arguments: .object(arguments), now: now)
+        let (alerts, refusal) = checkOutbound(arguments, id: id, server: server, label: label, now: now)
+        return alerts + (refusal ?? pass(id: id, server: server, method: "completion/complete", params: params, kind: .completions, label: label, arguments: arguments, now: now))
     }
 
     /// Passes an allowed request on, within the agent's rate and the session's calls in flight.

@@ -33,7 +33,7 @@ extension Gateway {
             case .success(let server):
                 out.append(.log("\(server) does not offer resource subscriptions; \(uri) is not subscribed"))
             case .failure(let refusal):
-                out += note(Finding(.policyDenied, .medium, channel: "subscriptions", refusal.reason), server: nil, tool: Self.subscribeLabel(uri), now: now)
+                out += note(Finding(.policyDenied, .medium, channel: "subscriptions", refusal.reason), server: nil, tool: Self.resourceLabel("subscribe:resource", uri), now: now)
             }
         }
         listens[id] = l
@@ -53,12 +53,10 @@ extension Gateway {
         guard let uri = params?["uri"]?.string else {
             return [.toClient(.error(id: id, code: RPCMessage.Code.invalidParams, message: "resources/subscribe needs a uri", data: nil))]
         }
-        let label = Self.subscribeLabel(uri), arguments: JSONValue = ["uri": .string(uri)]
+        let label = Self.resourceLabel("subscribe:resource", uri), arguments: JSONValue = ["uri": .string(uri)]
         let server: String
-        switch Policy.resource(agent: agent, uri: uri) {
-        case .failure(let refusal):
-            return note(Finding(.policyDenied, .medium, channel: "arguments", refusal.reason), server: nil, tool: label, now: now)
-                + refuseContext(id, code: RPCMessage.Code.denied, label: label, server: nil, reason: refusal.reason, arguments: arguments, now: now)
+        switch resourceServer(uri, id: id, label: label, arguments: arguments, now: now) {
+        case .failure(let r): return r.effects
         case .success(let s): server = s
         }
         guard offersSubscriptions(server) else {
@@ -80,10 +78,6 @@ extension Gateway {
         }
         let server = subscribed.removeValue(forKey: uri)
         return (server.map { syncSubscriptions($0) } ?? []) + [.toClient(.result(id: id, result: [:]))]
-    }
-
-    static func subscribeLabel(_ uri: String) -> String {
-        "subscribe:resource:" + (uri.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "?")
     }
 
     func offersSubscriptions(_ server: String) -> Bool {

@@ -11,6 +11,10 @@ public struct Lockfile: Sendable, Hashable {
         public init(server: String, tool: String, sha256: String, definition: JSONValue) {
             self.server = server; self.tool = tool; self.sha256 = sha256; self.definition = definition
         }
+        /// The pin of a definition as listed now, kept under `key` (a tool's name or `prompt:NAME`).
+        public init(server: String, key: String, listed: JSONValue) {
+            self.init(server: server, tool: key, sha256: Lockfile.hash(listed, key: key), definition: Lockfile.pinned(listed, key: key))
+        }
     }
     public var pins: [Pin]
     public var signedBy: String?
@@ -27,10 +31,11 @@ public struct Lockfile: Sendable, Hashable {
     /// What a pin covers: name, title, description, input and output schema and annotations;
     /// not `_meta` or cache hints, which change without the tool changing.
     public static func pinnedDefinition(_ tool: JSONValue) -> JSONValue {
+        select(tool, ["name", "title", "description", "inputSchema", "outputSchema", "annotations"])
+    }
+    private static func select(_ definition: JSONValue, _ fields: [String]) -> JSONValue {
         var o: [String: JSONValue] = [:]
-        for k in ["name", "title", "description", "inputSchema", "outputSchema", "annotations"] {
-            if let v = tool[k] { o[k] = v }
-        }
+        for k in fields { if let v = definition[k] { o[k] = v } }
         return .object(o)
     }
     public static func hash(_ tool: JSONValue) -> String { Sodium.sha256Hex(pinnedDefinition(tool).canonical) }
@@ -38,13 +43,7 @@ public struct Lockfile: Sendable, Hashable {
     /// The key a prompt's pin is kept under.
     public static func promptKey(_ name: String) -> String { "prompt:" + name }
     /// What a prompt's pin covers: its name, title, description and arguments.
-    public static func pinnedPrompt(_ prompt: JSONValue) -> JSONValue {
-        var o: [String: JSONValue] = [:]
-        for k in ["name", "title", "description", "arguments"] {
-            if let v = prompt[k] { o[k] = v }
-        }
-        return .object(o)
-    }
+    public static func pinnedPrompt(_ prompt: JSONValue) -> JSONValue { select(prompt, ["name", "title", "description", "arguments"]) }
     /// The pinned part of the definition kept under `key` (a tool's or a prompt's), and its hash.
     public static func pinned(_ definition: JSONValue, key: String) -> JSONValue {
         key.hasPrefix("prompt:") ? pinnedPrompt(definition) : pinnedDefinition(definition)

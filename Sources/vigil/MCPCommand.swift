@@ -182,14 +182,9 @@ enum MCPCommand {
         var pins: [Lockfile.Pin] = []
         for entry in try servers(from: a.positional) where entry.skipped == nil {
             let listing = try ToolLister.list(entry.server, sandbox: !a.flags.contains("no-sandbox"))
-            for t in listing.tools {
-                guard let name = t["name"]?.string else { continue }
-                pins.append(Lockfile.Pin(server: listing.server, tool: name, sha256: Lockfile.hash(t), definition: Lockfile.pinnedDefinition(t)))
-            }
+            for t in listing.tools { if let name = t["name"]?.string { pins.append(.init(server: listing.server, key: name, listed: t)) } }
             for p in listing.prompts {
-                guard let name = p["name"]?.string else { continue }
-                let key = Lockfile.promptKey(name)
-                pins.append(Lockfile.Pin(server: listing.server, tool: key, sha256: Lockfile.hash(p, key: key), definition: Lockfile.pinnedPrompt(p)))
+                if let name = p["name"]?.string { pins.append(.init(server: listing.server, key: Lockfile.promptKey(name), listed: p)) }
             }
             print("\(listing.server): pinned \(listing.tools.count) tools\(listing.prompts.isEmpty ? "" : " and \(listing.prompts.count) prompts")")
         }

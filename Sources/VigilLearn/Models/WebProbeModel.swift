@@ -28,6 +28,7 @@ public final class WebProbeModel: LearningModel {
         var nextAlarm = 8.0
         /// The distinct count last judged: a closing window is judged again only if it grew.
         var judged = 0.0
+        var grewSinceJudged: Bool { distinct.estimate.rounded() > max(judged, 7) }
     }
     struct State: Codable {
         var pairs: BoundedTable<String, Pair>
@@ -45,39 +46,35 @@ public final class WebProbeModel: LearningModel {
         let key = "\(r.id.origHost)>\(r.id.respHost):\(r.id.respPort)"
         let t = Int64(r.ts.seconds)
         var closed: Pair?
-        let alarm = s.pairs.update(key, at: r.ts, make: {
-            Pair(device: device, server: r.id.respHost, host: r.id.respHost.description, start: t)
-        }) { p -> Bool in
-            if t >= p.start + WebProbeModel.window {
-                closed = p
-                p = Pair(device: device, server: r.id.respHost, host: r.id.respHost.description, start: t)
-            }
+        func fresh() -> Pair { Pair(device: device, server: r.id.respHost, host: r.id.respHost.description, start: t) }
+        let request = { "\(r.method ?? "-") \(r.uri ?? "-")" }
+        let alarm = s.pairs.update(key, at: r.ts, make: fresh) { p -> Bool in
+            if t >= p.start + WebProbeModel.window { closed = p; p = fresh() }
             p.requests += 1
             if p.host == p.server.description, let h = r.host, !h.isEmpty { p.host = h }
             if status >= 200 && status < 300, p.errors > 0 {
                 p.successes += 1
-                if p.answered.count < 4 { p.answered.append("\("\(r.method ?? "-") \(r.uri ?? "-")".prefix(60)) \(status)") }
+                if p.answered.count < 4 { p.answered.append("\(request().prefix(60)) \(status)") }
             }
             guard error else { return false }
             p.errors += 1
             if p.first == .zero { p.first = r.ts }
             p.last = max(p.last, r.ts)
-            let request = "\(r.method ?? "-") \(r.uri ?? "-")"
-            guard p.distinct.insert(hash: Stats.hash(request)) else { return false }
-            if p.samples.count < 4 { p.samples.append("\(request.prefix(60)) \(status)") }
-            if p.distinct.estimate >= p.nextAlarm { p.nextAlarm *= 2; return true }
-            return false
+            let asked = request()
+            guard p.distinct.insert(hash: Stats.hash(asked)) else { return false }
+            if p.samples.count < 4 { p.samples.append("\(asked.prefix(60)) \(status)") }
+            guard p.distinct.estimate >= p.nextAlarm else { return false }
+            p.nextAlarm *= 2
+            p.judged = p.distinct.estimate.rounded()
+            return true
         }
         if let c = closed { close(c, ctx) }
-        if alarm, let p = s.pairs[key] {
-            judge(p, ctx)
-            s.pairs.update(key, at: r.ts, make: { p }) { $0.judged = p.distinct.estimate.rounded() }
-        }
+        if alarm, let p = s.pairs[key] { judge(p, ctx) }
     }
 
     /// A window ends: what it drew is learned, and judged once more if it grew since its last alarm.
     func close(_ p: Pair, _ ctx: LearnContext) {
-        if p.distinct.estimate.rounded() > max(p.judged, 7) { judge(p, ctx) }
+        if p.grewSinceJudged { judge(p, ctx) }
         learn(p)
     }
 
@@ -94,7 +91,7 @@ public final class WebProbeModel: LearningModel {
     public func finish(_ ctx: LearnContext) {
         var open: [Pair] = []
         s.pairs.forEach { _, p in open.append(p) }
-        for p in open where p.distinct.estimate.rounded() > max(p.judged, 7) { judge(p, ctx) }
+        for p in open where p.grewSinceJudged { judge(p, ctx) }
     }
 
     func judge(_ p: Pair, _ ctx: LearnContext) {
