@@ -8,14 +8,14 @@ import VigilMCP
 /// for hidden instructions before the model can read it.
 @Suite struct PromptsAndResourcesTests {
     static let contextServer = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/context_server.py").path
+    /// The gateway's configuration entry for the context server, named `docs`.
+    static let docs = #""docs": {"command": "\#(venv)/python", "args": ["\#(contextServer)"]}"#
 
     @Test(arguments: ["legacy", "2026-07-28"])
     func onlyAllowedPromptsAndResourcesReachTheAgentAndWhatTheyCarryIsChecked(mode: String) throws {
         try requireTools()
         let g = try GatewaySetup("context-" + mode)
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"], "labels": ["private"]}
-            """, allow: """
+        try g.write(servers: String(Self.docs.dropLast()) + #", "labels": ["private"]}"#, allow: """
             {"server": "docs", "tools": ["ping"], "prompts": ["summarize", "helpful"], "resources": ["docs://handbook/"],
              "arguments": {"topic": {"pattern": "[a-z ]+", "max_bytes": 40}}}
             """)
@@ -66,9 +66,7 @@ import VigilMCP
     func completionsAreCheckedBothWays(mode: String) throws {
         try requireTools()
         let g = try GatewaySetup("complete-" + mode)
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "prompts": ["summarize", "helpful"], "resources": ["docs://handbook/"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "prompts": ["summarize", "helpful"], "resources": ["docs://handbook/"]}"#)
         let token = "ghp_" + String(repeating: "a1B2", count: 9)
         let steps = try g.drive(mode, [
             ["op": "prompts"],
@@ -99,9 +97,7 @@ import VigilMCP
     @Test func anOlderClientHearsOfTheResourcesItSubscribedToAndOfNewPrompts() throws {
         try requireTools()
         let g = try GatewaySetup()
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
         let (steps, notified) = try g.driveSession("legacy", [
             ["op": "subscribe", "uri": "docs://handbook/intro"],
             ["op": "subscribe", "uri": "secrets://vault/db-password"],
@@ -124,9 +120,7 @@ import VigilMCP
     @Test func aModernClientsSubscriptionIsGrantedOnlyWhatItMayRead() throws {
         try requireTools()
         let g = try GatewaySetup()
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
         let steps = try g.drive("2026-07-28", [
             ["op": "listen", "prompts": true, "uris": ["docs://handbook/intro", "secrets://vault/db-password"], "count": 2, "wait": 10, "during": [
                 ["op": "call", "tool": "touch", "args": ["uri": "secrets://vault/db-password"]],
@@ -147,9 +141,7 @@ import VigilMCP
     @Test func overHTTPSubscriptionsCarryOnlyWhatWasGranted() throws {
         try requireTools()
         let g = try GatewaySetup()
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "tools": ["touch", "add_prompt"], "prompts": ["summarize", "weekly"], "resources": ["docs://handbook/"]}"#)
         let gw = try ListeningGateway(config: g.config)
         let (_, notified) = try g.driveSession("legacy", [
             ["op": "subscribe", "uri": "docs://handbook/intro"],
@@ -174,9 +166,7 @@ import VigilMCP
     @Test func aPromptWhoseWordsChangeMidSessionIsWithheld() throws {
         try requireTools()
         let g = try GatewaySetup()
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "tools": ["reword_prompt"], "prompts": ["summarize"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "tools": ["reword_prompt"], "prompts": ["summarize"]}"#)
         let steps = try g.drive("legacy", [
             ["op": "prompts"],
             ["op": "call", "tool": "reword_prompt"],
@@ -194,7 +184,7 @@ import VigilMCP
     @Test func theLockfilePinsPromptsAndHoldsBackNewOrChangedOnes() throws {
         try requireTools()
         let g = try GatewaySetup()
-        let server = #""docs": {"command": "\#(venv)/python", "args": ["\#(Self.contextServer)"]}"#
+        let server = Self.docs
         let clientConfig = g.dir.appendingPathComponent("mcp.json")
         try "{\"servers\": {\(server)}}".write(to: clientConfig, atomically: true, encoding: .utf8)
         let lockPath = g.dir.appendingPathComponent("vigil-mcp.lock").path
@@ -253,9 +243,7 @@ import VigilMCP
     @Test func overHTTPTheRealClientReadsWhatItMayAndHeadersMustMatch() async throws {
         try requireTools()
         let g = try GatewaySetup()
-        try g.write(servers: """
-            "docs": {"command": "\(venv)/python", "args": ["\(Self.contextServer)"]}
-            """, allow: #"{"server": "docs", "prompts": ["summarize"], "resources": ["docs://handbook/intro"]}"#)
+        try g.write(servers: Self.docs, allow: #"{"server": "docs", "prompts": ["summarize"], "resources": ["docs://handbook/intro"]}"#)
         let gw = try ListeningGateway(config: g.config)
         for mode in ["legacy", "2026-07-28"] {
             let steps = try g.drive(mode, [["op": "prompts"], ["op": "read", "uri": "docs://handbook/intro"],
