@@ -14,16 +14,24 @@ public final class ZeekLogWriter: ObservationSink {
         let handle: UnsafeMutablePointer<FILE>
         let extras: Set<String>
         let part: Int
-        var buffer: [UInt8]
-        var lastTime: Timestamp
+        // One writer serves one thread (it is not Sendable): no dynamic exclusivity check per record.
+        @exclusivity(unchecked) var buffer: [UInt8]
+        @exclusivity(unchecked) var lastTime: Timestamp
         init(formatter: ZeekLogFormatter, handle: UnsafeMutablePointer<FILE>, extras: Set<String>, part: Int, buffer: [UInt8], lastTime: Timestamp) {
             self.formatter = formatter; self.handle = handle; self.extras = extras; self.part = part
             self.buffer = buffer; self.lastTime = lastTime
             self.buffer.reserveCapacity(1 << 17)
         }
     }
-    private var files: [ObservationKind: Open] = [:]
-    public private(set) var written: [ObservationKind: Int] = [:]
+    /// Open files and records written, indexed by `ObservationKind.ordinal` (no hashing per record).
+    @exclusivity(unchecked) private var files = [Open?](repeating: nil, count: ObservationKind.allCases.count)
+    @exclusivity(unchecked) private var counts = [Int](repeating: 0, count: ObservationKind.allCases.count)
+    /// Records written, by kind (kinds with none are left out).
+    public var written: [ObservationKind: Int] {
+        var w: [ObservationKind: Int] = [:]
+        for k in ObservationKind.allCases where counts[k.ordinal] > 0 { w[k] = counts[k.ordinal] }
+        return w
+    }
 
     public init(directory: String, style: ZeekLogFormatter.Style) throws {
         self.directory = directory
@@ -52,14 +60,15 @@ public final class ZeekLogWriter: ObservationSink {
     }
 
     private func write<R: ZeekLoggable>(_ r: R, kind: ObservationKind, ts: Timestamp) throws {
-        if let f = files[kind], r.extra.isEmpty || r.extra.keys.allSatisfy({ f.extras.contains($0) }) {
+        let slot = kind.ordinal
+        if let f = files[slot], r.extra.isEmpty || r.extra.keys.allSatisfy({ f.extras.contains($0) }) {
             f.formatter.append(r, to: &f.buffer)
             if ts > f.lastTime { f.lastTime = ts }
             if f.buffer.count >= 1 << 16 { try flush(f) }
         } else {
             let extraKeys = Set(r.extra.keys)
             var part = 1
-            if let old = files[kind] {
+            if let old = files[slot] {
                 part = old.part + 1
                 try close(old)
             }
@@ -71,9 +80,9 @@ public final class ZeekLogWriter: ObservationSink {
             let f = Open(formatter: formatter, handle: h, extras: extraKeys, part: part,
                          buffer: Array(formatter.header(openedAt: ts).utf8), lastTime: ts)
             formatter.append(r, to: &f.buffer)
-            files[kind] = f
+            files[slot] = f
         }
-        written[kind, default: 0] += 1
+        counts[slot] += 1
     }
 
     private func flush(_ f: Open) throws {
@@ -92,11 +101,12 @@ public final class ZeekLogWriter: ObservationSink {
 
     /// Writes the footers and closes every file.
     public func finish() throws {
-        for (k, f) in files {
+        for k in files.indices {
+            guard let f = files[k] else { continue }
             try close(f)
             files[k] = nil
         }
     }
 
-    deinit { for (_, f) in files { fclose(f.handle) } }
+    deinit { for case let f? in files { fclose(f.handle) } }
 }

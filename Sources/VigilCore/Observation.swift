@@ -39,6 +39,18 @@ public enum Observation: Hashable, Sendable, Codable {
 /// The kinds of observation, named as Zeek names their logs.
 public enum ObservationKind: String, CaseIterable, Hashable, Sendable, Codable {
     case conn, dns, http, ssl, ssh, dhcp
+
+    /// The kind's position in `allCases`, for tables indexed by kind without hashing.
+    @inlinable public var ordinal: Int {
+        switch self {
+        case .conn: 0
+        case .dns: 1
+        case .http: 2
+        case .ssl: 3
+        case .ssh: 4
+        case .dhcp: 5
+        }
+    }
 }
 
 /// A consumer of observations: the log writer, the store, later the learner.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Bounds-checked big-endian reads over a borrowed buffer. Every read that would run past
 /// the end returns nil or zero-length, so nothing derived from a packet can trap.
 extension UnsafeRawBufferPointer {
@@ -23,6 +29,13 @@ extension UnsafeRawBufferPointer {
         return UnsafeRawBufferPointer(rebasing: self[from..<(from &+ n)])
     }
     @inline(__always) @inlinable func from(_ offset: Int) -> UnsafeRawBufferPointer { slice(offset, count &- offset) }
+
+    /// The first index at or after `from` holding `byte` (memchr), or nil.
+    @inline(__always) func firstIndex(of byte: UInt8, from: Int) -> Int? {
+        guard from >= 0, from < count, let base = baseAddress else { return nil }
+        guard let p = memchr(base + from, Int32(byte), count &- from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(p))
+    }
 
     /// Text from bytes, replacing invalid UTF-8; used only when a record is made.
     func string(_ from: Int, _ length: Int) -> String {

@@ -423,24 +423,27 @@ struct FlowEngine {
     @inline(__always)
     private mutating func drainAnalyzerOutput() {
         if !analyzerOut.observations.isEmpty {
-            for o in analyzerOut.observations { count(o) }
-            output.append(contentsOf: analyzerOut.observations)
-            analyzerOut.observations.removeAll(keepingCapacity: true)
+            // Counted in place and moved, not copied: a copy retains every string of a record.
+            for k in analyzerOut.observations.indices {
+                switch analyzerOut.observations[k] {
+                case .conn: stats.connRecords &+= 1
+                case .dns: stats.dnsRecords &+= 1
+                case .http: stats.httpRecords &+= 1
+                case .tls: stats.tlsRecords &+= 1
+                case .ssh: stats.sshRecords &+= 1
+                case .dhcp: stats.dhcpRecords &+= 1
+                }
+            }
+            if output.isEmpty {
+                swap(&output, &analyzerOut.observations)
+            } else {
+                output.append(contentsOf: analyzerOut.observations)
+                analyzerOut.observations.removeAll(keepingCapacity: true)
+            }
         }
         if analyzerOut.parseErrors > 0 {
             stats.appParseErrors &+= analyzerOut.parseErrors
             analyzerOut.parseErrors = 0
-        }
-    }
-
-    private mutating func count(_ o: Observation) {
-        switch o {
-        case .conn: stats.connRecords &+= 1
-        case .dns: stats.dnsRecords &+= 1
-        case .http: stats.httpRecords &+= 1
-        case .tls: stats.tlsRecords &+= 1
-        case .ssh: stats.sshRecords &+= 1
-        case .dhcp: stats.dhcpRecords &+= 1
         }
     }
 

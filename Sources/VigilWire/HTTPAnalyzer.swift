@@ -11,7 +11,8 @@ struct HTTPStreamReader {
     var bodyBytes: UInt64 = 0
     static let maxHeader = 32 * 1024
 
-    enum Event { case headers([UInt8]), bodyDone(UInt64) }
+    /// A header block is lent for the length of the call only.
+    enum Event { case headers(UnsafeRawBufferPointer), bodyDone(UInt64) }
 
     /// Consumes bytes; calls `onEvent` for each complete header block and body. The handler
     /// returns the body framing that follows a header block.
@@ -26,24 +27,15 @@ struct HTTPStreamReader {
                 return true
             case .headers, .trailers:
                 let inTrailers: Bool = { if case .trailers = state { return true }; return false }()
-                // Find the blank line that ends the block (state carries across segments),
-                // then copy the whole run at once.
-                var ended = false
-                var j = i
-                while j < d.count {
-                    let c = d[j]
-                    j += 1
-                    if c == 10 {
-                        if lineLength == 0 { ended = true; break }
-                        lineLength = 0
-                    } else if c != 13 {
-                        lineLength += 1
-                    }
-                }
-                if !inTrailers { header.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[i..<j])) }
+                // Find the blank line that ends the block (state carries across segments).
+                let (j, ended) = Self.scanHeader(d, from: i, lineLength: &lineLength)
+                let run = UnsafeRawBufferPointer(rebasing: d[i..<j])
                 i = j
-                if header.count > Self.maxHeader { state = .broken; return false }
-                guard ended else { continue }
+                if !ended {
+                    if !inTrailers { header.append(contentsOf: run) }
+                    if header.count > Self.maxHeader { state = .broken; return false }
+                    continue
+                }
                 lineLength = 0
                 if inTrailers {
                     state = .headers
@@ -51,14 +43,26 @@ struct HTTPStreamReader {
                     bodyBytes = 0
                     continue
                 }
-                // Skip leading blank lines between messages.
-                let block = header
-                header.removeAll(keepingCapacity: true)
-                if block.allSatisfy({ $0 == 13 || $0 == 10 }) { continue }
-                let next = onEvent(.headers(block)) ?? .body(0)
+                // A block that lies whole in this segment is lent as it is; one that spans
+                // segments is lent from the buffer it was collected in.
+                let next: State?
+                if header.isEmpty {
+                    if run.count > Self.maxHeader { state = .broken; return false }
+                    // Skip leading blank lines between messages.
+                    if run.allSatisfy({ $0 == 13 || $0 == 10 }) { continue }
+                    next = onEvent(.headers(run))
+                } else {
+                    header.append(contentsOf: run)
+                    if header.count > Self.maxHeader { state = .broken; return false }
+                    let blank = header.allSatisfy { $0 == 13 || $0 == 10 }
+                    next = blank ? nil : header.withUnsafeBytes { onEvent(.headers($0)) }
+                    header.removeAll(keepingCapacity: true)
+                    if blank { continue }
+                }
+                let framing = next ?? .body(0)
                 bodyBytes = 0
-                state = next
-                if case .body(0) = next { state = .headers; _ = onEvent(.bodyDone(0)) }
+                state = framing
+                if case .body(0) = framing { state = .headers; _ = onEvent(.bodyDone(0)) }
             case .body(let remaining):
                 let n = min(remaining, UInt64(d.count - i))
                 i += Int(n)
@@ -102,66 +106,171 @@ struct HTTPStreamReader {
     }
 }
 
-/// A parsed header block: the first line's words and the few fields Vigil logs.
-/// Works on the bytes; only the fields it keeps become strings.
-struct HTTPHead {
-    var first: [String] = []
-    var fields: [(Int, String)] = []
-    static let wanted: [[UInt8]] = wantedNames.map { Array($0.utf8) }
+extension HTTPStreamReader {
+    /// Finds the end of a header block in `d` from `i`: the index after the blank line's LF and
+    /// true, or the end of `d` and false. `lineLength` (non-CR bytes on the current line, capped
+    /// at 1) carries across segments.
+    @inline(__always)
+    static func scanHeader(_ d: UnsafeRawBufferPointer, from i: Int, lineLength: inout Int) -> (Int, Bool) {
+        var j = i
+        let n = d.count
+        while j < n {
+            // A line's first byte decides whether it can be blank; the rest is skipped to the LF.
+            if lineLength == 0 {
+                let c = d[j]
+                j += 1
+                if c == 10 { return (j, true) }
+                if c != 13 { lineLength = 1 }
+                continue
+            }
+            guard let lf = d.firstIndex(of: 10, from: j) else { return (n, false) }
+            j = lf + 1
+            lineLength = 0
+        }
+        return (n, false)
+    }
+}
 
-    init?(_ block: [UInt8]) {
+/// A parsed header block: where the first line's words and the few fields Vigil logs lie in
+/// the lent bytes. Nothing is copied; only what a record keeps becomes a string.
+struct HTTPHead {
+    let bytes: UnsafeRawBufferPointer
+    /// Up to three words of the request or status line; the third keeps its spaces.
+    private(set) var words: (Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0)
+    private(set) var wordCount = 0
+    /// The first occurrence of each field in `Field`, as a range of its trimmed value.
+    private var fields: (Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?, Range<Int>?)
+        = (nil, nil, nil, nil, nil, nil, nil)
+
+    init?(_ block: UnsafeRawBufferPointer) {
+        bytes = block
         var first = true
         var start = 0
         let n = block.count
         while start < n {
-            var end = start
-            while end < n && block[end] != 10 { end += 1 }
+            let end = block.firstIndex(of: 10, from: start) ?? n
             var stop = end
             if stop > start && block[stop - 1] == 13 { stop -= 1 }
             defer { start = end + 1 }
             if stop <= start { continue }
-            let line = block[start..<stop]
             if first {
                 first = false
-                // Request or status line: up to three words, the last keeps its spaces.
-                var w = line.startIndex
-                while w < line.endIndex && self.first.count < 2 {
-                    guard let sp = line[w...].firstIndex(of: 32) else { break }
-                    if sp > w { self.first.append(String(decoding: line[w..<sp], as: UTF8.self)) }
+                var w = start
+                while w < stop && wordCount < 2 {
+                    guard let sp = block.firstIndex(of: 32, from: w), sp < stop else { break }
+                    if sp > w { setWord(w..<sp) }
                     w = sp + 1
                 }
-                if w < line.endIndex { self.first.append(String(decoding: line[w...], as: UTF8.self)) }
+                if w < stop { setWord(w..<stop) }
                 continue
             }
-            guard let colon = line.firstIndex(of: 58) else { continue }
-            let name = line[line.startIndex..<colon]
-            // Only the few fields Vigil logs become strings.
-            guard name.count >= 4 && name.count <= 17,
-                  let k = Self.wanted.firstIndex(where: { Self.equalsIgnoringCase(name, $0) }) else { continue }
-            var v = line[(colon + 1)...]
-            while let f = v.first, f == 32 || f == 9 { v = v.dropFirst() }
-            while let e = v.last, e == 32 || e == 9 { v = v.dropLast() }
-            fields.append((k, String(decoding: v, as: UTF8.self)))
+            guard let colon = block.firstIndex(of: 58, from: start), colon < stop else { continue }
+            let nameLength = colon - start
+            guard nameLength >= 4 && nameLength <= 17,
+                  let k = Self.field(UnsafeRawBufferPointer(rebasing: block[start..<colon])) else { continue }
+            var vs = colon + 1, ve = stop
+            while vs < ve, block[vs] == 32 || block[vs] == 9 { vs += 1 }
+            while ve > vs, block[ve - 1] == 32 || block[ve - 1] == 9 { ve -= 1 }
+            if range(k) == nil { setRange(k, vs..<ve) }
         }
         if first { return nil }
     }
 
-    /// The header fields kept, in the order of `Field`.
-    static let wantedNames = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
-    enum Field: Int { case host, userAgent, referer, origin, contentLength, transferEncoding, contentType }
+    /// The header fields kept.
+    enum Field: Int, CaseIterable { case host, userAgent, referer, origin, contentLength, transferEncoding, contentType }
+    static let names: [[UInt8]] = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
+        .map { Array($0.utf8) }
 
-    static func equalsIgnoringCase(_ a: ArraySlice<UInt8>, _ lower: [UInt8]) -> Bool {
-        guard a.count == lower.count else { return false }
-        var j = 0
-        for c in a {
-            let l = c >= 65 && c <= 90 ? c | 0x20 : c
-            if l != lower[j] { return false }
-            j += 1
+    /// Which kept field a header name is, ignoring case.
+    static func field(_ name: UnsafeRawBufferPointer) -> Field? {
+        for (k, lower) in names.enumerated() where lower.count == name.count {
+            var same = true
+            for j in 0..<name.count {
+                let c = name[j]
+                if (c >= 65 && c <= 90 ? c | 0x20 : c) != lower[j] { same = false; break }
+            }
+            if same { return Field(rawValue: k) }
         }
-        return true
+        return nil
     }
 
-    func value(_ f: Field) -> String? { fields.first { $0.0 == f.rawValue }?.1 }
+    private mutating func setWord(_ r: Range<Int>) {
+        switch wordCount {
+        case 0: words.0 = r
+        case 1: words.1 = r
+        default: words.2 = r
+        }
+        wordCount += 1
+    }
+
+    func word(_ k: Int) -> Range<Int>? {
+        guard k < wordCount else { return nil }
+        return k == 0 ? words.0 : k == 1 ? words.1 : words.2
+    }
+
+    func range(_ f: Field) -> Range<Int>? {
+        switch f {
+        case .host: fields.0
+        case .userAgent: fields.1
+        case .referer: fields.2
+        case .origin: fields.3
+        case .contentLength: fields.4
+        case .transferEncoding: fields.5
+        case .contentType: fields.6
+        }
+    }
+
+    private mutating func setRange(_ f: Field, _ r: Range<Int>) {
+        switch f {
+        case .host: fields.0 = r
+        case .userAgent: fields.1 = r
+        case .referer: fields.2 = r
+        case .origin: fields.3 = r
+        case .contentLength: fields.4 = r
+        case .transferEncoding: fields.5 = r
+        case .contentType: fields.6 = r
+        }
+    }
+
+    func text(_ r: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[r]), as: UTF8.self) }
+    func value(_ f: Field) -> String? { range(f).map(text) }
+
+    /// True when the bytes in `r` begin with `prefix`.
+    func starts(_ r: Range<Int>, with prefix: StaticString) -> Bool {
+        UnsafeRawBufferPointer(rebasing: bytes[r]).starts(with: prefix)
+    }
+
+    /// The decimal number in `r`, or nil when it is not one (or overflows).
+    func number(_ r: Range<Int>) -> UInt64? {
+        guard !r.isEmpty else { return nil }
+        var v: UInt64 = 0
+        for j in r {
+            let c = bytes[j]
+            guard c >= 48 && c <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(c - 48))
+            if o1 || o2 { return nil }
+            v = a
+        }
+        return v
+    }
+
+    /// True when the field's value contains `word` in any letter case (`word` in lower case).
+    func contains(_ f: Field, _ word: StaticString) -> Bool {
+        guard let r = range(f), r.count >= word.utf8CodeUnitCount else { return false }
+        let w = UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        var s = r.lowerBound
+        while s + w.count <= r.upperBound {
+            var same = true
+            for j in 0..<w.count {
+                let c = bytes[s + j]
+                if (c >= 65 && c <= 90 ? c | 0x20 : c) != w[j] { same = false; break }
+            }
+            if same { return true }
+            s += 1
+        }
+        return false
+    }
 }
 
 /// HTTP/1.x found by content (a request method or a status line at a stream's start).
@@ -208,21 +317,22 @@ final class HTTPAnalyzer: StreamAnalyzer {
         case .headers(let block):
             let ts = pendingRequestAt ?? time
             pendingRequestAt = nil
-            guard let head = HTTPHead(block), head.first.count >= 2 else { return .broken }
+            guard let head = HTTPHead(block), let methodWord = head.word(0), let uriWord = head.word(1) else { return .broken }
             depth += 1
             var r = HTTPRecord(ts: ts, uid: flow.uid, id: flow.id, transDepth: depth)
-            r.method = head.first[0]
-            r.uri = head.first[1]
-            if head.first.count > 2, head.first[2].hasPrefix("HTTP/") { r.version = String(head.first[2].dropFirst(5)) }
+            r.method = head.text(methodWord)
+            r.uri = head.text(uriWord)
+            if let v = head.word(2), head.starts(v, with: "HTTP/") { r.version = head.text(v.dropFirst(5)) }
             r.host = head.value(.host)
             r.userAgent = head.value(.userAgent)
             r.referrer = head.value(.referer)
             r.origin = head.value(.origin)
+            let connect = r.method == "CONNECT"
             pending.append(r)
             // A client pipelining without answers cannot grow this without bound: the oldest
             // unanswered request is logged as it is.
             if pending.count > Self.maxPending { flushed.append(pending.removeFirst()) }
-            if r.method == "CONNECT" { return .tunnel }
+            if connect { return .tunnel }
             return Self.framing(head, isResponse: false, requestMethod: nil)
         case .bodyDone(let n):
             if let last = pending.indices.last { pending[last].requestBodyLength = n }
@@ -233,21 +343,23 @@ final class HTTPAnalyzer: StreamAnalyzer {
     private func responseEvent(_ e: HTTPStreamReader.Event, flow: FlowInfo, into out: inout AnalyzerOutput) -> HTTPStreamReader.State? {
         switch e {
         case .headers(let block):
-            guard let head = HTTPHead(block), head.first.count >= 2, head.first[0].hasPrefix("HTTP/") else { return .broken }
-            let code = UInt16(head.first[1]) ?? 0
+            guard let head = HTTPHead(block), let versionWord = head.word(0), let codeWord = head.word(1),
+                  head.starts(versionWord, with: "HTTP/") else { return .broken }
+            let code = head.number(codeWord).flatMap { UInt16(exactly: $0) } ?? 0
             if (100..<200).contains(code) && code != 101 { return .body(0) }  // interim; the real one follows
+            var r: HTTPRecord
             if pending.isEmpty {
                 depth += 1
-                responding = HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth)
+                r = HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth)
             } else {
-                responding = pending.removeFirst()
+                r = pending.removeFirst()
             }
-            // Fill the one copy in place.
-            responding?.statusCode = code
-            responding?.statusMessage = head.first.count > 2 ? head.first[2] : nil
-            responding?.contentType = head.value(.contentType)
-            if responding?.version == nil { responding?.version = String(head.first[0].dropFirst(5)) }
-            let method = responding?.method
+            r.statusCode = code
+            r.statusMessage = head.word(2).map(head.text)
+            r.contentType = head.value(.contentType)
+            if r.version == nil { r.version = head.text(versionWord.dropFirst(5)) }
+            let method = r.method
+            responding = r
             if code == 101 { return .tunnel }
             if method == "CONNECT" && (200..<300).contains(code) { return .tunnel }
             return Self.framing(head, isResponse: true, requestMethod: method, status: code)
@@ -262,8 +374,8 @@ final class HTTPAnalyzer: StreamAnalyzer {
 
     static func framing(_ head: HTTPHead, isResponse: Bool, requestMethod: String?, status: UInt16 = 0) -> HTTPStreamReader.State {
         if isResponse && (requestMethod == "HEAD" || status == 204 || status == 304) { return .body(0) }
-        if let te = head.value(.transferEncoding), te.lowercased().contains("chunked") { return .chunkSize }
-        if let cl = head.value(.contentLength), let n = UInt64(cl) { return .body(n) }
+        if head.contains(.transferEncoding, "chunked") { return .chunkSize }
+        if let cl = head.range(.contentLength), let n = head.number(cl) { return .body(n) }
         return isResponse ? .untilClose : .body(0)
     }
 

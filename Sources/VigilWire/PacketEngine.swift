@@ -27,6 +27,18 @@ public final class PacketEngine {
         set { core.output = newValue }
     }
 
+    /// True when observations are waiting in `output`.
+    public var hasOutput: Bool { !core.output.isEmpty }
+
+    /// Hands each observation in `output` to `body` in order, without copying it, and empties
+    /// `output`. Cheaper than iterating `output`: a copy retains every string of a record.
+    public func drain(_ body: (Observation) throws -> Void) rethrows {
+        try core.output.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { try body(buffer[i]) }
+        }
+        core.output.removeAll(keepingCapacity: true)
+    }
+
     /// Decodes one captured packet.
     public func process(_ packet: UnsafeRawBufferPointer, link: LinkType, at ts: Timestamp) {
         core.process(packet, link: link, at: ts)

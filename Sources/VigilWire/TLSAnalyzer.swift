@@ -27,6 +27,7 @@ struct TLSHello {
         if client {
             guard let cl = b.u16(o), cl % 2 == 0, o + 2 + Int(cl) <= b.count else { return nil }
             var k = o + 2
+            h.ciphers.reserveCapacity(Int(cl) / 2)
             while k < o + 2 + Int(cl) { if let c = b.u16(k) { h.ciphers.append(c) }; k += 2 }
             o += 2 + Int(cl)
             guard let compLen = b.u8(o), o + 1 + Int(compLen) <= b.count else { return nil }
@@ -40,6 +41,7 @@ struct TLSHello {
         guard let extLen = b.u16(o), o + 2 + Int(extLen) <= b.count else { return nil }
         var e = o + 2
         let end = o + 2 + Int(extLen)
+        h.extensions.reserveCapacity(min(Int(extLen) / 4, 64))
         while e + 4 <= end {
             guard let t = b.u16(e), let l = b.u16(e + 2), e + 4 + Int(l) <= end else { return nil }
             let d = e + 4
@@ -60,6 +62,7 @@ struct TLSHello {
                 if client {
                     if let n = b.u8(d) {
                         var k = d + 1
+                        h.supportedVersions.reserveCapacity(Int(n) / 2)
                         while k + 1 < d + 1 + Int(n) { if let sv = b.u16(k) { h.supportedVersions.append(sv) }; k += 2 }
                     }
                 } else if let sv = b.u16(d) {
@@ -68,6 +71,7 @@ struct TLSHello {
             case 13 where client:
                 if let n = b.u16(d) {
                     var k = d + 2
+                    h.signatureAlgorithms.reserveCapacity(Int(n) / 2)
                     while k + 1 < d + 2 + Int(n) { if let sa = b.u16(k) { h.signatureAlgorithms.append(sa) }; k += 2 }
                 }
             case 51:
@@ -86,30 +90,42 @@ struct TLSHello {
 
     /// The negotiated or offered version: supported_versions wins over the legacy field.
     var version: UInt16 {
-        supportedVersions.filter { !Self.isGREASE($0) }.max() ?? legacyVersion
+        var best: UInt16? = nil
+        for v in supportedVersions where !Self.isGREASE(v) { if best.map({ v > $0 }) ?? true { best = v } }
+        return best ?? legacyVersion
     }
 }
 
 /// JA4 and JA4S TLS fingerprints (FoxIO's specification).
 public enum JA4 {
-    /// Everything a fingerprint depends on.
+    /// Everything a fingerprint depends on, laid out as one run of bytes: hashed in one call
+    /// and compared whole (a hash of the fields alone could be made to collide).
     struct Key: Hashable {
-        var server: Bool
-        var version: UInt16
-        var sni: Bool
-        var ciphers: [UInt16]
-        var extensions: [UInt16]
-        var signatures: [UInt16]
-        var alpn: [UInt8]
+        var bytes: [UInt8]
         init(_ h: TLSHello, server: Bool) {
-            self.server = server
-            version = h.version
-            sni = h.serverName != nil
-            ciphers = server ? Array(h.ciphers.prefix(1)) : h.ciphers
-            extensions = h.extensions
-            signatures = server ? [] : h.signatureAlgorithms
-            alpn = h.alpn.first ?? []
+            let ciphers = server ? min(1, h.ciphers.count) : h.ciphers.count
+            let signatures = server ? 0 : h.signatureAlgorithms.count
+            let alpn = h.alpn.first ?? []
+            let size = 12 + 2 * (ciphers + h.extensions.count + signatures) + alpn.count
+            bytes = [UInt8](unsafeUninitializedCapacity: size) { out, n in
+                func put(_ v: UInt16) { out[n] = UInt8(truncatingIfNeeded: v >> 8); out[n + 1] = UInt8(truncatingIfNeeded: v); n += 2 }
+                out[0] = server ? 1 : 0
+                n = 1
+                put(h.version)
+                out[n] = h.serverName != nil ? 1 : 0
+                n += 1
+                put(UInt16(truncatingIfNeeded: ciphers))
+                for c in h.ciphers.prefix(ciphers) { put(c) }
+                put(UInt16(truncatingIfNeeded: h.extensions.count))
+                for e in h.extensions { put(e) }
+                put(UInt16(truncatingIfNeeded: signatures))
+                if !server { for a in h.signatureAlgorithms { put(a) } }
+                put(UInt16(truncatingIfNeeded: alpn.count))
+                for a in alpn { out[n] = a; n += 1 }
+            }
         }
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        static func == (a: Key, b: Key) -> Bool { a.bytes == b.bytes }
     }
 
     static func alpnCode(_ first: [UInt8]?) -> String {

@@ -61,14 +61,10 @@ struct ObservationInputs {
         progress?.merged = merged
         merged.forEach { buf, ts, link in
             engine.process(buf, link: link, at: ts)
-            if !engine.output.isEmpty {
-                for o in engine.output { note(o) }
-                engine.output.removeAll(keepingCapacity: true)
-            }
+            if engine.hasOutput { engine.drain(note) }
         }
         engine.finish()
-        for o in engine.output { note(o) }
-        engine.output.removeAll()
+        engine.drain(note)
         stats = engine.stats
         problems += merged.failures
     }

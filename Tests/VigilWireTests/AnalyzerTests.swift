@@ -64,6 +64,26 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(obs.http.allSatisfy { $0.statusCode == nil })
     }
 
+    @Test func headerNamesIgnoreCaseValuesAreTrimmedAndTheFirstOccurrenceWins() {
+        let ex: [(fromClient: Bool, bytes: [UInt8])] = [
+            (true, bytes("GET  /sp%20ace HTTP/1.0\r\nHOST: \t first.example \t\r\nhost: second.example\r\nReferer:x\r\nX-Long-Header-Name-Here: y\r\n\r\n")),
+            (false, bytes("HTTP/1.0 404 Not  Found Here\r\ncontent-LENGTH: 3\r\nTRANSFER-encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")),
+            (true, bytes("\r\n\r\nGET /next HTTP/1.1\r\nContent-Length: +5\r\n\r\n")),
+            (false, bytes("HTTP/1.1 204 No Content\r\n\r\n")),
+        ]
+        for segment in [1460, 7, 1] {
+            let h = runTCP(ex, segment: segment).http
+            #expect(h.count == 2, "segment \(segment)")
+            guard h.count == 2 else { continue }
+            #expect(h[0].method == "GET" && h[0].uri == "/sp%20ace" && h[0].version == "1.0")
+            #expect(h[0].host == "first.example" && h[0].referrer == "x")
+            #expect(h[0].statusCode == 404 && h[0].statusMessage == "Not  Found Here")
+            #expect(h[0].responseBodyLength == 3, "chunked wins over Content-Length")
+            #expect(h[1].uri == "/next" && h[1].requestBodyLength == 0, "a signed length is no length")
+            #expect(h[1].statusCode == 204 && h[1].transDepth == 2)
+        }
+    }
+
     @Test func foundByContentOnAnyPort() {
         let obs = runTCP(Array(exchanges[0..<2]), server: 31337)
         #expect(obs.http.count == 1 && obs.conns[0].service == ["http"])
