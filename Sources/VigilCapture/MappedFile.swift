@@ -28,6 +28,18 @@ final class MappedFile {
         }
         madvise(m, size, MADV_SEQUENTIAL)
         base = UnsafeRawPointer(m)
+        populate(from: 0)
+    }
+
+    /// MADV_POPULATE_READ (Linux 5.14): maps a step of pages in one call instead of one fault
+    /// per few pages. Older kernels refuse it, and pages then fault in as they are read.
+    static let populateRead: Int32 = 22
+
+    private func populate(from offset: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        guard start < size else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base) + start, min(Self.releaseStep, size - start), Self.populateRead)
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
@@ -43,5 +55,6 @@ final class MappedFile {
         let upTo = offset / page * page
         madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
         released = upTo
+        populate(from: upTo)
     }
 }

@@ -281,42 +281,79 @@ final class TLSAnalyzer: StreamAnalyzer {
             if fromOrig { skip.0 -= n } else { skip.1 -= n }
             if input.isEmpty { return }
         }
-        // Take the buffer out so appending does not copy it (it stays uniquely referenced).
-        var buf = fromOrig ? records.0 : records.1
-        if fromOrig { records.0 = [] } else { records.1 = [] }
-        buf.append(contentsOf: input)
+        // Whole records are read where they lie; only a record cut by the segment's end is
+        // kept, and later segments are appended to it.
+        var consumed = 0, bad = false
+        var pending = fromOrig ? records.0 : records.1
+        if pending.isEmpty {
+            (consumed, bad) = readRecords(input, fromOrig: fromOrig, into: &out)
+            if !bad && consumed < input.count { pending.append(contentsOf: input.from(consumed)) }
+        } else {
+            if fromOrig { records.0 = [] } else { records.1 = [] }   // unique while appended to
+            pending.append(contentsOf: input)
+            (consumed, bad) = pending.withUnsafeBytes { readRecords($0, fromOrig: fromOrig, into: &out) }
+            if consumed > 0 { pending.removeFirst(consumed) }
+        }
+        if bad || pending.count > 40_000 {
+            if bad { out.parseErrors += 1 }
+            pending = []
+            if fromOrig { stopped.0 = true } else { stopped.1 = true }
+        }
+        if fromOrig { records.0 = pending } else { records.1 = pending }
+        if serverHello != nil && appData.0 && appData.1 {
+            log(established: true, flow: flow, into: &out)
+        }
+    }
+
+    /// Reads the whole records at the start of `buf`: handshakes go to the hello parser, other
+    /// records are skipped by length (and a record cut short is skipped over the next segments).
+    /// Returns the bytes used and whether the stream stopped looking like TLS.
+    private func readRecords(_ buf: UnsafeRawBufferPointer, fromOrig: Bool, into out: inout AnalyzerOutput) -> (Int, Bool) {
         var consumed = 0
-        var bad = false
         while buf.count - consumed >= 5 {
             let type = buf[consumed]
             let len = Int(buf[consumed + 3]) << 8 | Int(buf[consumed + 4])
-            guard (20...24).contains(type), buf[consumed + 1] == 3, len <= 18_432 else { bad = true; break }
+            guard (20...24).contains(type), buf[consumed + 1] == 3, len <= 18_432 else { return (consumed, true) }
             if type == 23 { if fromOrig { appData.0 = true } else { appData.1 = true } }
             if type == 21 { alert = true }
             let available = buf.count - consumed - 5
             if type != 22 && available < len {
                 if fromOrig { skip.0 = len - available } else { skip.1 = len - available }
-                consumed = buf.count
-                break
+                return (buf.count, false)
             }
             guard available >= len else { break }
-            if type == 22 {
-                if fromOrig { handshake.0.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
-                else { handshake.1.append(contentsOf: buf[(consumed + 5)..<(consumed + 5 + len)]) }
-                parseHandshake(fromOrig: fromOrig, into: &out)
-            }
+            if type == 22 { handshakeRecord(buf.slice(consumed + 5, len), fromOrig: fromOrig, into: &out) }
             consumed += 5 + len
         }
-        if consumed > 0 { buf.removeFirst(consumed) }
-        if bad || buf.count > 40_000 {
-            if bad { out.parseErrors += 1 }
-            buf = []
-            if fromOrig { stopped.0 = true } else { stopped.1 = true }
+        return (consumed, false)
+    }
+
+    /// One handshake record's payload. Only the first message of each direction (its hello)
+    /// is wanted: it is parsed in place when whole, collected across records when not.
+    private func handshakeRecord(_ payload: UnsafeRawBufferPointer, fromOrig: Bool, into out: inout AnalyzerOutput) {
+        if fromOrig ? clientHello != nil : serverHello != nil { return }   // later messages are not needed
+        let collected = fromOrig ? handshake.0 : handshake.1
+        if collected.isEmpty, payload.count >= 4 {
+            let len = Int(payload[1]) << 16 | Int(payload[2]) << 8 | Int(payload[3])
+            if payload.count >= 4 + len {
+                hello(type: payload[0], body: payload.slice(4, len), fromOrig: fromOrig, into: &out)
+                return
+            }
         }
-        if fromOrig { records.0 = buf } else { records.1 = buf }
-        if serverHello != nil && appData.0 && appData.1 {
-            log(established: true, flow: flow, into: &out)
+        if fromOrig { handshake.0.append(contentsOf: payload) } else { handshake.1.append(contentsOf: payload) }
+        parseHandshake(fromOrig: fromOrig, into: &out)
+    }
+
+    private func hello(type: UInt8, body: UnsafeRawBufferPointer, fromOrig: Bool, into out: inout AnalyzerOutput) {
+        if type == 1 && fromOrig && clientHello == nil {
+            clientHello = TLSHello.parse(body, client: true)
+            if clientHello == nil { out.parseErrors += 1 }
+        } else if type == 2 && !fromOrig && serverHello == nil {
+            serverHello = TLSHello.parse(body, client: false)
+            if serverHello == nil { out.parseErrors += 1 }
         }
+        // Later handshake messages (certificates…) are not needed; stop collecting.
+        if fromOrig { handshake.0 = [] } else { handshake.1 = [] }
     }
 
     private func parseHandshake(fromOrig: Bool, into out: inout AnalyzerOutput) {
@@ -328,18 +365,7 @@ final class TLSAnalyzer: StreamAnalyzer {
             if hs.count > 70_000 { if fromOrig { handshake.0 = [] } else { handshake.1 = [] } }
             return
         }
-        hs.withUnsafeBytes { all in
-            let body = all.slice(4, len)
-            if type == 1 && fromOrig && clientHello == nil {
-                clientHello = TLSHello.parse(body, client: true)
-                if clientHello == nil { out.parseErrors += 1 }
-            } else if type == 2 && !fromOrig && serverHello == nil {
-                serverHello = TLSHello.parse(body, client: false)
-                if serverHello == nil { out.parseErrors += 1 }
-            }
-        }
-        // Later handshake messages (certificates…) are not needed; stop collecting.
-        if fromOrig { handshake.0 = [] } else { handshake.1 = [] }
+        hs.withUnsafeBytes { all in hello(type: type, body: all.slice(4, len), fromOrig: fromOrig, into: &out) }
     }
 
     private func log(established: Bool, flow: FlowInfo, into out: inout AnalyzerOutput) {

@@ -115,6 +115,36 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(drip.first?.ja4 == t.first?.ja4 && drip.first?.serverName == "www.example.org")
     }
 
+    /// A hello cut across two TLS records, and a server flight whose certificate spans several
+    /// records, give the same log line as the plain handshake, however the bytes are segmented.
+    @Test func fragmentedHandshakesGiveTheSameRecord() {
+        func records(_ message: [UInt8], cut: [Int]) -> [UInt8] {
+            var out: [UInt8] = [], start = 0
+            for end in cut + [message.count] {
+                let part = Array(message[start..<end])
+                out += [22, 3, 3, UInt8(part.count >> 8), UInt8(part.count & 0xFF)] + part
+                start = end
+            }
+            return out
+        }
+        let hello = Payloads.clientHelloForTests(sni: "www.example.org")
+        let helloMessage = Array(hello[5...])
+        let serverHello = Payloads.serverHelloForTests()
+        let certificate: [UInt8] = [11, 0, 0x75, 0x30] + [UInt8](repeating: 0x5A, count: 30_000)
+        let plain = runTCP([(true, hello), (false, serverHello), (true, Payloads.appDataForTests()),
+                            (false, Payloads.appDataForTests())], server: 443).tls
+        #expect(plain.count == 1)
+        for segment in [1460, 100, 7] {
+            let cut = runTCP([(true, records(helloMessage, cut: [40])),
+                              (false, serverHello + records(certificate, cut: [9_000, 18_000])),
+                              (true, Payloads.appDataForTests()), (false, Payloads.appDataForTests())],
+                             server: 443, segment: segment).tls
+            #expect(cut.count == 1, "segment \(segment)")
+            #expect(cut.first?.ja4 == plain.first?.ja4 && cut.first?.ja4s == plain.first?.ja4s)
+            #expect(cut.first?.serverName == "www.example.org" && cut.first?.established == true)
+        }
+    }
+
     @Test func repeatedHellosGetTheirOwnFingerprints() {
         let w = Wire()
         let hellos = [Payloads.clientHelloForTests(sni: "a.example"), Payloads.clientHelloForTests(sni: nil),
