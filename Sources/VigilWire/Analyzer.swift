@@ -77,6 +77,15 @@ public enum AnalyzerRegistry {
         for r in all where !names.contains(r.service) { names.append(r.service) }
         return names
     }()
+
+    /// Each registration's service bit, in the order of `all`.
+    static let serviceBits: [UInt16] = all.map { r in UInt16(1) << UInt16(serviceNames.firstIndex(of: r.service)!) }
+
+    /// The service list of every combination of service bits, made once: a connection's
+    /// record shares one instead of building its own.
+    static let serviceLists: [[String]] = (0..<(1 << serviceNames.count)).map { bits in
+        serviceNames.enumerated().filter { bits & (1 << $0.offset) != 0 }.map(\.element)
+    }
 }
 
 /// Zeek-style connection uids: "C" and 96 random bits in base 62.

@@ -144,7 +144,9 @@ final class DNSAnalyzer: StreamAnalyzer {
         var ts: Timestamp
         var message: DNSMessage
     }
-    @exclusivity(unchecked) private var pending: [UInt16: Pending] = [:]
+    /// Queries waiting for their answer, oldest first. Usually one: a list searched by id is
+    /// cheaper than a dictionary for so few.
+    @exclusivity(unchecked) private var pending: [Pending] = []
     private let overTCP: Bool
     @exclusivity(unchecked) private var buffers: ([UInt8], [UInt8]) = ([], [])
     @exclusivity(unchecked) private var broken = (false, false)
@@ -199,16 +201,16 @@ final class DNSAnalyzer: StreamAnalyzer {
             out.parseErrors += 1
             return
         }
+        let waiting = pending.firstIndex { $0.message.id == m.id }
         if !m.isResponse {
-            if let old = pending[m.id] { emit(query: old, response: nil, at: time, flow: flow, into: &out) }
-            if pending.count >= 1024, let k = pending.min(by: { $0.value.ts < $1.value.ts })?.key {
-                emit(query: pending[k], response: nil, at: time, flow: flow, into: &out)
-                pending[k] = nil
+            if let k = waiting { emit(query: pending.remove(at: k), response: nil, at: time, flow: flow, into: &out) }
+            if pending.count >= 1024, let k = pending.indices.min(by: { pending[$0].ts < pending[$1].ts }) {
+                emit(query: pending.remove(at: k), response: nil, at: time, flow: flow, into: &out)
             }
-            pending[m.id] = Pending(ts: time, message: m)
+            pending.append(Pending(ts: time, message: m))
             return
         }
-        let q = pending.removeValue(forKey: m.id)
+        let q = waiting.map { pending.remove(at: $0) }
         emit(query: q, response: (time, m), at: time, flow: flow, into: &out)
     }
 
@@ -241,10 +243,10 @@ final class DNSAnalyzer: StreamAnalyzer {
     }
 
     override func finish(at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
-        for p in pending.values.sorted(by: { $0.ts < $1.ts }) {
+        for p in pending.sorted(by: { $0.ts < $1.ts }) {
             emit(query: p, response: nil, at: time, flow: flow, into: &out)
         }
-        pending = [:]
+        pending = []
     }
 }
 

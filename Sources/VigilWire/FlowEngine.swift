@@ -393,13 +393,11 @@ struct FlowEngine {
     private mutating func attach(_ i: Int32, _ data: UnsafeRawBufferPointer, fromOrig: Bool, at ts: Timestamp, key: UndecidedKey) {
         let proto = IPProtocol(rawValue: table[i].key.proto)
         let origPort = table[i].origPort, respPort = table[i].respPort
-        for r in AnalyzerRegistry.all where r.proto == proto {
+        for (k, r) in AnalyzerRegistry.all.enumerated() where r.proto == proto {
             if r.detect(data, fromOrig, origPort, respPort) {
                 table.analyzers[Int(i)] = r.make()
                 table[i].appState = 1
-                if let s = AnalyzerRegistry.serviceNames.firstIndex(of: r.service) {
-                    table[i].services |= UInt16(1) << UInt16(s)
-                }
+                table[i].services |= AnalyzerRegistry.serviceBits[k]
                 undecided[UndecidedKey(flow: i, fromOrig: !fromOrig)] = nil
                 feedAnalyzer(i, data, fromOrig: fromOrig, at: ts)
                 return
@@ -491,12 +489,7 @@ struct FlowEngine {
     func connRecord(_ f: Flow) -> ConnRecord {
         let proto = IPProtocol(rawValue: f.key.proto)
         let duration = f.last - f.start
-        var services: [String] = []
-        if f.services != 0 {
-            for (k, name) in AnalyzerRegistry.serviceNames.enumerated() where f.services & (UInt16(1) << UInt16(k)) != 0 {
-                services.append(name)
-            }
-        }
+        let services = AnalyzerRegistry.serviceLists[Int(f.services)]
         let isTCP = proto == .tcp
         let origBytes = isTCP ? UInt64(max(0, f.orig.highEnd)) : f.orig.payloadBytes
         let respBytes = isTCP ? UInt64(max(0, f.resp.highEnd)) : f.resp.payloadBytes

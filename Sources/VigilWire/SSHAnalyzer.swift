@@ -10,7 +10,9 @@ final class SSHAnalyzer: StreamAnalyzer {
 
     @exclusivity(unchecked) private var buffers: ([UInt8], [UInt8]) = ([], [])
     @exclusivity(unchecked) private var banners: (String?, String?) = (nil, nil)
-    @exclusivity(unchecked) private var kex: ([[String]]?, [[String]]?) = (nil, nil)
+    /// Each side's KEXINIT payload, kept whole once its ten name-lists are known to parse;
+    /// only the negotiated names become strings.
+    @exclusivity(unchecked) private var kex: ([UInt8]?, [UInt8]?) = (nil, nil)
     @exclusivity(unchecked) private var firstSeen: Timestamp?
     @exclusivity(unchecked) private var logged = false
     @exclusivity(unchecked) private var stopped = (false, false)
@@ -48,9 +50,9 @@ final class SSHAnalyzer: StreamAnalyzer {
                     let pad = Int(buf[consumed + 4])
                     let payload = Array(buf[(consumed + 5)..<(consumed + 4 + max(1, len - pad))])
                     if payload.first == 20 {
-                        let lists = Self.nameLists(payload)
-                        if fromOrig { kex.0 = lists } else { kex.1 = lists }
-                        if lists == nil { out.parseErrors += 1 }
+                        let ok = payload.withUnsafeBytes { Self.nameLists($0) } != nil
+                        if ok { if fromOrig { kex.0 = payload } else { kex.1 = payload } }
+                        else { out.parseErrors += 1 }
                     }
                     consumed += 4 + len
                 }
@@ -66,19 +68,43 @@ final class SSHAnalyzer: StreamAnalyzer {
         if fromOrig { stopped.0 = true; buffers.0 = [] } else { stopped.1 = true; buffers.1 = [] }
     }
 
-    /// The ten name-lists of a KEXINIT payload (after the message byte and cookie).
-    static func nameLists(_ p: [UInt8]) -> [[String]]? {
+    /// Where the ten name-lists of a KEXINIT payload lie (after the message byte and cookie).
+    static func nameLists(_ p: UnsafeRawBufferPointer) -> [Range<Int>]? {
         var o = 17
-        var lists: [[String]] = []
+        var lists: [Range<Int>] = []
+        lists.reserveCapacity(10)
         for _ in 0..<10 {
-            guard o + 4 <= p.count else { return nil }
-            let n = Int(p[o]) << 24 | Int(p[o + 1]) << 16 | Int(p[o + 2]) << 8 | Int(p[o + 3])
-            guard n >= 0, o + 4 + n <= p.count else { return nil }
-            let bytes = p[(o + 4)..<(o + 4 + n)]
-            lists.append(bytes.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
+            guard let n32 = p.u32(o) else { return nil }
+            let n = Int(n32)
+            guard o + 4 + n <= p.count else { return nil }
+            lists.append((o + 4)..<(o + 4 + n))
             o += 4 + n
         }
         return lists
+    }
+
+    /// The first name of the client's list `k` that the server's list `k` also holds (the
+    /// algorithm SSH negotiates), compared as bytes.
+    static func negotiated(_ k: Int, client c: UnsafeRawBufferPointer, _ cl: [Range<Int>],
+                           server s: UnsafeRawBufferPointer, _ sl: [Range<Int>]) -> String? {
+        let comma = UInt8(ascii: ",")
+        var i = cl[k].lowerBound
+        while i < cl[k].upperBound {
+            let e = c.firstIndex(of: comma, from: i).map { min($0, cl[k].upperBound) } ?? cl[k].upperBound
+            if e > i {
+                let name = UnsafeRawBufferPointer(rebasing: c[i..<e])
+                var j = sl[k].lowerBound
+                while j < sl[k].upperBound {
+                    let f = s.firstIndex(of: comma, from: j).map { min($0, sl[k].upperBound) } ?? sl[k].upperBound
+                    if f - j == name.count && UnsafeRawBufferPointer(rebasing: s[j..<f]).elementsEqual(name) {
+                        return String(decoding: name, as: UTF8.self)
+                    }
+                    j = f + 1
+                }
+            }
+            i = e + 1
+        }
+        return nil
     }
 
     private func log(flow: FlowInfo, into out: inout AnalyzerOutput) {
@@ -91,12 +117,17 @@ final class SSHAnalyzer: StreamAnalyzer {
         let b = banners.0 ?? banners.1 ?? ""
         r.version = b.hasPrefix("SSH-1.") && !b.hasPrefix("SSH-1.99") ? 1 : 2
         if let c = kex.0, let s = kex.1 {
-            func pick(_ k: Int) -> String? { c[k].first { s[k].contains($0) } }
-            r.kexAlg = pick(0)
-            r.hostKeyAlg = pick(1)
-            r.cipherAlg = pick(2)
-            r.macAlg = pick(4)
-            r.compressionAlg = pick(6)
+            c.withUnsafeBytes { c in
+                s.withUnsafeBytes { s in
+                    guard let cl = Self.nameLists(c), let sl = Self.nameLists(s) else { return }
+                    func pick(_ k: Int) -> String? { Self.negotiated(k, client: c, cl, server: s, sl) }
+                    r.kexAlg = pick(0)
+                    r.hostKeyAlg = pick(1)
+                    r.cipherAlg = pick(2)
+                    r.macAlg = pick(4)
+                    r.compressionAlg = pick(6)
+                }
+            }
         }
         out.observations.append(.ssh(r))
     }
