@@ -13,7 +13,7 @@ build:
 
 release:
 	./scripts/setup build
-	$(SWIFT) build -c release
+	SWIFT=$(SWIFT) ./scripts/build-release
 
 demo: release
 	mkdir -p $(OUT)
@@ -43,7 +43,7 @@ test:
 
 bench:
 	./scripts/setup bench
-	$(SWIFT) build -c release
+	SWIFT=$(SWIFT) ./scripts/build-release
 	./bench/run.sh
 
 bench-learn:
@@ -52,7 +52,7 @@ bench-learn:
 
 bench-mcp:
 	./scripts/setup bench
-	$(SWIFT) build -c release
+	SWIFT=$(SWIFT) ./scripts/build-release
 	./bench/mcp.sh
 
 bench-serve:

@@ -4,7 +4,7 @@
 # then 10x the devices over one day (same device-days per day, so cost growth shows).
 set -eu
 cd "$(dirname "$0")/.."
-swift build -c release --product vigil >/dev/null
+./scripts/build-release --product vigil >/dev/null
 V=.build/release/vigil
 echo "== 1000 devices, 7 days"
 taskset -c 0 $V bench-learn --devices "${DEVICES:-1000}" --days 7

@@ -3,7 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup test >/dev/null
-swift build -c release --product vigil >/dev/null
+./scripts/build-release --product vigil >/dev/null
 mkdir -p bench/work
 # The floor: a do-nothing relay in C, run beside the gateway (what two extra pipe hops cost here).
 ${CC:-cc} -O2 -pthread bench/relay.c -o bench/work/relay

@@ -8,7 +8,7 @@ work=bench/work
 mkdir -p "$work"
 bin=$(swift build -c release --show-bin-path)
 vigil="$bin/vigil"
-[ -x "$vigil" ] || { echo "build first: swift build -c release"; exit 1; }
+[ -x "$vigil" ] || { echo "build first: scripts/build-release"; exit 1; }
 sessions=${SESSIONS:-110000}
 runs=${RUNS:-5}
 cap="$work/bench-$sessions.pcap"

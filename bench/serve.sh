@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup bench >/dev/null
-swift build -c release >/dev/null
+./scripts/build-release >/dev/null
 V=.build/release/vigil
 W=$(mktemp -d /tmp/vigil-bench-serve.XXXX)
 NS_CAP=vbcap$$ NS_SRC=vbsrc$$

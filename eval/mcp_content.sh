@@ -3,7 +3,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup test >/dev/null
-swift build -c release --product vigil >/dev/null
+./scripts/build-release --product vigil >/dev/null
 if [ ! -d .venv/corpora ]; then
   python3 -m venv .venv/corpora
   .venv/corpora/bin/pip install -q --disable-pip-version-check bastioncorpus==0.6.0 agent-injection-bench==0.1.0 agentdojo

@@ -2,5 +2,5 @@
 # Builds Vigil (release) and prints the learner's evaluation table.
 set -eu
 cd "$(dirname "$0")/.."
-swift build -c release --product vigil >/dev/null
+./scripts/build-release --product vigil >/dev/null
 exec python3 eval/evaluate.py "$@"

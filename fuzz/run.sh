@@ -26,9 +26,9 @@ swiftc "${flags[@]}" -I "$b" -I Sources/CSodium -I Sources/CJansson -I Sources/C
 trap - ERR
 # Seeds: frames of a generated capture, two packets per seed file, in the target's framing.
 if [ -z "$(ls -A "$b/corpus")" ]; then
-  swift build -c release >/dev/null 2>&1 || swift build >/dev/null
-  vigil=$(swift build -c release --show-bin-path 2>/dev/null)/vigil
-  [ -x "$vigil" ] || vigil=$(swift build --show-bin-path)/vigil
+  # The debug build (which `make test` has just made) writes the small seed capture quickly.
+  swift build --product vigil >/dev/null
+  vigil=$(swift build --show-bin-path)/vigil
   "$vigil" synth --sessions 200 --bulk-bytes 3000 --out "$b/seed.pcap" 2>/dev/null
   python3 fuzz/seeds.py "$b/seed.pcap" "$b/corpus"
   # Whole small capture files, for the pcap and pcapng parsers.

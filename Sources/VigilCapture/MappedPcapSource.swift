@@ -21,6 +21,10 @@ public final class MappedCaptureSource<Parser: CaptureParser>: PacketSource {
     public var packets: UInt64 { parser.packets }
     public var progress: (done: Int64, total: Int64)? { (Int64(parser.position), Int64(file.size)) }
 
+    // Called once a packet through the PacketSource existential: specialised, so the parser's
+    // next() is a direct call rather than a witness-table call on generic values.
+    @_specialize(where Parser == PcapParser)
+    @_specialize(where Parser == PcapngParser)
     public func next() throws -> (UnsafeRawBufferPointer, Timestamp, LinkType)? {
         do {
             let p = try parser.next()
