@@ -46,18 +46,20 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Writes the address as text (RFC 5952 for IPv6) into `out` (at least 45 bytes) and
     /// returns the length. No allocation: log writers call this per record.
     public func writeText(into out: UnsafeMutableRawBufferPointer) -> Int {
-        var k = 0
-        @inline(__always) func dec(_ v: UInt32) {
+        // The position is passed inout, not captured: a local function capturing a variable
+        // costs a dynamic exclusivity check per use.
+        @inline(__always) func dec(_ v: UInt32, _ k: inout Int) {
             if v >= 100 { out[k] = UInt8(48 + v / 100); k += 1 }
             if v >= 10 { out[k] = UInt8(48 + v / 10 % 10); k += 1 }
             out[k] = UInt8(48 + v % 10); k += 1
         }
         if isV4 {
             let a = v4
-            dec(a >> 24); out[k] = 46; k += 1
-            dec(a >> 16 & 0xFF); out[k] = 46; k += 1
-            dec(a >> 8 & 0xFF); out[k] = 46; k += 1
-            dec(a & 0xFF)
+            var k = 0
+            dec(a >> 24, &k); out[k] = 46; k += 1
+            dec(a >> 16 & 0xFF, &k); out[k] = 46; k += 1
+            dec(a >> 8 & 0xFF, &k); out[k] = 46; k += 1
+            dec(a & 0xFF, &k)
             return k
         }
         var g: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0, 0, 0)
@@ -78,24 +80,25 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 } else { i += 1 }
             }
             let hex: StaticString = "0123456789abcdef"
-            func group(_ v: UInt16) {
+            func group(_ v: UInt16, _ k: inout Int) {
                 var started = false
                 for shift in stride(from: 12, through: 0, by: -4) {
                     let d = Int(v >> UInt16(shift) & 0xF)
                     if d != 0 || started || shift == 0 { out[k] = hex.utf8Start[d]; k += 1; started = true }
                 }
             }
+            var k = 0
             var n = 0
             while n < 8 {
                 if n == bestStart {
                     out[k] = 58; out[k + 1] = 58; k += 2
                     n += bestLen
                     if n == 8 { break }
-                    group(groups[n]); n += 1
+                    group(groups[n], &k); n += 1
                     if n < 8 { out[k] = 58; k += 1 }
                     continue
                 }
-                group(groups[n])
+                group(groups[n], &k)
                 n += 1
                 if n < 8 && n != bestStart { out[k] = 58; k += 1 }
             }

@@ -17,10 +17,11 @@ public struct AnalyzerOutput {
 
 /// State shared by analyzers across connections (DHCP transactions span several flows).
 public final class SharedAnalyzerState {
-    var dhcp: DHCPAggregator
+    // Owned by one engine on one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var dhcp: DHCPAggregator
     /// Fingerprints of hellos already seen: a client sends the same lists every time, so the
     /// hashing is done once per distinct hello (bounded; emptied when full).
-    var fingerprints: [JA4.Key: String] = [:]
+    @exclusivity(unchecked) var fingerprints: [JA4.Key: String] = [:]
     static let maxFingerprints = 4096
     init(configuration: WireConfiguration) {
         dhcp = DHCPAggregator(capacity: configuration.maxDHCPTransactions)

@@ -132,7 +132,11 @@ struct Flow {
 /// The bounded connection table: a hash index into a flat array of flows, with one
 /// least-recently-active list per timeout class, so expiry and eviction are O(1).
 struct FlowTable {
-    private(set) var flows: ContiguousArray<Flow> = []
+    /// The flow records, in one block this table owns: a packet touches its flow a dozen times,
+    /// and an array would check uniqueness and bounds on each. Indices come only from this
+    /// table (its slots, free list and links), never from input.
+    private let store = FlowStore()
+    private var flows: UnsafeMutablePointer<Flow> { store.base }
     var analyzers: ContiguousArray<StreamAnalyzer?> = []
     /// Open addressing with linear probing: each slot holds a flow index or -1.
     private var slots: ContiguousArray<Int32>
@@ -176,7 +180,7 @@ struct FlowTable {
         let size = slots.count * 2
         slots = ContiguousArray(repeating: -1, count: size)
         mask = size - 1
-        for (i, f) in flows.enumerated() where f.live { place(Int32(i), hash: hashes[i]) }
+        for i in 0..<store.used where flows[i].live { place(Int32(i), hash: hashes[i]) }
     }
 
     /// Backward-shift deletion: no tombstones, so probes stay short under churn.
@@ -202,8 +206,8 @@ struct FlowTable {
     }
 
     @inline(__always) subscript(i: Int32) -> Flow {
-        get { flows[Int(i)] }
-        _modify { yield &flows[Int(i)] }
+        get { assert(Int(i) < store.used); return flows[Int(i)] }
+        _modify { assert(Int(i) < store.used); yield &flows[Int(i)] }
     }
 
     var isFull: Bool { count >= capacity }
@@ -219,8 +223,8 @@ struct FlowTable {
             analyzers[Int(i)] = nil
             hashes[Int(i)] = h
         } else {
-            i = Int32(flows.count)
-            flows.append(f)
+            i = Int32(store.used)
+            store.append(f)
             analyzers.append(nil)
             hashes.append(h)
         }
@@ -243,8 +247,7 @@ struct FlowTable {
     /// Moves a flow to the tail (most recent) of `list`.
     @inline(__always)
     mutating func touch(_ i: Int32, list: TimeoutClass) {
-        let f = flows[Int(i)]
-        if f.list == list && f.next == -1 { return }  // already the tail
+        if flows[Int(i)].list == list && flows[Int(i)].next == -1 { return }  // already the tail
         unlink(i)
         flows[Int(i)].list = list
         link(i, to: list)
@@ -287,9 +290,9 @@ struct FlowTable {
     }
 
     private mutating func unlink(_ i: Int32) {
-        let f = flows[Int(i)]
-        if f.prev >= 0 { flows[Int(f.prev)].next = f.next } else { setHead(f.list, f.next) }
-        if f.next >= 0 { flows[Int(f.next)].prev = f.prev } else { setTail(f.list, f.prev) }
+        let prev = flows[Int(i)].prev, next = flows[Int(i)].next, list = flows[Int(i)].list
+        if prev >= 0 { flows[Int(prev)].next = next } else { setHead(list, next) }
+        if next >= 0 { flows[Int(next)].prev = prev } else { setTail(list, prev) }
         flows[Int(i)].prev = -1
         flows[Int(i)].next = -1
     }
@@ -302,5 +305,32 @@ struct FlowTable {
             while i >= 0 { out.append(i); i = flows[Int(i)].next }
         }
         return out.sorted { flows[Int($0)].start < flows[Int($1)].start }
+    }
+}
+
+/// The block of flow records behind a `FlowTable`: grows by doubling, freed with the table.
+final class FlowStore {
+    // One engine, one thread (the engine is not Sendable): no dynamic exclusivity checks.
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<Flow>
+    @exclusivity(unchecked) private(set) var used = 0
+    @exclusivity(unchecked) private var capacity = 1024
+
+    init() { base = .allocate(capacity: capacity) }
+
+    func append(_ f: Flow) {
+        if used == capacity {
+            let bigger = UnsafeMutablePointer<Flow>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: used)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+        (base + used).initialize(to: f)
+        used += 1
+    }
+
+    deinit {
+        base.deinitialize(count: used)
+        base.deallocate()
     }
 }

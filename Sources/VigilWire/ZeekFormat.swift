@@ -461,8 +461,10 @@ public struct ByteSink {
 
 /// The memory behind a `ByteSink`, kept across rows.
 final class ScratchBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var capacity: Int
+    // A formatter is used from one thread at a time (it is not Sendable): no dynamic
+    // exclusivity check per row.
+    @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private(set) var capacity: Int
 
     init(capacity: Int = 4096) {
         base = .allocate(capacity: capacity)
