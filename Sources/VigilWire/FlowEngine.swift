@@ -14,7 +14,6 @@ struct FlowEngine {
     var rng: SplitMix64
     var analyzerOut: AnalyzerOutput
     let shared: SharedAnalyzerState
-    private var scratch = DecodedPacket()
     private let serviceCount: Int
 
     init(configuration: WireConfiguration) {
@@ -39,6 +38,9 @@ struct FlowEngine {
             now = ts
             expire()
         }
+        // A local, not a stored scratch value: handing a stored value to a mutating method
+        // copies it first.
+        var scratch = DecodedPacket()
         let outcome = PacketDecoder.decode(packet, link: link, into: &scratch)
         switch outcome {
         case .ok:

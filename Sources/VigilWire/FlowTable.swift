@@ -138,8 +138,10 @@ struct FlowTable {
     private let store = FlowStore()
     private var flows: UnsafeMutablePointer<Flow> { store.base }
     var analyzers: ContiguousArray<StreamAnalyzer?> = []
-    /// Open addressing with linear probing: each slot holds a flow index or -1.
-    private var slots: ContiguousArray<Int32>
+    /// Open addressing with linear probing. A slot holds the flow's index + 1 in its low 32
+    /// bits (0 = empty) and the top 32 bits of its hash above them, so a probe that meets
+    /// another flow rarely has to read that flow's record (a cache miss) to tell.
+    private var slots: ContiguousArray<UInt64>
     private var hashes: ContiguousArray<UInt64> = []
     private var mask: Int
     private(set) var count = 0
@@ -152,42 +154,55 @@ struct FlowTable {
     init(capacity: Int, seed: UInt64) {
         self.capacity = max(1, capacity)
         self.seed = seed
-        slots = ContiguousArray(repeating: -1, count: 1024)
+        slots = ContiguousArray(repeating: 0, count: 1024)
         mask = 1023
     }
 
     @inline(__always) func hash(_ key: FlowKey) -> UInt64 { key.mixed(seed: seed) }
 
+    @inline(__always) static func slot(_ i: Int32, hash h: UInt64) -> UInt64 {
+        h & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: i) &+ 1)
+    }
+    @inline(__always) static func index(_ slot: UInt64) -> Int32 {
+        Int32(bitPattern: UInt32(truncatingIfNeeded: slot) &- 1)
+    }
+
     @inline(__always) func find(_ key: FlowKey) -> Int32? {
-        var pos = Int(truncatingIfNeeded: hash(key)) & mask
+        let h = hash(key)
+        let tag = h >> 32
+        var pos = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[pos]
-            if s < 0 { return nil }
-            if flows[Int(s)].key == key { return s }
+            if s == 0 { return nil }
+            if s >> 32 == tag {
+                let i = Self.index(s)
+                if flows[Int(i)].key == key { return i }
+            }
             pos = (pos &+ 1) & mask
         }
     }
 
     private mutating func place(_ i: Int32, hash h: UInt64) {
         var pos = Int(truncatingIfNeeded: h) & mask
-        while slots[pos] >= 0 { pos = (pos &+ 1) & mask }
-        slots[pos] = i
+        while slots[pos] != 0 { pos = (pos &+ 1) & mask }
+        slots[pos] = Self.slot(i, hash: h)
     }
 
     /// Keeps the load under 3/4 by doubling; the table never exceeds 4 × capacity slots.
     private mutating func growIfNeeded() {
         guard (count + 1) * 4 > slots.count * 3 else { return }
         let size = slots.count * 2
-        slots = ContiguousArray(repeating: -1, count: size)
+        slots = ContiguousArray(repeating: 0, count: size)
         mask = size - 1
         for i in 0..<store.used where flows[i].live { place(Int32(i), hash: hashes[i]) }
     }
 
     /// Backward-shift deletion: no tombstones, so probes stay short under churn.
     private mutating func unindex(_ i: Int32) {
+        let wanted = Self.slot(i, hash: hashes[Int(i)])
         var pos = Int(truncatingIfNeeded: hashes[Int(i)]) & mask
-        while slots[pos] != i {
-            if slots[pos] < 0 { return }
+        while slots[pos] != wanted {
+            if slots[pos] == 0 { return }
             pos = (pos &+ 1) & mask
         }
         var hole = pos
@@ -195,14 +210,14 @@ struct FlowTable {
         while true {
             j = (j &+ 1) & mask
             let s = slots[j]
-            if s < 0 { break }
-            let ideal = Int(truncatingIfNeeded: hashes[Int(s)]) & mask
+            if s == 0 { break }
+            let ideal = Int(truncatingIfNeeded: hashes[Int(Self.index(s))]) & mask
             let stays = hole <= j ? (hole < ideal && ideal <= j) : (hole < ideal || ideal <= j)
             if stays { continue }
             slots[hole] = s
             hole = j
         }
-        slots[hole] = -1
+        slots[hole] = 0
     }
 
     @inline(__always) subscript(i: Int32) -> Flow {
