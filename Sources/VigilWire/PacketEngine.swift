@@ -33,10 +33,14 @@ public final class PacketEngine {
     /// Hands each observation in `output` to `body` in order, without copying it, and empties
     /// `output`. Cheaper than iterating `output`: a copy retains every string of a record.
     public func drain(_ body: (Observation) throws -> Void) rethrows {
-        try core.output.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices { try body(buffer[i]) }
+        // Taken out of the engine first, so the body cannot reach the array it reads.
+        var batch: [Observation] = []
+        swap(&batch, &core.output)
+        defer {
+            batch.removeAll(keepingCapacity: true)
+            swap(&batch, &core.output)
         }
-        core.output.removeAll(keepingCapacity: true)
+        for i in batch.indices { try body(batch[i]) }
     }
 
     /// Decodes one captured packet.

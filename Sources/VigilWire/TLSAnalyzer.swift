@@ -372,19 +372,21 @@ final class TLSAnalyzer: StreamAnalyzer {
         guard !logged, clientHello != nil || serverHello != nil else { return }
         logged = true
         records = ([], []); handshake = ([], [])
+        // The analyzer is done: its hellos are moved out, not copied.
+        let server = serverHello.take(), client = clientHello.take()
         var r = TLSRecord(ts: firstSeen ?? .zero, uid: flow.uid, id: flow.id)
-        if let s = serverHello {
+        if let s = server {
             r.version = Self.versionName(s.version)
             r.cipher = s.ciphers.first.map(TLSNames.cipher)
             if let g = s.keyShareGroup { r.curve = TLSNames.group(g) }
             if let a = s.alpn.first { r.nextProtocol = String(decoding: a, as: UTF8.self) }
             r.ja4s = out.shared.fingerprint(JA4.Key(s, server: true)) { JA4.server(s) }
-            if let c = clientHello {
+            if let c = client {
                 r.resumed = (!s.sessionID.isEmpty && s.sessionID == c.sessionID && s.version != 0x0304)
                     || s.extensions.contains(41)
             }
         }
-        if let c = clientHello {
+        if let c = client {
             r.serverName = c.serverName
             r.ja4 = out.shared.fingerprint(JA4.Key(c, server: false)) { JA4.client(c) }
             r.clientALPN = c.alpn.map { String(decoding: $0, as: UTF8.self) }

@@ -96,24 +96,53 @@ public struct ZeekLogFormatter {
     static func appendEmpty(to out: inout ByteSink) { emptyField.withUnsafeBytes { out.append(contentsOf: $0) } }
 
     static func escape(_ s: String, setSeparator: Bool, to out: inout ByteSink) {
-        var copy = s
-        copy.withUTF8 { bytes in
-            // A value that reads as the unset or empty marker is escaped on its first byte.
-            if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes[0] == 0x28 && bytes.elementsEqual(emptyField)) {
-                appendHex(bytes[0], to: &out)
-                out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[1...])))
-                return
-            }
-            // Most values need no escaping: copy them whole.
-            // Controls, DEL and backslash always; the set separator inside sets.
-            let sep: UInt8 = setSeparator ? 0x2C : 0x5C
-            var clean = true
-            for b in bytes where b < 0x20 || b == 0x7F || b == 0x5C || b == sep { clean = false; break }
-            if clean { out.append(contentsOf: UnsafeRawBufferPointer(bytes)); return }
-            for b in bytes {
-                if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { appendHex(b, to: &out) } else { out.append(b) }
-            }
+        // Read in place (a native or small string always has contiguous UTF-8); a bridged
+        // string, which Vigil never makes, is copied first.
+        if let done: Void = s.utf8.withContiguousStorageIfAvailable({ escape(bytes: $0, setSeparator: setSeparator, to: &out) }) {
+            return done
         }
+        var copy = s
+        copy.withUTF8 { escape(bytes: $0, setSeparator: setSeparator, to: &out) }
+    }
+
+    static func escape(bytes: UnsafeBufferPointer<UInt8>, setSeparator: Bool, to out: inout ByteSink) {
+        // A value that reads as the unset or empty marker is escaped on its first byte.
+        if (bytes.count == 1 && bytes[0] == 0x2D) || (bytes.count == 7 && bytes[0] == 0x28 && bytes.elementsEqual(emptyField)) {
+            appendHex(bytes[0], to: &out)
+            out.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[1...])))
+            return
+        }
+        // Most values need no escaping: copy them whole.
+        // Controls, DEL and backslash always; the set separator inside sets.
+        let sep: UInt8 = setSeparator ? 0x2C : 0x5C
+        if !needsEscape(bytes, sep) { out.append(contentsOf: UnsafeRawBufferPointer(bytes)); return }
+        for b in bytes {
+            if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { appendHex(b, to: &out) } else { out.append(b) }
+        }
+    }
+
+    /// Whether any byte is a control, DEL, backslash or `sep`: eight bytes a step (SWAR),
+    /// then the tail one by one.
+    @inline(__always)
+    static func needsEscape(_ bytes: UnsafeBufferPointer<UInt8>, _ sep: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        @inline(__always) func hasLess(_ x: UInt64, _ n: UInt64) -> Bool { (x &- ones &* n) & ~x & highs != 0 }
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i + 8 <= raw.count {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if hasLess(x, 0x20) || hasZero(x ^ (ones &* 0x7F)) || hasZero(x ^ (ones &* 0x5C)) || hasZero(x ^ (ones &* UInt64(sep))) {
+                return true
+            }
+            i += 8
+        }
+        while i < raw.count {
+            let b = raw[i]
+            if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { return true }
+            i += 1
+        }
+        return false
     }
 
     static func appendHex(_ b: UInt8, to out: inout ByteSink) {

@@ -29,6 +29,23 @@ import VigilCore
         #expect(back.ts == r.ts)
     }
 
+    /// The eight-bytes-a-step test for bytes that need escaping agrees with the byte-by-byte
+    /// rule on every length and position, including UTF-8 bytes above 0x7F beside the ones it seeks.
+    @Test func wordAtATimeEscapeCheckAgreesWithTheByteRule() {
+        let interesting: [UInt8] = [0x00, 0x09, 0x1F, 0x20, 0x21, 0x2C, 0x2D, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0x9F, 0xC3, 0xFF, 0x61]
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let n = Int(rng.next() % 41)
+            let bytes = (0..<n).map { _ in rng.next() % 4 == 0 ? interesting[Int(rng.next() % UInt64(interesting.count))] : UInt8(0x61 + rng.next() % 26) }
+            for sep: UInt8 in [0x2C, 0x5C] {
+                let expected = bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0x5C || $0 == sep }
+                let got = bytes.withUnsafeBufferPointer { ZeekLogFormatter.needsEscape($0, sep) }
+                #expect(got == expected, "\(bytes) sep \(sep)")
+                if got != expected { return }
+            }
+        }
+    }
+
     @Test func longValuesAreWrittenWhole() throws {
         var r = HTTPRecord(ts: Timestamp(seconds: 9), uid: "Cl", id: id)
         r.userAgent = String(repeating: "A\u{01}b", count: 40_000)   // 120 kB, grows the row buffer several times
