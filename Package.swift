@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
         .systemLibrary(name: "CGnuTLS", path: "Sources/CGnuTLS"),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
+        .systemLibrary(name: "CHints", path: "Sources/CHints"),
 
         // Pure modules.
         .target(name: "VigilCore", swiftSettings: release, linkerSettings: [.linkedLibrary("m")]),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "VigilMCP", dependencies: ["VigilCore", "CSodium", "CJansson", "CGnuTLS", "CPCRE2"], swiftSettings: release),
 
         // Adapters: one technology each.
-        .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib"], swiftSettings: release),
+        .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib", "CHints"], swiftSettings: release),
         .target(name: "VigilHTTP", dependencies: ["VigilCore", "CMicroHTTPD"], swiftSettings: release),
         .target(name: "VigilMCPTransport", dependencies: ["VigilMCP", "VigilHTTP"], swiftSettings: release),
         .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),

@@ -1,3 +1,4 @@
+import CHints
 import Foundation
 import VigilCore
 
@@ -46,6 +47,12 @@ final class MappedFile {
 
     /// The whole file; valid as long as this object lives.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+    /// A hint that the bytes at `offset` will be read soon (nothing past the end).
+    @inline(__always)
+    func prefetch(at offset: Int) {
+        if offset < size { vigil_prefetch(base + offset) }
+    }
 
     /// Hands back the pages before `offset` once another step has been read.
     @inline(__always)

@@ -1,3 +1,4 @@
+import CHints
 import Foundation
 import VigilCore
 import VigilWire
@@ -19,6 +20,7 @@ public final class MappedCaptureSource<Parser: CaptureParser>: PacketSource {
     }
 
     public var packets: UInt64 { parser.packets }
+    static var prefetchDistance: Int { 8192 }
     public var progress: (done: Int64, total: Int64)? { (Int64(parser.position), Int64(file.size)) }
 
     // Called once a packet through the PacketSource existential: specialised, so the parser's
@@ -29,6 +31,9 @@ public final class MappedCaptureSource<Parser: CaptureParser>: PacketSource {
         do {
             let p = try parser.next()
             file.consumed(upTo: parser.position)
+            // The hardware prefetcher stops at page boundaries; ask for the data two pages
+            // ahead, so the next pages are in cache when the parser reaches them.
+            file.prefetch(at: parser.position + Self.prefetchDistance)
             return p
         } catch { throw error.vigil(file: name) }
     }

@@ -10,17 +10,18 @@ extension UnsafeRawBufferPointer {
     @inline(__always) @inlinable func u8(_ at: Int) -> UInt8? {
         at >= 0 && at < count ? self[at] : nil
     }
+    // One unaligned load and a byte swap each, after the bounds check.
     @inline(__always) @inlinable func u16(_ at: Int) -> UInt16? {
-        guard at >= 0, at &+ 2 <= count else { return nil }
-        return UInt16(self[at]) << 8 | UInt16(self[at &+ 1])
+        guard at >= 0, at &+ 2 <= count, let base = baseAddress else { return nil }
+        return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt16.self))
     }
     @inline(__always) @inlinable func u32(_ at: Int) -> UInt32? {
-        guard at >= 0, at &+ 4 <= count else { return nil }
-        return UInt32(self[at]) << 24 | UInt32(self[at &+ 1]) << 16 | UInt32(self[at &+ 2]) << 8 | UInt32(self[at &+ 3])
+        guard at >= 0, at &+ 4 <= count, let base = baseAddress else { return nil }
+        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt32.self))
     }
     @inline(__always) @inlinable func u64(_ at: Int) -> UInt64? {
-        guard let h = u32(at), let l = u32(at &+ 4) else { return nil }
-        return UInt64(h) << 32 | UInt64(l)
+        guard at >= 0, at &+ 8 <= count, let base = baseAddress else { return nil }
+        return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
     /// A sub-buffer, clamped to what exists.
     @inline(__always) @inlinable func slice(_ from: Int, _ length: Int) -> UnsafeRawBufferPointer {
