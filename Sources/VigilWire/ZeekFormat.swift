@@ -54,31 +54,16 @@ public struct ZeekLogFormatter {
     }
 
     @inline(__always)
-    static func appendDecimal(_ value: UInt64, to out: inout ByteSink) {
-        if value < 10 { out.append(UInt8(truncatingIfNeeded: value) &+ 48); return }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch on the stack
-        var n = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while n > 0 { d[23 - count] = UInt8(truncatingIfNeeded: n % 10) &+ 48; n /= 10; count += 1 }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - count)...]))
-        }
-    }
+    static func appendDecimal(_ value: UInt64, to out: inout ByteSink) { out.appendDecimal(value) }
 
     /// Seconds with six decimals from nanoseconds, rounded to the microsecond (Zeek's %.6f).
     static func appendFixed6(_ nanos: Int64, to out: inout ByteSink) {
         var n = nanos
         if n < 0 { out.append(UInt8(ascii: "-")); n = -n }
         let micros = UInt64((n + 500) / 1000)
-        appendDecimal(micros / 1_000_000, to: &out)
+        out.appendDecimal(micros / 1_000_000)
         out.append(UInt8(ascii: "."))
-        var frac = micros % 1_000_000
-        var six: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48)
-        withUnsafeMutableBytes(of: &six) { d in
-            var k = 5
-            while frac > 0 { d[k] = UInt8(truncatingIfNeeded: frac % 10) &+ 48; frac /= 10; k -= 1 }
-            out.append(contentsOf: UnsafeRawBufferPointer(d))
-        }
+        out.appendDigits(micros % 1_000_000, width: 6)
     }
 
     static func appendAddress(_ a: IPAddress, to out: inout ByteSink) {
@@ -481,6 +466,46 @@ public struct ByteSink {
 
     mutating func append(contentsOf bytes: [UInt8]) {
         bytes.withUnsafeBytes { append(contentsOf: $0) }
+    }
+
+    /// "00" … "99": two digits per division.
+    private static let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// `value` in decimal, written straight into the buffer.
+    @inline(__always) mutating func appendDecimal(_ value: UInt64) {
+        if value < 10 { append(UInt8(truncatingIfNeeded: value) &+ 48); return }
+        appendDigits(value, width: Self.width(value))
+    }
+
+    /// How many decimal digits `v` has, by comparisons rather than divisions.
+    @inline(__always) static func width(_ v: UInt64) -> Int {
+        if v < 100_000 {
+            return v < 100 ? (v < 10 ? 1 : 2) : (v < 1_000 ? 3 : (v < 10_000 ? 4 : 5))
+        }
+        if v < 10_000_000_000 {
+            return v < 10_000_000 ? (v < 1_000_000 ? 6 : 7) : (v < 100_000_000 ? 8 : (v < 1_000_000_000 ? 9 : 10))
+        }
+        var w = 11
+        var t = v / 100_000_000_000
+        while t > 0 { t /= 10; w += 1 }
+        return w
+    }
+
+    /// The low `width` decimal digits of `value`, zero-padded on the left.
+    @inline(__always) mutating func appendDigits(_ value: UInt64, width: Int) {
+        reserve(width)
+        let pairs = Self.pairs.utf8Start
+        var v = value
+        var k = count + width
+        while k - count >= 2 {
+            let r = Int(v % 100)
+            v /= 100
+            k -= 2
+            base[k] = pairs[2 * r]
+            base[k + 1] = pairs[2 * r + 1]
+        }
+        if k > count { base[count] = UInt8(truncatingIfNeeded: v % 10) &+ 48 }
+        count += width
     }
 
     mutating func append(contentsOf s: String.UTF8View) {

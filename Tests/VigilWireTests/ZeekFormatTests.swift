@@ -76,6 +76,30 @@ import VigilCore
         #expect(back.extra == r.extra)
     }
 
+    /// The row writer's numbers (two digits a step, straight into the row) read as Swift prints
+    /// them, at every width and around every power of ten.
+    @Test func rowNumbersMatchTheTextTheyStandFor() {
+        let scratch = ScratchBuffer()
+        func written(_ body: (inout ByteSink) -> Void) -> String {
+            var sink = ByteSink(base: scratch.base, capacity: scratch.capacity)
+            body(&sink)
+            scratch.adopt(sink)
+            return String(decoding: UnsafeBufferPointer(start: sink.base, count: sink.count), as: UTF8.self)
+        }
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, UInt64.max, UInt64.max - 1]
+        var p: UInt64 = 10
+        while p < UInt64.max / 10 { values += [p - 1, p, p + 1]; p *= 10 }
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<2_000 { values.append(rng.next() >> (rng.next() % 64)) }
+        for v in values {
+            #expect(written { ZeekLogFormatter.appendDecimal(v, to: &$0) } == String(v))
+            let nanos = Int64(truncatingIfNeeded: v >> 1) * (v & 1 == 0 ? 1 : -1)
+            if nanos > Int64.min / 2 && nanos < Int64.max / 2 {
+                #expect(written { ZeekLogFormatter.appendFixed6(nanos, to: &$0) } == ZeekNumber.fixed6(nanos))
+            }
+        }
+    }
+
     @Test func tsvWritesZeekFixedPointTimes() {
         #expect(ZeekNumber.fixed6(1_713_567_603_318_246_000) == "1713567603.318246")
         #expect(ZeekNumber.fixed6(70_000) == "0.000070")
