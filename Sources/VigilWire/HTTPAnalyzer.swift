@@ -319,16 +319,17 @@ final class HTTPAnalyzer: StreamAnalyzer {
             pendingRequestAt = nil
             guard let head = HTTPHead(block), let methodWord = head.word(0), let uriWord = head.word(1) else { return .broken }
             depth += 1
-            var r = HTTPRecord(ts: ts, uid: flow.uid, id: flow.id, transDepth: depth)
-            r.method = head.text(methodWord)
-            r.uri = head.text(uriWord)
-            if let v = head.word(2), head.starts(v, with: "HTTP/") { r.version = head.text(v.dropFirst(5)) }
-            r.host = head.value(.host)
-            r.userAgent = head.value(.userAgent)
-            r.referrer = head.value(.referer)
-            r.origin = head.value(.origin)
-            let connect = r.method == "CONNECT"
-            pending.append(r)
+            // Built where it waits for its response: a record is copied nowhere on its way.
+            pending.append(HTTPRecord(ts: ts, uid: flow.uid, id: flow.id, transDepth: depth))
+            let k = pending.count - 1
+            pending[k].method = head.text(methodWord)
+            pending[k].uri = head.text(uriWord)
+            if let v = head.word(2), head.starts(v, with: "HTTP/") { pending[k].version = head.text(v.dropFirst(5)) }
+            pending[k].host = head.value(.host)
+            pending[k].userAgent = head.value(.userAgent)
+            pending[k].referrer = head.value(.referer)
+            pending[k].origin = head.value(.origin)
+            let connect = methodWord.count == 7 && head.starts(methodWord, with: "CONNECT")
             // A client pipelining without answers cannot grow this without bound: the oldest
             // unanswered request is logged as it is.
             if pending.count > Self.maxPending { flushed.append(pending.removeFirst()) }
@@ -347,19 +348,18 @@ final class HTTPAnalyzer: StreamAnalyzer {
                   head.starts(versionWord, with: "HTTP/") else { return .broken }
             let code = head.number(codeWord).flatMap { UInt16(exactly: $0) } ?? 0
             if (100..<200).contains(code) && code != 101 { return .body(0) }  // interim; the real one follows
-            var r: HTTPRecord
             if pending.isEmpty {
                 depth += 1
-                r = HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth)
+                responding = HTTPRecord(ts: lastTime, uid: flow.uid, id: flow.id, transDepth: depth)
             } else {
-                r = pending.removeFirst()
+                responding = pending.removeFirst()
             }
-            r.statusCode = code
-            r.statusMessage = head.word(2).map(head.text)
-            r.contentType = head.value(.contentType)
-            if r.version == nil { r.version = head.text(versionWord.dropFirst(5)) }
-            let method = r.method
-            responding = r
+            // Filled in place.
+            responding!.statusCode = code
+            responding!.statusMessage = head.word(2).map(head.text)
+            responding!.contentType = head.value(.contentType)
+            if responding!.version == nil { responding!.version = head.text(versionWord.dropFirst(5)) }
+            let method = responding!.method
             if code == 101 { return .tunnel }
             if method == "CONNECT" && (200..<300).contains(code) { return .tunnel }
             return Self.framing(head, isResponse: true, requestMethod: method, status: code)
