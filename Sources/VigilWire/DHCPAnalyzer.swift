@@ -61,11 +61,17 @@ struct DHCPAggregator {
 
     mutating func add(_ m: DHCPMessage, at time: Timestamp, flow: FlowInfo, into out: inout AnalyzerOutput) {
         let key = Key(xid: m.xid, mac: m.mac)
-        if open[key] == nil, open.count >= capacity, let oldest = last.min(by: { $0.value < $1.value })?.key {
+        if open.count >= capacity, open[key] == nil, let oldest = last.min(by: { $0.value < $1.value })?.key {
             flush(oldest, into: &out)
         }
-        var r = open[key] ?? DHCPRecord(ts: time, uids: [], mac: MACAddress(m.mac))
-        let uid = flow.uid
+        // Updated in place in the table: one lookup, no copy of the record.
+        Self.merge(m, uid: flow.uid, at: time, into: &open[key, default: DHCPRecord(ts: time, uids: [], mac: MACAddress(m.mac))])
+        last[key] = time
+        // ACK, NAK, RELEASE, DECLINE and INFORM end a transaction.
+        if (4...7).contains(m.type) { flush(key, into: &out) }
+    }
+
+    static func merge(_ m: DHCPMessage, uid: String, at time: Timestamp, into r: inout DHCPRecord) {
         if !r.uids.contains(uid) { r.uids.append(uid) }
         if m.type < DHCPMessage.typeNames.count { r.msgTypes.append(DHCPMessage.typeNames[Int(m.type)]) }
         if let h = m.hostName { r.hostName = h }
@@ -79,10 +85,6 @@ struct DHCPAggregator {
             if let l = m.lease { r.leaseTime = .seconds(Int64(l)) }
         }
         r.duration = time - r.ts
-        open[key] = r
-        last[key] = time
-        // ACK, NAK, RELEASE, DECLINE and INFORM end a transaction.
-        if [4, 5, 6, 7].contains(m.type) { flush(key, into: &out) }
     }
 
     mutating func flush(_ key: Key, into out: inout AnalyzerOutput) {
