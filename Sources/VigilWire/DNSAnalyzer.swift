@@ -37,15 +37,24 @@ struct DNSMessage {
         if !m.isResponse && qd == 0 { return nil }
         var off = 12
         for q in 0..<Int(qd) {
-            var nameBytes: [UInt8] = []
-            guard let after = readName(b, at: off, collect: materialize && q == 0, into: &nameBytes),
-                  let t = b.u16(after), let c = b.u16(after + 2) else { return nil }
+            let after: Int?
+            if materialize && q == 0 {
+                guard let (name, end) = nameText(b, at: off) else { return nil }
+                m.query = name.isEmpty ? "<root>" : name
+                after = end
+            } else {
+                after = skipName(b, at: off)
+            }
+            guard let after, let t = b.u16(after), let c = b.u16(after + 2) else { return nil }
             if q == 0 {
-                if materialize { m.query = nameBytes.isEmpty ? "<root>" : String(decoding: nameBytes, as: UTF8.self) }
                 m.qtype = t
                 m.qclass = c
             }
             off = after + 4
+        }
+        if materialize && an > 0 {
+            m.answers.reserveCapacity(Int(an))
+            m.ttls.reserveCapacity(Int(an))
         }
         for r in 0..<(Int(an) + Int(ns) + Int(ar)) {
             guard let after = skipName(b, at: off), let t = b.u16(after), let ttl = b.u32(after + 4),
@@ -63,13 +72,15 @@ struct DNSMessage {
         return m
     }
 
-    /// Reads a possibly compressed name; returns the offset after it in the message.
-    /// Label bytes are appended to `out` only when `collect` is set.
-    static func readName(_ b: UnsafeRawBufferPointer, at start: Int, collect: Bool, into out: inout [UInt8]) -> Int? {
+    /// Reads a possibly compressed name; returns the offset after it in the message. With
+    /// `out`, the dotted name is written there (at most 255 bytes, which a valid name never
+    /// exceeds) and its length put in `length`.
+    static func readName(_ b: UnsafeRawBufferPointer, at start: Int, into out: UnsafeMutableRawBufferPointer?, length: inout Int) -> Int? {
         var off = start
         var resume: Int? = nil
         var jumps = 0
         var total = 0
+        length = 0
         while true {
             guard let len = b.u8(off) else { return nil }
             if len == 0 { return resume ?? off + 1 }
@@ -86,21 +97,28 @@ struct DNSMessage {
             guard len & 0xC0 == 0, off + 1 + Int(len) <= b.count else { return nil }
             total += Int(len) + 1
             guard total <= 255 else { return nil }
-            if collect {
-                if !out.isEmpty { out.append(UInt8(ascii: ".")) }
-                out.append(contentsOf: b.slice(off + 1, Int(len)))
+            if let out {
+                if length > 0 { out[length] = UInt8(ascii: "."); length += 1 }
+                UnsafeMutableRawBufferPointer(rebasing: out[length..<(length + Int(len))])
+                    .copyMemory(from: b.slice(off + 1, Int(len)))
+                length += Int(len)
             }
             off += 1 + Int(len)
         }
     }
 
-    static func readName(_ b: UnsafeRawBufferPointer, at start: Int, into out: inout [UInt8]) -> Int? {
-        readName(b, at: start, collect: true, into: &out)
+    /// The name at `start` as text, and the offset after it.
+    static func nameText(_ b: UnsafeRawBufferPointer, at start: Int) -> (String, Int)? {
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 1) { buf in
+            var n = 0
+            guard let end = readName(b, at: start, into: buf, length: &n) else { return nil }
+            return (String(decoding: UnsafeRawBufferPointer(rebasing: buf[0..<n]), as: UTF8.self), end)
+        }
     }
 
     static func skipName(_ b: UnsafeRawBufferPointer, at start: Int) -> Int? {
-        var none: [UInt8] = []
-        return readName(b, at: start, collect: false, into: &none)
+        var n = 0
+        return readName(b, at: start, into: nil, length: &n)
     }
 
     static func answerText(_ b: UnsafeRawBufferPointer, type: UInt16, at o: Int, length: Int) -> String? {
@@ -112,17 +130,11 @@ struct DNSMessage {
             guard length == 16, let h = b.u64(o), let l = b.u64(o + 8) else { return nil }
             return IPAddress(high: h, low: l).description
         case 2, 5, 12:
-            var name: [UInt8] = []
-            guard readName(b, at: o, into: &name) != nil else { return nil }
-            return String(decoding: name, as: UTF8.self)
+            return nameText(b, at: o)?.0
         case 15:
-            var name: [UInt8] = []
-            guard readName(b, at: o + 2, into: &name) != nil else { return nil }
-            return String(decoding: name, as: UTF8.self)
+            return nameText(b, at: o + 2)?.0
         case 33:
-            var name: [UInt8] = []
-            guard readName(b, at: o + 6, into: &name) != nil else { return nil }
-            return String(decoding: name, as: UTF8.self)
+            return nameText(b, at: o + 6)?.0
         case 16:
             var parts: [String] = []
             var k = o
