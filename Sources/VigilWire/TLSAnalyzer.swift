@@ -4,7 +4,7 @@ import VigilCore
 /// What a ClientHello or ServerHello says, as far as logs and fingerprints need.
 struct TLSHello {
     var legacyVersion: UInt16 = 0
-    var sessionID: [UInt8] = []
+    var sessionID = SessionID()
     var ciphers: [UInt16] = []
     var extensions: [UInt16] = []
     var supportedVersions: [UInt16] = []
@@ -12,6 +12,20 @@ struct TLSHello {
     var serverName: String? = nil
     var alpn: [[UInt8]] = []
     var keyShareGroup: UInt16? = nil
+
+    /// A session id (at most 32 bytes), held inline: comparing a server's to its client's is
+    /// all it is for.
+    struct SessionID: Equatable {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+        init() {}
+        init(_ b: UnsafeRawBufferPointer) {
+            count = min(b.count, 32)
+            withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[0..<count])) }
+        }
+        var isEmpty: Bool { count == 0 }
+        static func == (a: SessionID, b: SessionID) -> Bool { a.count == b.count && a.bytes == b.bytes }
+    }
 
     static func isGREASE(_ v: UInt16) -> Bool { v & 0x0F0F == 0x0A0A && v >> 8 == v & 0xFF }
 
@@ -22,7 +36,7 @@ struct TLSHello {
         h.legacyVersion = v
         var o = 2 + 32
         guard let sidLen = b.u8(o), sidLen <= 32, o + 1 + Int(sidLen) <= b.count else { return nil }
-        h.sessionID = Array(b.slice(o + 1, Int(sidLen)))
+        h.sessionID = SessionID(b.slice(o + 1, Int(sidLen)))
         o += 1 + Int(sidLen)
         if client {
             guard let cl = b.u16(o), cl % 2 == 0, o + 2 + Int(cl) <= b.count else { return nil }
