@@ -145,6 +145,15 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         }
     }
 
+    /// Resumption is told by the server echoing the client's session id: equal only when the
+    /// same bytes and the same length (a shorter id that is a prefix is another id).
+    @Test func sessionIDsCompareByBytesAndLength() {
+        let a: [UInt8] = Array(1...32), b: [UInt8] = Array(1...31)
+        func id(_ x: [UInt8]) -> TLSHello.SessionID { x.withUnsafeBytes { TLSHello.SessionID($0) } }
+        #expect(id(a) == id(a) && id(a) != id(b) && id(b) != id(b + [0]))
+        #expect(id([]).isEmpty && !id(b).isEmpty && id([]) == TLSHello.SessionID())
+    }
+
     @Test func repeatedHellosGetTheirOwnFingerprints() {
         let w = Wire()
         let hellos = [Payloads.clientHelloForTests(sni: "a.example"), Payloads.clientHelloForTests(sni: nil),
