@@ -181,17 +181,26 @@ struct HTTPHead {
     static let names: [[UInt8]] = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
         .map { Array($0.utf8) }
 
-    /// Which kept field a header name is, ignoring case.
+    /// Which kept field a header name is, ignoring case. The kept names all differ in length,
+    /// so the length picks the one candidate to compare.
     static func field(_ name: UnsafeRawBufferPointer) -> Field? {
-        for (k, lower) in names.enumerated() where lower.count == name.count {
-            var same = true
-            for j in 0..<name.count {
-                let c = name[j]
-                if (c >= 65 && c <= 90 ? c | 0x20 : c) != lower[j] { same = false; break }
-            }
-            if same { return Field(rawValue: k) }
+        let k: Field
+        switch name.count {
+        case 4: k = .host
+        case 10: k = .userAgent
+        case 7: k = .referer
+        case 6: k = .origin
+        case 14: k = .contentLength
+        case 17: k = .transferEncoding
+        case 12: k = .contentType
+        default: return nil
         }
-        return nil
+        let lower = names[k.rawValue]
+        for j in 0..<name.count {
+            let c = name[j]
+            if (c >= 65 && c <= 90 ? c | 0x20 : c) != lower[j] { return nil }
+        }
+        return k
     }
 
     private mutating func setWord(_ r: Range<Int>) {
