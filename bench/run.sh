@@ -19,35 +19,35 @@ cat "$cap" > /dev/null   # into the page cache, for every tool alike
 bytes=$(stat -c %s "$cap")
 packets=$(capinfos -c -M "$cap" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
 
-# time_tool NAME CMD...: best elapsed seconds and peak RSS over $runs runs.
+# time_once NAME CMD...: one timed run; keeps the best elapsed seconds and the peak RSS.
+# Rounds go tool by tool (vigil, tcpdump, softflowd, ... then again), so that a slow phase of a
+# shared machine falls on every tool alike instead of on whichever ran its runs then.
 declare -A secs rss
-time_tool() {
+time_once() {
   local name=$1; shift
-  local best="" mem=0
-  for _ in $(seq "$runs"); do
-    rm -rf "$work/out-$name"; mkdir -p "$work/out-$name"
-    /usr/bin/time -f "%e %M" -o "$work/time-$name" taskset -c 0 "$@" >/dev/null 2>"$work/err-$name" || {
-      echo "$name failed:"; tail -5 "$work/err-$name"; return 1; }
-    read -r e m < <(tail -1 "$work/time-$name")
-    if [ -z "$best" ] || awk "BEGIN {exit !($e < $best)}"; then best=$e; fi
-    [ "$m" -gt "$mem" ] && mem=$m
-  done
-  secs[$name]=$best; rss[$name]=$mem
+  rm -rf "$work/out-$name"; mkdir -p "$work/out-$name"
+  /usr/bin/time -f "%e %M" -o "$work/time-$name" taskset -c 0 "$@" >/dev/null 2>"$work/err-$name" || {
+    echo "$name failed:"; tail -5 "$work/err-$name"; return 1; }
+  read -r e m < <(tail -1 "$work/time-$name")
+  if [ -z "${secs[$name]:-}" ] || awk "BEGIN {exit !($e < ${secs[$name]})}"; then secs[$name]=$e; fi
+  if [ -z "${rss[$name]:-}" ] || [ "$m" -gt "${rss[$name]}" ]; then rss[$name]=$m; fi
 }
 
-time_tool vigil "$vigil" logs "$cap" --out "$work/out-vigil" --quiet
-time_tool tcpdump tcpdump -r "$cap" -w /dev/null
-# -c "" turns off the control socket: with one, softflowd 1.1.0 blocks in accept() when reading a file.
-time_tool softflowd softflowd -r "$cap" -n 127.0.0.1:9995 -d -6 -m 1000000 -c "" -p "$work/softflowd.pid"
-time_tool nfpcapd nfpcapd -r "$cap" -w "$work/out-nfpcapd"
-time_tool argus argus -r "$cap" -w "$work/out-argus/argus.out"
-time_tool tshark tshark -r "$cap" -q -z conv,tcp -z conv,udp
+for _ in $(seq "$runs"); do
+  time_once vigil "$vigil" logs "$cap" --out "$work/out-vigil" --quiet
+  time_once tcpdump tcpdump -r "$cap" -w /dev/null
+  # -c "" turns off the control socket: with one, softflowd 1.1.0 blocks in accept() when reading a file.
+  time_once softflowd softflowd -r "$cap" -n 127.0.0.1:9995 -d -6 -m 1000000 -c "" -p "$work/softflowd.pid"
+  time_once nfpcapd nfpcapd -r "$cap" -w "$work/out-nfpcapd"
+  time_once argus argus -r "$cap" -w "$work/out-argus/argus.out"
+  time_once tshark tshark -r "$cap" -q -z conv,tcp -z conv,udp
+done
 
 flows=$(grep -vc '^#' "$work/out-vigil/conn.log")
 records=$(cat "$work"/out-vigil/*.log | grep -vc '^#')
 echo
 echo "capture: $cap, $bytes bytes, $packets packets, $flows connections, $records log records from vigil"
-echo "one core each (taskset -c 0), best of $runs runs, file in page cache"
+echo "one core each (taskset -c 0), best of $runs rounds (tools take turns), file in page cache"
 echo
 printf "%-10s %10s %14s %12s %14s  %s\n" tool seconds packets/s "peak RSS" "vigil ratio" "what it produces"
 for t in vigil tcpdump softflowd nfpcapd argus tshark; do
