@@ -14,7 +14,6 @@ struct FlowEngine {
     var rng: SplitMix64
     var analyzerOut: AnalyzerOutput
     let shared: SharedAnalyzerState
-    private let serviceCount: Int
 
     init(configuration: WireConfiguration) {
         self.configuration = configuration
@@ -23,7 +22,6 @@ struct FlowEngine {
         rng = SplitMix64(seed: configuration.uidSeed)
         shared = SharedAnalyzerState(configuration: configuration)
         analyzerOut = AnalyzerOutput(shared: shared)
-        serviceCount = AnalyzerRegistry.serviceNames.count
         output.reserveCapacity(64)
     }
 
@@ -41,7 +39,7 @@ struct FlowEngine {
         // A local, not a stored scratch value: handing a stored value to a mutating method
         // copies it first.
         var scratch = DecodedPacket()
-        let outcome = PacketDecoder.decode(packet, link: link, into: &scratch)
+        let outcome = PacketDecoder.decode(packet, link: link, intoFresh: &scratch)
         switch outcome {
         case .ok:
             handle(scratch, packet, at: ts)

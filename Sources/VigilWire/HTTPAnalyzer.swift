@@ -165,9 +165,7 @@ struct HTTPHead {
                 continue
             }
             guard let colon = block.firstIndex(of: 58, from: start), colon < stop else { continue }
-            let nameLength = colon - start
-            guard nameLength >= 4 && nameLength <= 17,
-                  let k = Self.field(UnsafeRawBufferPointer(rebasing: block[start..<colon])) else { continue }
+            guard let k = Self.field(UnsafeRawBufferPointer(rebasing: block[start..<colon])) else { continue }
             var vs = colon + 1, ve = stop
             while vs < ve, block[vs] == 32 || block[vs] == 9 { vs += 1 }
             while ve > vs, block[ve - 1] == 32 || block[ve - 1] == 9 { ve -= 1 }
@@ -177,7 +175,7 @@ struct HTTPHead {
     }
 
     /// The header fields kept.
-    enum Field: Int, CaseIterable { case host, userAgent, referer, origin, contentLength, transferEncoding, contentType }
+    enum Field: Int { case host, userAgent, referer, origin, contentLength, transferEncoding, contentType }
     static let names: [[UInt8]] = ["host", "user-agent", "referer", "origin", "content-length", "transfer-encoding", "content-type"]
         .map { Array($0.utf8) }
 
@@ -195,12 +193,17 @@ struct HTTPHead {
         case 12: k = .contentType
         default: return nil
         }
-        let lower = names[k.rawValue]
-        for j in 0..<name.count {
-            let c = name[j]
-            if (c >= 65 && c <= 90 ? c | 0x20 : c) != lower[j] { return nil }
+        return names[k.rawValue].withUnsafeBytes { Self.equalsIgnoringCase(name, $0) } ? k : nil
+    }
+
+    /// Whether `a` is `lower` (lower-case ASCII) in any letter case.
+    static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ lower: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == lower.count else { return false }
+        for j in 0..<a.count {
+            let c = a[j]
+            if (c >= 65 && c <= 90 ? c | 0x20 : c) != lower[j] { return false }
         }
-        return k
+        return true
     }
 
     private mutating func setWord(_ r: Range<Int>) {
@@ -270,12 +273,7 @@ struct HTTPHead {
         let w = UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         var s = r.lowerBound
         while s + w.count <= r.upperBound {
-            var same = true
-            for j in 0..<w.count {
-                let c = bytes[s + j]
-                if (c >= 65 && c <= 90 ? c | 0x20 : c) != w[j] { same = false; break }
-            }
-            if same { return true }
+            if Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[s..<(s + w.count)]), w) { return true }
             s += 1
         }
         return false

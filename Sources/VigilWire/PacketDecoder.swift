@@ -47,10 +47,17 @@ enum TCPFlag {
 /// Sans-I/O packet decoding: link layer (Ethernet, 802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD
 /// loopback), IPv4 with fragments, IPv6 with extension headers, TCP, UDP, ICMP/ICMPv6, ARP.
 public enum PacketDecoder {
-    /// Decodes `buffer` captured on `link` into `out`.
+    /// Decodes `buffer` captured on `link` into `out`, whatever `out` held before.
     @inlinable
     public static func decode(_ buffer: UnsafeRawBufferPointer, link: LinkType, into out: inout DecodedPacket) -> DecodeOutcome {
         out = DecodedPacket()
+        return decode(buffer, link: link, intoFresh: &out)
+    }
+
+    /// Decodes into `out`, which must be a fresh `DecodedPacket()`: the engine makes one per
+    /// packet, so it is not cleared a second time here.
+    @inlinable
+    public static func decode(_ buffer: UnsafeRawBufferPointer, link: LinkType, intoFresh out: inout DecodedPacket) -> DecodeOutcome {
         var offset = 0
         var etherType: UInt16 = 0
         switch link.rawValue {

@@ -30,8 +30,8 @@ public final class PacketEngine {
     /// True when observations are waiting in `output`.
     public var hasOutput: Bool { !core.output.isEmpty }
 
-    /// Hands each observation in `output` to `body` in order, without copying it, and empties
-    /// `output`. Cheaper than iterating `output`: a copy retains every string of a record.
+    /// Hands each observation in `output` to `body` in order and empties `output`, keeping its
+    /// memory for the next packet's records.
     public func drain(_ body: (Observation) throws -> Void) rethrows {
         // Taken out of the engine first, so the body cannot reach the array it reads.
         var batch: [Observation] = []

@@ -10,9 +10,10 @@ final class SSHAnalyzer: StreamAnalyzer {
 
     @exclusivity(unchecked) private var buffers: ([UInt8], [UInt8]) = ([], [])
     @exclusivity(unchecked) private var banners: (String?, String?) = (nil, nil)
-    /// Each side's KEXINIT payload, kept whole once its ten name-lists are known to parse;
-    /// only the negotiated names become strings.
-    @exclusivity(unchecked) private var kex: ([UInt8]?, [UInt8]?) = (nil, nil)
+    /// Each side's KEXINIT payload, kept whole with where its ten name-lists lie; only the
+    /// negotiated names become strings.
+    struct KexInit { var payload: [UInt8]; var lists: [Range<Int>] }
+    @exclusivity(unchecked) private var kex: (KexInit?, KexInit?) = (nil, nil)
     @exclusivity(unchecked) private var firstSeen: Timestamp?
     @exclusivity(unchecked) private var logged = false
     @exclusivity(unchecked) private var stopped = (false, false)
@@ -50,9 +51,12 @@ final class SSHAnalyzer: StreamAnalyzer {
                     let pad = Int(buf[consumed + 4])
                     let payload = Array(buf[(consumed + 5)..<(consumed + 4 + max(1, len - pad))])
                     if payload.first == 20 {
-                        let ok = payload.withUnsafeBytes { Self.nameLists($0) } != nil
-                        if ok { if fromOrig { kex.0 = payload } else { kex.1 = payload } }
-                        else { out.parseErrors += 1 }
+                        if let lists = payload.withUnsafeBytes({ Self.nameLists($0) }) {
+                            let k = KexInit(payload: payload, lists: lists)
+                            if fromOrig { kex.0 = k } else { kex.1 = k }
+                        } else {
+                            out.parseErrors += 1
+                        }
                     }
                     consumed += 4 + len
                 }
@@ -87,24 +91,26 @@ final class SSHAnalyzer: StreamAnalyzer {
     /// algorithm SSH negotiates), compared as bytes.
     static func negotiated(_ k: Int, client c: UnsafeRawBufferPointer, _ cl: [Range<Int>],
                            server s: UnsafeRawBufferPointer, _ sl: [Range<Int>]) -> String? {
-        let comma = UInt8(ascii: ",")
-        var i = cl[k].lowerBound
-        while i < cl[k].upperBound {
-            let e = c.firstIndex(of: comma, from: i).map { min($0, cl[k].upperBound) } ?? cl[k].upperBound
-            if e > i {
-                let name = UnsafeRawBufferPointer(rebasing: c[i..<e])
-                var j = sl[k].lowerBound
-                while j < sl[k].upperBound {
-                    let f = s.firstIndex(of: comma, from: j).map { min($0, sl[k].upperBound) } ?? sl[k].upperBound
-                    if f - j == name.count && UnsafeRawBufferPointer(rebasing: s[j..<f]).elementsEqual(name) {
-                        return String(decoding: name, as: UTF8.self)
-                    }
-                    j = f + 1
-                }
+        var found: String?
+        forEachName(in: c, cl[k]) { name in
+            forEachName(in: s, sl[k]) { offered in
+                if offered.elementsEqual(name) { found = String(decoding: name, as: UTF8.self) }
+                return found == nil
             }
+            return found == nil
+        }
+        return found
+    }
+
+    /// Calls `body` with each non-empty comma-separated name of `list` in `b`, while it
+    /// returns true.
+    static func forEachName(in b: UnsafeRawBufferPointer, _ list: Range<Int>, _ body: (UnsafeRawBufferPointer) -> Bool) {
+        var i = list.lowerBound
+        while i < list.upperBound {
+            let e = b.firstIndex(of: UInt8(ascii: ","), from: i).map { min($0, list.upperBound) } ?? list.upperBound
+            if e > i, !body(UnsafeRawBufferPointer(rebasing: b[i..<e])) { return }
             i = e + 1
         }
-        return nil
     }
 
     private func log(flow: FlowInfo, into out: inout AnalyzerOutput) {
@@ -117,10 +123,9 @@ final class SSHAnalyzer: StreamAnalyzer {
         let b = banners.0 ?? banners.1 ?? ""
         r.version = b.hasPrefix("SSH-1.") && !b.hasPrefix("SSH-1.99") ? 1 : 2
         if let c = kex.0, let s = kex.1 {
-            c.withUnsafeBytes { c in
-                s.withUnsafeBytes { s in
-                    guard let cl = Self.nameLists(c), let sl = Self.nameLists(s) else { return }
-                    func pick(_ k: Int) -> String? { Self.negotiated(k, client: c, cl, server: s, sl) }
+            c.payload.withUnsafeBytes { cb in
+                s.payload.withUnsafeBytes { sb in
+                    func pick(_ k: Int) -> String? { Self.negotiated(k, client: cb, c.lists, server: sb, s.lists) }
                     r.kexAlg = pick(0)
                     r.hostKeyAlg = pick(1)
                     r.cipherAlg = pick(2)

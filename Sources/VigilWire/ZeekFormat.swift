@@ -53,9 +53,6 @@ public struct ZeekLogFormatter {
         out.append(contentsOf: UnsafeBufferPointer(start: w.out.base, count: w.out.count))
     }
 
-    @inline(__always)
-    static func appendDecimal(_ value: UInt64, to out: inout ByteSink) { out.appendDecimal(value) }
-
     /// Seconds with six decimals from nanoseconds, rounded to the microsecond (Zeek's %.6f).
     static func appendFixed6(_ nanos: Int64, to out: inout ByteSink) {
         var n = nanos
@@ -102,9 +99,13 @@ public struct ZeekLogFormatter {
         let sep: UInt8 = setSeparator ? 0x2C : 0x5C
         if !needsEscape(bytes, sep) { out.append(contentsOf: UnsafeRawBufferPointer(bytes)); return }
         for b in bytes {
-            if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { appendHex(b, to: &out) } else { out.append(b) }
+            if needsEscape(b, sep) { appendHex(b, to: &out) } else { out.append(b) }
         }
     }
+
+    /// Controls, DEL and backslash always need escaping; `sep` too (the set separator inside sets).
+    @inline(__always)
+    static func needsEscape(_ b: UInt8, _ sep: UInt8) -> Bool { b < 0x20 || b == 0x7F || b == 0x5C || b == sep }
 
     /// Whether any byte is a control, DEL, backslash or `sep`: eight bytes a step (SWAR),
     /// then the tail one by one.
@@ -123,8 +124,7 @@ public struct ZeekLogFormatter {
             i += 8
         }
         while i < raw.count {
-            let b = raw[i]
-            if b < 0x20 || b == 0x7F || b == 0x5C || b == sep { return true }
+            if needsEscape(raw[i], sep) { return true }
             i += 1
         }
         return false
@@ -245,7 +245,7 @@ public struct ZeekRowWriter {
 
     public mutating func count<T: BinaryInteger>(_ v: T?) {
         guard let v else { unset(); return }
-        if begin(set: true) { ZeekLogFormatter.appendDecimal(UInt64(truncatingIfNeeded: v), to: &out) }
+        if begin(set: true) { out.appendDecimal(UInt64(truncatingIfNeeded: v)) }
     }
 
     public mutating func fixed(_ nanos: Int64?) {

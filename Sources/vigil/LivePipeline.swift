@@ -228,9 +228,8 @@ final class LivePipeline: @unchecked Sendable {
         batch.reserveCapacity(512)
         var lastReport = DispatchTime.now().uptimeNanoseconds
         func flush() {
-            if !engine.output.isEmpty {
-                for o in engine.output where skipThrough.map({ o.ts > $0 }) ?? true { batch.append(o) }
-                engine.output.removeAll(keepingCapacity: true)
+            if engine.hasOutput {
+                engine.drain { o in if skipThrough.map({ o.ts > $0 }) ?? true { batch.append(o) } }
             }
             if !batch.isEmpty { queue.push(batch); batch.removeAll(keepingCapacity: true) }
         }

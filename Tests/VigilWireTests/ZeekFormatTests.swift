@@ -92,7 +92,7 @@ import VigilCore
         var rng = SplitMix64(seed: 3)
         for _ in 0..<2_000 { values.append(rng.next() >> (rng.next() % 64)) }
         for v in values {
-            #expect(written { ZeekLogFormatter.appendDecimal(v, to: &$0) } == String(v))
+            #expect(written { $0.appendDecimal(v) } == String(v))
             let nanos = Int64(truncatingIfNeeded: v >> 1) * (v & 1 == 0 ? 1 : -1)
             if nanos > Int64.min / 2 && nanos < Int64.max / 2 {
                 #expect(written { ZeekLogFormatter.appendFixed6(nanos, to: &$0) } == ZeekNumber.fixed6(nanos))
