@@ -109,7 +109,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses dotted IPv4 or RFC 4291 IPv6 text (including `::ffff:1.2.3.4`); nil if malformed.
     public init?(_ text: some StringProtocol) {
         let s = Substring(text)
-        if !s.contains(":") {
+        // Byte searches: `contains(":")` on a substring is Foundation's string search.
+        if !s.utf8.contains(58) {
             guard let v = IPAddress.parseV4(s) else { return nil }
             self.init(v4: v)
             return
@@ -134,7 +135,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 idx += 1
                 continue
             }
-            if idx == parts.count - 1, p.contains(".") {
+            if idx == parts.count - 1, p.utf8.contains(46) {
                 guard let v = IPAddress.parseV4(p) else { return nil }
                 v4tail = v
                 idx += 1

@@ -1,83 +1,215 @@
 import VigilCore
 
+/// A key the learner's tables can hold: hashed by the table with a seed of its own, so a key
+/// an attacker picks (an address, a name) cannot aim at one bucket. Fixed-size keys mix their
+/// bits directly; text and composite keys fall back to the standard library's SipHash.
+public protocol TableKey: Hashable, Codable, Sendable {
+    func tableHash(_ seed: UInt64) -> UInt64
+}
+
+extension TableKey {
+    public func tableHash(_ seed: UInt64) -> UInt64 {
+        var h = Hasher()
+        h.combine(seed)
+        h.combine(self)
+        return UInt64(bitPattern: Int64(h.finalize()))
+    }
+}
+
+extension String: TableKey {}
+
+extension IPAddress: TableKey {
+    @inline(__always) public func tableHash(_ seed: UInt64) -> UInt64 {
+        Stats.mix(Stats.mix(low ^ seed) ^ high &* 0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+extension Int: TableKey {
+    @inline(__always) public func tableHash(_ seed: UInt64) -> UInt64 { Stats.mix(UInt64(bitPattern: Int64(self)) ^ seed) }
+}
+
+extension UInt64: TableKey {
+    @inline(__always) public func tableHash(_ seed: UInt64) -> UInt64 { Stats.mix(self ^ seed) }
+}
+
 /// A keyed table with a fixed capacity. When it fills, the coldest eighth (least recently
 /// touched in observation time) is evicted in one pass, so a flood of new keys costs amortised
 /// O(1) per insert and memory never grows past `capacity` entries. Evictions are counted.
-public struct BoundedTable<Key: Hashable & Codable & Sendable, Value: Codable & Sendable>: Sendable, Codable {
-    private var index: [Key: Int] = [:]
-    private var keys: [Key] = []
-    private var values: [Value] = []
-    private var touched: [Int64] = []
+///
+/// Entries sit in one dense array, key and value and last touch together, in the order they
+/// came (which is also the order of `forEach`, so results never depend on hashing). An
+/// open-addressed index of 64-bit slots (32 bits of hash beside the entry's position) finds
+/// them: a lookup reads one slot and one entry, where a `Dictionary` of positions beside
+/// separate key, value and time arrays read five places in memory.
+public struct BoundedTable<Key: TableKey, Value: Codable & Sendable>: Sendable, Codable {
+    struct Entry: Sendable {
+        var key: Key
+        var touched: Int64
+        var value: Value
+    }
+    private var entries: [Entry] = []
+    /// 0 = empty; otherwise the hash's upper 32 bits (never 0) above the entry's position + 1.
+    private var slots: [UInt64] = []
+    private var seed: UInt64
     public let capacity: Int
     public private(set) var evicted = 0
 
-    public init(capacity: Int) { self.capacity = max(8, capacity) }
-
-    public var count: Int { keys.count }
-
-    public subscript(key: Key) -> Value? {
-        guard let i = index[key] else { return nil }
-        return values[i]
+    public init(capacity: Int) {
+        self.capacity = max(8, capacity)
+        seed = UInt64.random(in: .min ... .max)
+        slots = [UInt64](repeating: 0, count: 16)
     }
 
-    /// Reads a value in place (no copy of the whole value), or nil when absent.
-    public func peek<R>(_ key: Key, _ body: (borrowing Value) -> R) -> R? {
-        guard let i = index[key] else { return nil }
-        return body(values[i])
+    public var count: Int { entries.count }
+
+    @inline(__always) private static func tag(_ h: UInt64) -> UInt64 { (h >> 32 | 1) << 32 }
+
+    /// The entry's position, or nil; `slot` is where the key is or would go.
+    @inline(__always) private func find(_ key: Key, _ h: UInt64) -> (slot: Int, index: Int?) {
+        let mask = slots.count - 1
+        let tag = BoundedTable.tag(h)
+        var s = Int(truncatingIfNeeded: h) & mask
+        // Through pointers: a buffer's subscript returns a copy of the whole entry (retaining
+        // everything in its value) just to read the key; a pointer's reads it in place.
+        return slots.withUnsafeBufferPointer { sl in
+            entries.withUnsafeBufferPointer { es in
+                let base = es.baseAddress.unsafelyUnwrapped
+                while true {
+                    let v = sl[s]
+                    if v == 0 { return (s, nil) }
+                    if v & 0xFFFF_FFFF_0000_0000 == tag {
+                        let i = Int(truncatingIfNeeded: v & 0xFFFF_FFFF) - 1
+                        if base[i].key == key { return (s, i) }
+                    }
+                    s = (s + 1) & mask
+                }
+            }
+        }
+    }
+
+    @inline(__always) private func index(of key: Key) -> Int? { find(key, key.tableHash(seed)).index }
+
+    public subscript(key: Key) -> Value? {
+        guard let i = index(of: key) else { return nil }
+        return entries[i].value
+    }
+
+    public func contains(_ key: Key) -> Bool { index(of: key) != nil }
+
+    /// Reads a value in place, or nil when absent. `body` gets a pointer, valid only while it
+    /// runs, so it reads just the fields it names: a closure taking the value itself is handed
+    /// a copy of it (each string and array in it retained, and released after).
+    public func peek<R>(_ key: Key, _ body: (UnsafePointer<Value>) -> R) -> R? {
+        guard let i = index(of: key) else { return nil }
+        return entries.withUnsafeBufferPointer { es in
+            // An inout projection of the field yields its address (`withUnsafePointer(to:)` of
+            // a value may copy it to a temporary first). Nothing is written through it.
+            let entry = UnsafeMutablePointer(mutating: es.baseAddress.unsafelyUnwrapped + i)
+            return withUnsafeMutablePointer(to: &entry.pointee.value) { body(UnsafePointer($0)) }
+        }
     }
 
     /// Gets the value for `key` (making it with `make` when absent), lets `body` change it, and
     /// marks it touched at `now`.
     @discardableResult
     public mutating func update<R>(_ key: Key, at now: Timestamp, make: () -> Value, _ body: (inout Value) -> R) -> R {
+        let h = key.tableHash(seed)
+        let found: Int?
+        var slot: Int
+        (slot, found) = find(key, h)
         let i: Int
-        if let j = index[key] {
+        if let j = found {
             i = j
+            if entries[i].touched < now.nanoseconds { entries[i].touched = now.nanoseconds }
         } else {
-            if keys.count >= capacity { evictColdest() }
-            i = keys.count
-            index[key] = i
-            keys.append(key); values.append(make()); touched.append(now.nanoseconds)
+            if entries.count >= capacity { evictColdest(); slot = find(key, h).slot }
+            if (entries.count + 1) * 2 > slots.count { grow(); slot = find(key, h).slot }
+            i = entries.count
+            entries.append(Entry(key: key, touched: now.nanoseconds, value: make()))
+            slots[slot] = BoundedTable.tag(h) | UInt64(i + 1)
         }
-        touched[i] = max(touched[i], now.nanoseconds)
-        return body(&values[i])
+        return body(&entries[i].value)
     }
 
     /// Changes a value in place without creating it; returns nil when absent.
     public mutating func modify<R>(_ key: Key, _ body: (inout Value) -> R) -> R? {
-        guard let i = index[key] else { return nil }
-        return body(&values[i])
+        guard let i = index(of: key) else { return nil }
+        return body(&entries[i].value)
     }
 
     public func forEach(_ body: (Key, Value) -> Void) {
-        for i in keys.indices { body(keys[i], values[i]) }
+        entries.withUnsafeBufferPointer { es in
+            guard let base = es.baseAddress else { return }
+            for i in es.indices { body(base[i].key, base[i].value) }
+        }
     }
 
     public mutating func mutateAll(_ body: (Key, inout Value) -> Void) {
-        for i in keys.indices { body(keys[i], &values[i]) }
+        for i in entries.indices { body(entries[i].key, &entries[i].value) }
+    }
+
+    /// What `removeAllTaking()` took out, in table order.
+    public struct Taken {
+        fileprivate let entries: [Entry]
+        public func forEach(_ body: (Key, Value) -> Void) {
+            entries.withUnsafeBufferPointer { es in
+                guard let base = es.baseAddress else { return }
+                for i in es.indices { body(base[i].key, base[i].value) }
+            }
+        }
+    }
+
+    /// Empties the table and hands back what it held, without copying an entry.
+    public mutating func removeAllTaking() -> Taken {
+        var old: [Entry] = []
+        swap(&old, &entries)
+        reindex()
+        return Taken(entries: old)
     }
 
     /// Removes every entry for which `drop` is true.
     public mutating func removeAll(where drop: (Key, Value) -> Bool) {
-        var k2: [Key] = [], v2: [Value] = [], t2: [Int64] = []
-        k2.reserveCapacity(keys.count); v2.reserveCapacity(keys.count); t2.reserveCapacity(keys.count)
-        for i in keys.indices where !drop(keys[i], values[i]) { k2.append(keys[i]); v2.append(values[i]); t2.append(touched[i]) }
-        keys = k2; values = v2; touched = t2
-        index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        let before = entries.count
+        entries.removeAll { drop($0.key, $0.value) }
+        if entries.count != before { reindex() }
     }
 
     private mutating func evictColdest() {
-        let n = max(1, keys.count / 8)
-        let cutoff = touched.sorted()[n - 1]
+        let n = max(1, entries.count / 8)
+        let cutoff = entries.map(\.touched).sorted()[n - 1]
         var removed = 0
-        var k2: [Key] = [], v2: [Value] = [], t2: [Int64] = []
-        for i in keys.indices {
-            if removed < n, touched[i] <= cutoff { removed += 1; continue }
-            k2.append(keys[i]); v2.append(values[i]); t2.append(touched[i])
+        entries.removeAll { e in
+            guard removed < n, e.touched <= cutoff else { return false }
+            removed += 1
+            return true
         }
-        keys = k2; values = v2; touched = t2
-        index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
         evicted += removed
+        reindex()
+    }
+
+    /// Twice the slots (the index stays at most half full).
+    private mutating func grow() {
+        slots = [UInt64](repeating: 0, count: slots.count * 2)
+        reindex()
+    }
+
+    /// Rebuilds the index from the entries (after growth or removals).
+    private mutating func reindex() {
+        var size = slots.count
+        while size > 16, entries.count * 4 < size { size /= 2 }
+        while entries.count * 2 > size { size *= 2 }
+        var fresh = [UInt64](repeating: 0, count: size)
+        let mask = size - 1
+        entries.withUnsafeBufferPointer { es in
+            guard let base = es.baseAddress else { return }
+            for i in es.indices {
+                let h = base[i].key.tableHash(seed)
+                var s = Int(truncatingIfNeeded: h) & mask
+                while fresh[s] != 0 { s = (s + 1) & mask }
+                fresh[s] = BoundedTable.tag(h) | UInt64(i + 1)
+            }
+        }
+        slots = fresh
     }
 
     private enum CodingKeys: String, CodingKey { case keys, values, touched, capacity, evicted }
@@ -85,27 +217,29 @@ public struct BoundedTable<Key: Hashable & Codable & Sendable, Value: Codable & 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         capacity = try c.decode(Int.self, forKey: .capacity)
-        keys = try c.decode([Key].self, forKey: .keys)
-        values = try c.decode([Value].self, forKey: .values)
-        touched = try c.decode([Int64].self, forKey: .touched)
+        let keys = try c.decode([Key].self, forKey: .keys)
+        let values = try c.decode([Value].self, forKey: .values)
+        let touched = try c.decode([Int64].self, forKey: .touched)
         evicted = try c.decode(Int.self, forKey: .evicted)
+        seed = UInt64.random(in: .min ... .max)
         guard keys.count == values.count, keys.count == touched.count else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "table columns differ in length"))
         }
-        var idx: [Key: Int] = [:]
-        for (i, k) in keys.enumerated() { idx[k] = i }
-        guard idx.count == keys.count else {
+        guard Set(keys).count == keys.count else {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "duplicate keys in table"))
         }
-        index = idx
+        entries.reserveCapacity(keys.count)
+        for i in keys.indices { entries.append(Entry(key: keys[i], touched: touched[i], value: values[i])) }
+        slots = [UInt64](repeating: 0, count: 16)
+        reindex()
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(capacity, forKey: .capacity)
-        try c.encode(keys, forKey: .keys)
-        try c.encode(values, forKey: .values)
-        try c.encode(touched, forKey: .touched)
+        try c.encode(entries.map(\.key), forKey: .keys)
+        try c.encode(entries.map(\.value), forKey: .values)
+        try c.encode(entries.map(\.touched), forKey: .touched)
         try c.encode(evicted, forKey: .evicted)
     }
 }

@@ -42,7 +42,7 @@ public struct HourActivity: Sendable, Codable {
     public var peers = DistinctCounter()
     public var ports = DistinctCounter()
     /// Up to eight external endpoints with the bytes it sent them.
-    public var uploads: [String: Double] = [:]
+    public var uploads = Uploads()
     /// A few endpoints it started connections to, as examples for reasons.
     public var examples: [String] = []
 
@@ -57,10 +57,40 @@ public struct HourActivity: Sendable, Codable {
         if f.failed { failed += 1 }
         peers.insert(hash: Stats.hash(f.peer))
         ports.insert(hash: UInt64(f.respPort))
-        if f.sentBytes > 0, !f.isInternal {
-            if let v = uploads[f.peerKey] { uploads[f.peerKey] = v + f.sentBytes } else if uploads.count < 8 { uploads[f.peerKey] = f.sentBytes }
-        }
+        if f.sentBytes > 0, !f.isInternal { uploads.add(f.sentBytes, to: f.peerKey, hash: f.peerKeyHash) }
         if examples.count < 4, !examples.contains(f.peerKey) { examples.append(f.peerKey) }
+    }
+}
+
+/// Bytes a device sent to each of up to eight endpoints in an hour. A short list found by the
+/// key's hash (computed once per connection), not a dictionary hashing the text again; saved
+/// as the dictionary it replaced.
+public struct Uploads: Sendable, Codable {
+    struct Item: Sendable { var hash: UInt64; var key: String; var bytes: Double }
+    var items: [Item] = []
+    public init() {}
+
+    public subscript(key: String, hash h: UInt64) -> Double? {
+        for i in items where i.hash == h && i.key == key { return i.bytes }
+        return nil
+    }
+
+    mutating func add(_ bytes: Double, to key: String, hash h: UInt64) {
+        for k in items.indices where items[k].hash == h && items[k].key == key { items[k].bytes += bytes; return }
+        if items.count < 8 { items.append(Item(hash: h, key: key, bytes: bytes)) }
+    }
+
+    /// Endpoints and bytes, most bytes first.
+    public var largest: [(key: String, bytes: Double)] { items.sorted { $0.bytes > $1.bytes }.map { ($0.key, $0.bytes) } }
+
+    public init(from decoder: any Decoder) throws {
+        let d = try decoder.singleValueContainer().decode([String: Double].self)
+        items = d.keys.sorted().map { Item(hash: Stats.hash($0), key: $0, bytes: d[$0]!) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(Dictionary(items.map { ($0.key, $0.bytes) }, uniquingKeysWith: +))
     }
 }
 

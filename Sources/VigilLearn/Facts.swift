@@ -2,8 +2,18 @@ import VigilCore
 
 /// What the learner knows about one connection before any model looks at it: which side is
 /// the network's own device, which way it went, whether it failed, and the peer's name.
+///
+/// It holds only what the models read, not the whole record: copying it (into a closure, a
+/// model's pending state) then retains one array rather than every string of the record.
 public struct ConnFacts: Sendable {
-    public let record: ConnRecord
+    public let ts: Timestamp
+    public let id: ConnectionID
+    /// Protocols recognised on it (Zeek's `service`).
+    public let service: [String]
+    public let duration: Duration?
+    /// Payload bytes each way (0 when the record did not say).
+    public let origBytes: UInt64
+    public let respBytes: UInt64
     /// The device the connection belongs to: the local originator, else the local responder.
     public let device: IPAddress
     public let peer: IPAddress
@@ -24,15 +34,18 @@ public struct ConnFacts: Sendable {
     /// For connections the device started: what the network knew of the endpoint before.
     public internal(set) var endpoint: EndpointFacts?
 
-    public var respPort: UInt16 { record.id.respPort }
-    public var proto: IPProtocol { record.id.proto }
-    public var ts: Timestamp { record.ts }
+    public var respPort: UInt16 { id.respPort }
+    public var proto: IPProtocol { id.proto }
     /// The peer as an endpoint key: its zone when named, else its address.
     public let peerKey: String
+    /// `Stats.hash(peerKey)`, computed once.
+    public let peerKeyHash: UInt64
 
     init(record r: ConnRecord, device: IPAddress, peer: IPAddress, deviceIsOrig: Bool, isInternal: Bool,
          peerName: String?, peerZone: String?, utcOffsetHours: Int) {
-        self.record = r; self.device = device; self.peer = peer; self.deviceIsOrig = deviceIsOrig
+        ts = r.ts; id = r.id; service = r.service; duration = r.duration
+        origBytes = r.origBytes ?? 0; respBytes = r.respBytes ?? 0
+        self.device = device; self.peer = peer; self.deviceIsOrig = deviceIsOrig
         self.isInternal = isInternal; self.peerIsLocal = isInternal
         let state = r.connState ?? ""
         let data = (r.origBytes ?? 0) + (r.respBytes ?? 0)
@@ -46,6 +59,7 @@ public struct ConnFacts: Sendable {
         receivedBytes = deviceIsOrig ? rb : ob
         self.peerName = peerName
         peerKey = peerZone ?? peer.description
+        peerKeyHash = Stats.hash(peerKey)
         hourOfWeek = LearnClock.hourOfWeek(r.ts, offsetHours: utcOffsetHours)
     }
 }

@@ -88,17 +88,17 @@ public final class LearnContext {
 
     /// The device has been watched for the whole learning period.
     public func isMature(_ device: IPAddress) -> Bool {
-        guard !isLearning, let p = devices[device] else { return false }
-        return p.age(at: now) >= configuration.baseline
+        guard !isLearning else { return false }
+        return devices.peek(device, { $0.pointee.age(at: now) >= configuration.baseline }) ?? false
     }
 
     public func name(of ip: IPAddress) -> String? { names[ip]?.name }
 
-    public func deviceName(_ ip: IPAddress) -> String? { devices[ip]?.name }
+    public func deviceName(_ ip: IPAddress) -> String? { devices.peek(ip, { $0.pointee.name }) ?? nil }
 
     /// "10.1.0.7 (laptop-3)".
     public func label(_ ip: IPAddress) -> String {
-        if let n = devices[ip]?.name { return "\(ip) (\(n))" }
+        if let n = deviceName(ip) { return "\(ip) (\(n))" }
         return ip.description
     }
 
@@ -121,7 +121,7 @@ public final class LearnContext {
 
     /// The peer group whose own score distribution judges this device, when it has one.
     func calibrationGroup(_ device: IPAddress) -> Int? {
-        guard let g = devices.peek(device, { $0.group }), g > 0 else { return nil }
+        guard let g = devices.peek(device, { $0.pointee.group }), g > 0 else { return nil }
         return g
     }
 
@@ -170,7 +170,7 @@ public final class LearnContext {
         let mark = ReportMark(time: t, score: best, surprisal: max(x, previous?.surprisal ?? 0), id: breachID, first: first, alertedAt: alertedAt)
         reported.update(key, at: t, make: { mark }) { $0 = mark }
         breaches.append(Breach(
-            id: breachID, model: model, device: device.description, deviceName: devices[device]?.name,
+            id: breachID, model: model, device: device.description, deviceName: deviceName(device),
             time: t, first: min(d.first, first), last: d.last, score: best, surprisal: x, reason: d.reason,
             endpoints: d.endpoints, peers: d.peers, techniques: d.techniques, facts: d.facts, scope: d.scope,
             alertedAt: alertedAt))

@@ -81,11 +81,13 @@ public final class Learner {
         case .conn(let r): conn(r)
         case .dns(let r):
             if let q = r.query, !r.answers.isEmpty {
-                let entry = PeerName(q)
+                // The name's zone is worked out once per answer record, and only when some
+                // address does not already carry this name.
+                var entry: PeerName?
                 for a in r.answers {
                     // Names and other records are not addresses; only try those that could be.
                     guard let c = a.utf8.first, (c >= 48 && c <= 57) || a.utf8.contains(58), let ip = IPAddress(a) else { continue }
-                    context.names.update(ip, at: r.ts, make: { entry }) { $0 = entry }
+                    context.names.update(ip, at: r.ts, make: { entry.make(q) }) { if $0.name != q { $0 = entry.make(q) } }
                 }
             }
             // A reverse lookup answered for one of our devices names it (DHCP names win).
@@ -186,17 +188,17 @@ public final class Learner {
         let device = oLocal ? o : s
         let peer = oLocal ? s : o
         let bothLocal = oLocal && sLocal
-        let name = context.names[peer]
-        var f = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
-                          peerName: name?.name, peerZone: name?.zone, utcOffsetHours: configuration.utcOffsetHours)
-        let accepted = !f.failed
+        let name = context.names.peek(peer) { ($0.pointee.name, $0.pointee.zone) }
+        var facts = ConnFacts(record: r, device: device, peer: peer, deviceIsOrig: oLocal, isInternal: bothLocal,
+                          peerName: name?.0, peerZone: name?.1, utcOffsetHours: configuration.utcOffsetHours)
+        let accepted = !facts.failed
         let t = r.ts
         // What the network knew of the endpoint before this connection (one lookup, shared by
         // the models); outbound connections then teach it this device.
         if oLocal {
             let h = Stats.hash(device)
-            let key = f.peerKey
-            f.endpoint = context.endpoints.update(key, at: t, make: { EndpointProfile(at: t, new: true) }) { e -> EndpointFacts in
+            let key = facts.peerKey
+            facts.endpoint = context.endpoints.update(key, at: t, make: { EndpointProfile(at: t, new: true) }) { e -> EndpointFacts in
                 let before = EndpointFacts(users: e.isNew ? 0 : e.deviceCount, seenByDevice: e.hasSeen(device: h) ?? false,
                                            firstSeen: e.isNew ? nil : e.firstSeen)
                 e.isNew = false
@@ -206,6 +208,8 @@ public final class Learner {
                 return before
             }
         }
+        // From here on a constant: the closures below borrow it rather than copy it.
+        let f = facts
         let proto = r.id.proto, port = r.id.respPort, mac = oLocal ? r.origMAC : r.respMAC
         let sent = f.sentBytes, received = f.receivedBytes
         func count(_ p: inout DeviceProfile) {
@@ -235,6 +239,16 @@ public final class Learner {
             }
         }
         for m in models { m.conn(f, context) }
+    }
+}
+
+extension Optional where Wrapped == PeerName {
+    /// The name, made on first use.
+    mutating func make(_ q: String) -> PeerName {
+        if let e = self { return e }
+        let e = PeerName(q)
+        self = e
+        return e
     }
 }
 

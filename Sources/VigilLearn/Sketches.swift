@@ -169,14 +169,35 @@ public enum Stats {
 
     /// Shannon entropy (bits per character) of a string's bytes.
     public static func entropy(_ s: Substring.UTF8View) -> Double {
-        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 256) { counts in
-            counts.initialize(repeating: 0)
-            var n = 0
-            for b in s { counts[Int(b)] &+= 1; n += 1 }
-            guard n > 0 else { return 0 }
-            var h = 0.0
-            for c in counts where c > 0 { let p = Double(c) / Double(n); h -= p * log2(p) }
-            return h
+        var s = Substring(s)
+        return s.withUTF8 { entropy($0, foldCase: false) }
+    }
+
+    /// Shannon entropy (bits per byte) of bytes, optionally with ASCII case folded. Only the
+    /// byte values present are visited (in ascending order, as a pass over all 256 would).
+    public static func entropy(_ s: UnsafeBufferPointer<UInt8>, foldCase: Bool) -> Double {
+        guard !s.isEmpty else { return 0 }
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { counts in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { present in
+                counts.initialize(repeating: 0)
+                var distinct = 0
+                for raw in s {
+                    let b = foldCase ? Domains.fold(raw) : raw
+                    if counts[Int(b)] == 0 { present[distinct] = b; distinct += 1 }
+                    counts[Int(b)] &+= 1
+                }
+                // Insertion sort: a name has a few dozen distinct bytes at most.
+                for i in 1..<max(1, distinct) {
+                    let v = present[i]
+                    var j = i
+                    while j > 0, present[j - 1] > v { present[j] = present[j - 1]; j -= 1 }
+                    present[j] = v
+                }
+                let n = Double(s.count)
+                var h = 0.0
+                for i in 0..<distinct { let p = Double(counts[Int(present[i])]) / n; h -= p * log2(p) }
+                return h
+            }
         }
     }
 

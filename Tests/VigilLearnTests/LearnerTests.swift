@@ -188,10 +188,79 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         #expect(t[999] == 1 && t[0] == nil)
     }
 
+    /// The open-addressed table against a plain dictionary over random inserts, updates, removals
+    /// and evictions, with keys that share many low bits; then through a snapshot and back.
+    @Test func boundedTableAgreesWithADictionary() throws {
+        var t = BoundedTable<IPAddress, Int>(capacity: 512)
+        var model: [IPAddress: (value: Int, touched: Int64)] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<20_000 {
+            let ip = IPAddress(v4: 0x0A00_0000 | UInt32.random(in: 0..<900, using: &rng) << 8)
+            let now = Int64(step)
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0:
+                t.removeAll { k, _ in k.v4 & 0x300 == 0x100 }
+                model = model.filter { $0.key.v4 & 0x300 != 0x100 }
+            case 1, 2:
+                #expect(t[ip] == model[ip]?.value)
+                #expect(t.peek(ip, { $0.pointee }) == model[ip]?.value)
+                #expect(t.contains(ip) == (model[ip] != nil))
+            default:
+                if model[ip] == nil, model.count >= 512 {
+                    // The coldest eighth goes, oldest touch first (touches are unique here).
+                    let cold = model.sorted { $0.value.touched < $1.value.touched }.prefix(64).map(\.key)
+                    for k in cold { model[k] = nil }
+                }
+                let v = t.update(ip, at: Timestamp(nanoseconds: now), make: { 0 }) { v -> Int in v += 1; return v }
+                model[ip] = (v, now)
+            }
+            #expect(t.count == model.count)
+        }
+        let back = try JSONDecoder().decode(BoundedTable<IPAddress, Int>.self, from: JSONEncoder().encode(t))
+        #expect(back.count == t.count)
+        for (k, v) in model { #expect(back[k] == v.value) }
+        var order: [IPAddress] = []
+        back.forEach { k, _ in order.append(k) }
+        var original: [IPAddress] = []
+        t.forEach { k, _ in original.append(k) }
+        #expect(order == original, "a snapshot keeps the table's order")
+    }
+
     @Test func zonesAndSubdomains() {
         #expect(Domains.zone("a.b.Example.COM.") == "example.com")
         #expect(Domains.zone("x.y.example.co.uk") == "example.co.uk")
         #expect(Domains.subdomain("abc.def.example.com", zone: "example.com") == "abc.def")
+        #expect(Domains.zone("7.0.20.10.IN-ADDR.arpa.") == "20.10.in-addr.arpa")
+        #expect(Domains.zone("localhost") == "localhost")
+        #expect(Domains.zone("...") == nil)
+        #expect(Domains.zone("www.example.com.au") == "example.com.au")
+        #expect(Domains.zone("www.example.cx.au") == "cx.au", "cx is not a registry's second level")
+        #expect(Domains.zone("a.b.c.d.e.f.averyveryverylongzone.example") == "averyveryverylongzone.example")
+        #expect(Domains.isReverseOrLocal("10.in-addr.arpa") && Domains.isReverseOrLocal("printer.local"))
+        #expect(!Domains.isReverseOrLocal("arpa.example.com") && !Domains.isReverseOrLocal("local"))
+        #expect(Domains.firstLabel("example.com") == "example" && Domains.firstLabel("localhost") == "localhost")
+    }
+
+    /// The shape the DNS tunnel model reads (length and case-folded entropy of the subdomain)
+    /// equals what the lower-cased subdomain gives, on random ASCII names.
+    @Test func subdomainShapeMatchesTheLowerCasedSubdomain() {
+        let alphabet = Array("abcXYZ0189-_q.".utf8)
+        for _ in 0..<2_000 {
+            let n = Int.random(in: 0..<40)
+            let prefix = String(decoding: (0..<n).map { _ in alphabet.randomElement()! }, as: UTF8.self)
+            let name = prefix + (Bool.random() ? ".Example.COM" : ".example.com.")
+            guard let zone = Domains.zone(name) else { continue }
+            let sub = Domains.subdomain(name, zone: zone)
+            let shape = Domains.subdomainShape(name, zone: zone)
+            #expect(shape.length == sub.utf8.count, "\(name)")
+            #expect(shape.entropy == (sub.isEmpty ? 0 : Stats.entropy(sub.utf8)), "\(name)")
+            // And against the textbook formula over all 256 byte values.
+            var counts = [Int](repeating: 0, count: 256)
+            for b in sub.utf8 { counts[Int(b)] += 1 }
+            var h = 0.0
+            for c in counts where c > 0 { let p = Double(c) / Double(sub.utf8.count); h -= p * log2(p) }
+            #expect(shape.entropy == h, "\(name)")
+        }
     }
 
     @Test func hyperLogLogCountsDistinctWithinItsError() {

@@ -60,7 +60,11 @@ public final class BeaconModel: LearningModel {
             try c.encode(width, forKey: .w)
         }
     }
-    struct PairKey: Hashable, Codable, Sendable { var orig: IPAddress; var resp: IPAddress }
+    struct PairKey: TableKey {
+        var orig: IPAddress
+        var resp: IPAddress
+        func tableHash(_ seed: UInt64) -> UInt64 { resp.tableHash(orig.tableHash(seed)) }
+    }
     struct Pair: Codable {
         var device: IPAddress
         var orig: IPAddress
@@ -99,7 +103,7 @@ public final class BeaconModel: LearningModel {
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        let r = f.record
+        let r = f
         let orig = r.id.origHost, resp = r.id.respHost
         // Refused and unanswered attempts are scanning's business, not callbacks.
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
@@ -113,14 +117,14 @@ public final class BeaconModel: LearningModel {
     }
 
     func track(_ key: PairKey, name: String?, _ f: ConnFacts, endpointKey: String?, _ ctx: LearnContext) {
-        let r = f.record
-        if pairs[key] == nil {
+        let r = f
+        if !pairs.contains(key) {
             if screen.add(Stats.hash(key.orig, key.resp.low ^ key.resp.high)) < 6 { return }
             // Destinations several devices use are discounted to nothing anyway; not tracked.
             if let e = f.endpoint, e.users + (e.seenByDevice ? 0 : 1) >= 4 { return }
         }
         let t = r.ts.seconds
-        let size = Double((r.origBytes ?? 0) + (r.respBytes ?? 0))
+        let size = Double(r.origBytes + r.respBytes)
         let resp = r.id.respHost
         let due = pairs.update(key, at: r.ts, make: {
             var p = Pair(device: f.device, orig: key.orig, resp: resp, label: "", endpointKey: endpointKey, first: r.ts, last: r.ts)

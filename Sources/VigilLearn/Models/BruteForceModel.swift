@@ -32,10 +32,10 @@ public final class BruteForceModel: LearningModel {
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        let r = f.record
+        let r = f
         let svc = r.service.first { BruteForceModel.authServices.contains($0) }
         guard f.proto == .tcp, svc != nil || BruteForceModel.authPorts.contains(f.respPort) else { return }
-        let short = (r.duration?.seconds ?? 0) < 60 && (r.respBytes ?? 0) < 20_000
+        let short = (r.duration?.seconds ?? 0) < 60 && r.respBytes < 20_000
         guard short || f.failed else { return }
         let key = "\(r.id.origHost)>\(r.id.respHost):\(f.respPort)"
         let hour = LearnClock.hourIndex(r.ts)

@@ -28,8 +28,8 @@ public final class DGAModel: LearningModel {
     }
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        guard r.query != nil, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
-        let label = zone.firstIndex(of: ".").map { zone[..<$0] } ?? Substring(zone)
+        guard r.query != nil, let zone = ctx.queryZone, !Domains.isReverseOrLocal(zone) else { return }
+        let label = Domains.firstLabel(zone)
         let len = Double(label.utf8.count), ent = Stats.entropy(label.utf8)
         var digitCount = 0
         for b in label.utf8 where b >= 48 && b <= 57 { digitCount += 1 }

@@ -20,7 +20,7 @@ public final class DNSTunnelModel: LearningModel {
         var last: Timestamp
         var nextAlarm = 64.0
     }
-    struct ZoneKey: Hashable, Codable { var device: IPAddress; var zone: String }
+    struct ZoneKey: TableKey { var device: IPAddress; var zone: String }
     struct State: Codable {
         var zones: BoundedTable<ZoneKey, Zone>
         /// Network-wide: subdomain length and entropy per query; distinct names per device-zone-hour.
@@ -36,10 +36,9 @@ public final class DNSTunnelModel: LearningModel {
     }
 
     public func dns(_ r: DNSRecord, device: IPAddress, _ ctx: LearnContext) {
-        guard let q = r.query, let zone = ctx.queryZone, !zone.hasSuffix(".arpa"), !zone.hasSuffix(".local") else { return }
-        let sub = Domains.subdomain(q, zone: zone)
-        let len = Double(sub.utf8.count)
-        let ent = sub.isEmpty ? 0 : Stats.entropy(sub.utf8)
+        guard let q = r.query, let zone = ctx.queryZone, !Domains.isReverseOrLocal(zone) else { return }
+        let shape = Domains.subdomainShape(q, zone: zone)
+        let len = Double(shape.length), ent = shape.entropy
         let textual = r.qtype == 16 || r.qtype == 10 || r.qtype == 0xFF
         let key = ZoneKey(device: device, zone: zone)
         let alarm = s.zones.update(key, at: r.ts, make: { Zone(device: device, zone: zone, first: r.ts, last: r.ts) }) { z -> Bool in
@@ -50,19 +49,18 @@ public final class DNSTunnelModel: LearningModel {
             if grew, z.names.estimate >= z.nextAlarm { z.nextAlarm *= 4; return true }
             return false
         }
-        if alarm { judge(key, ctx, final: false) }
+        if alarm, let z = s.zones[key] { judge(z, ctx, final: false) }
     }
 
     public func hourEnded(_ hour: Int64, _ ctx: LearnContext) {
-        var keys: [ZoneKey] = []
-        s.zones.forEach { k, z in if z.queries > 0 { keys.append(k) } }
-        for k in keys { judge(k, ctx, final: true) }
         // Per-zone state lives for one hour; what carries over is the network's distribution.
-        s.zones.removeAll { _, _ in true }
+        s.zones.removeAllTaking().forEach { _, z in judge(z, ctx, final: true) }
     }
 
-    func judge(_ key: ZoneKey, _ ctx: LearnContext, final: Bool) {
-        guard let z = s.zones[key], z.queries > 0 else { return }
+    /// Judges a zone's hour so far; `final` at the end of the hour, when the network's
+    /// distribution learns from it (the zone itself is then dropped).
+    func judge(_ z: Zone, _ ctx: LearnContext, final: Bool) {
+        guard z.queries > 0 else { return }
         let distinct = max(1, z.names.estimate.rounded())
         let meanLen = z.lengthSum / z.queries, meanEnt = z.entropySum / z.queries
         let xCount = s.perHour.upperSurprisal(log1p(distinct), minStd: 0.8)
@@ -76,9 +74,6 @@ public final class DNSTunnelModel: LearningModel {
             s.perHour.add(log1p(distinct), cap: 2000)
             s.length.add(meanLen, cap: 5000)
             s.entropy.add(meanEnt, cap: 5000)
-            s.zones.modify(key) { z in
-                z.names = HyperLogLog(p: 8); z.queries = 0; z.lengthSum = 0; z.entropySum = 0; z.textual = 0; z.nextAlarm = 64
-            }
         }
         guard x > 5 else { if final { ctx.pass(name, surprisal: x, device: z.device) }; return }
         ctx.judge(name, surprisal: x, device: z.device, subject: z.zone, at: z.last, needsHistory: false) {

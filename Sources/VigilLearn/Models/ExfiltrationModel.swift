@@ -20,8 +20,8 @@ public final class ExfiltrationModel: LearningModel {
         guard f.deviceIsOrig, !f.isInternal, !f.peer.isMulticastOrBroadcast else { return }
         let key = f.peerKey
         // Bytes to this endpoint this hour, as the learner counted them (this connection included).
-        let sum = ctx.devices[f.device]?.hour.uploads[key] ?? f.sentBytes
-        let sent = f.sentBytes
+        let sent = f.sentBytes, keyHash = f.peerKeyHash
+        let sum: Double = ctx.devices.peek(f.device, { $0.pointee.hour.uploads[key, hash: keyHash] ?? sent }) ?? sent
         let (moments, habitual) = devices.update(f.device, at: f.ts, make: {
             var d = Device()
             for _ in 0..<3 { d.upload.add(log1p(2000), cap: 500) }
@@ -31,7 +31,7 @@ public final class ExfiltrationModel: LearningModel {
             let m = d.upload
             d.upload.add(log1p(sent), cap: 500)
             guard max(sent, sum) >= 5_000_000 else { return (m, false) }
-            let kh = Stats.hash(key)
+            let kh = f.peerKeyHash
             let habitual = d.bulkTargets.contains(kh)
             d.bulkTargets.insert(kh)
             return (m, habitual)

@@ -31,13 +31,13 @@ public final class LateralMovementModel: LearningModel {
         guard f.isInternal, f.deviceIsOrig, f.proto == .tcp, !f.failed else { return }
         // DCE/RPC moves to a dynamic port after the endpoint mapper (psexec, WMI, DCOM): a
         // session with data both ways to another device's 49152+ port counts as RPC too.
-        let dynamicRPC = f.respPort >= 49152 && (f.record.origBytes ?? 0) > 0 && (f.record.respBytes ?? 0) > 0 && f.record.service.isEmpty
-        let proto = f.record.service.lazy.compactMap { LateralMovementModel.adminServices[$0] }.first
+        let dynamicRPC = f.respPort >= 49152 && f.origBytes > 0 && f.respBytes > 0 && f.service.isEmpty
+        let proto = f.service.lazy.compactMap { LateralMovementModel.adminServices[$0] }.first
             ?? LateralMovementModel.adminPorts[f.respPort] ?? (dynamicRPC ? "RPC (dynamic port)" : nil)
         guard let proto else { return }
         let k = Stats.hash(f.peer, UInt64(f.respPort))
         let hour = LearnClock.hourIndex(f.ts)
-        let group = ctx.devices[f.device]?.group ?? 0
+        let group = ctx.devices.peek(f.device, { $0.pointee.group }) ?? 0
         var wasAdmin = true
         let (isNew, before, burst, recent) = s.devices.update(f.device, at: f.ts, make: { wasAdmin = false; return Device() }) { d -> (Bool, NoveltyRate, Double, [String]) in
             let b = d.rate

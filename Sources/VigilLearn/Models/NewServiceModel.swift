@@ -24,12 +24,12 @@ public final class NewServiceModel: LearningModel {
     /// Whether the connection is a service use worth learning: not ICMP, not a dynamic port
     /// without a recognised protocol.
     static func isService(_ f: ConnFacts) -> Bool {
-        f.proto != .icmp && (f.respPort < 49152 || !f.record.service.isEmpty)
+        f.proto != .icmp && (f.respPort < 49152 || !f.service.isEmpty)
     }
 
     static func names(_ f: ConnFacts, asServer: Bool) -> (key: String, label: String) {
         let key = "\(f.proto)/\(f.respPort)"
-        return (asServer ? "serve:" + key : key, f.record.service.first.map { "\($0) (\(key))" } ?? key)
+        return (asServer ? "serve:" + key : key, f.service.first.map { "\($0) (\(key))" } ?? key)
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
@@ -43,7 +43,7 @@ public final class NewServiceModel: LearningModel {
     }
 
     func judgeUse(device: IPAddress, other: IPAddress, asServer: Bool, f: ConnFacts, _ ctx: LearnContext) {
-        guard let (group, served) = ctx.devices.peek(device, { p in (p.group, p.servedPorts.count) }) else { return }
+        guard let (group, served) = ctx.devices.peek(device, { p in (p.pointee.group, p.pointee.servedPorts.count) }) else { return }
         let k = Stats.mix(UInt64(f.proto.rawValue) << 17 | UInt64(f.respPort) << 1 | (asServer ? 1 : 0))
         // Use the device's own sets as memory of what it used; the profile keeps them bounded.
         let known = seen(device, k)
@@ -71,7 +71,7 @@ public final class NewServiceModel: LearningModel {
         let pGroup = min(1, (Double(inGroup) + 0.5) / Double(groupSize + 1))
         let x = -log2(max(pNew, 1e-12)) - log2(pGroup)
         guard x > 4 else { ctx.pass(name, surprisal: x, device: device); return }
-        let role = served > 0 ? ctx.devices.peek(device, { DeviceRole.describe(copy $0) }) ?? "device" : "client"
+        let role = served > 0 ? ctx.devices.peek(device, { DeviceRole.describe($0.pointee) }) ?? "device" : "client"
         ctx.judge(name, surprisal: x, device: device, subject: key, at: f.ts, needsHistory: true) {
             let verb = asServer ? "started answering on" : "used"
             let direction = asServer ? "from \(other)" : "to \(f.peerName ?? other.description)"
@@ -86,7 +86,7 @@ public final class NewServiceModel: LearningModel {
 
     // Services each device has used, kept as hashes in a bounded per-device set.
     var memory: BoundedTable<IPAddress, BoundedKeySet>
-    func seen(_ d: IPAddress, _ k: UInt64) -> Bool { memory[d]?.contains(k) ?? false }
+    func seen(_ d: IPAddress, _ k: UInt64) -> Bool { memory.peek(d, { $0.pointee.contains(k) }) ?? false }
     func remember(_ d: IPAddress, _ k: UInt64, at t: Timestamp) {
         memory.update(d, at: t, make: { BoundedKeySet(capacity: 64) }) { $0.insert(k) }
     }

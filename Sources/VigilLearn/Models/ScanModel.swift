@@ -14,7 +14,11 @@ public final class ScanModel: LearningModel {
         case outbound, inbound, source
         var window: Int64 { self == .source ? 86_400 : ScanModel.window }
     }
-    struct Key: Hashable, Codable { var kind: Kind; var ip: IPAddress }
+    struct Key: TableKey {
+        var kind: Kind
+        var ip: IPAddress
+        func tableHash(_ seed: UInt64) -> UInt64 { ip.tableHash(seed &+ UInt64(kind.rawValue)) }
+    }
     struct Window: Codable {
         var kind: Kind
         /// The device the breach is about: the scanner, the scanned device, or (for a source
@@ -51,7 +55,7 @@ public final class ScanModel: LearningModel {
     public init(_ c: LearnConfiguration) { windows = BoundedTable(capacity: c.maxDevices * 3) }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        let echo = f.proto == .icmp && (f.record.id.origPort == 8 || f.record.id.origPort == 128)
+        let echo = f.proto == .icmp && (f.id.origPort == 8 || f.id.origPort == 128)
         let probe = f.failed || echo
         if f.deviceIsOrig {
             update(Key(kind: .outbound, ip: f.device), f, probe: probe, other: f.peer, ctx)

@@ -22,7 +22,7 @@ public final class VolumeModel: LearningModel {
         let hod = how % 24
         // Each device's bytes this hour (counted by the learner) against what had been learned
         // for this hour, taken before the update.
-        struct Hour { var ip: IPAddress; var sent, received: Double; var peers: [String: Double]; var week, day: [CompactMoments] }
+        struct Hour { var ip: IPAddress; var sent, received: Double; var peers: Uploads; var week, day: [CompactMoments] }
         var judged: [Hour] = []
         ctx.devices.forEach { ip, p in
             let a = p.hour
@@ -47,7 +47,7 @@ public final class VolumeModel: LearningModel {
                 guard x > 4 else { ctx.pass(name, surprisal: x, device: ip); continue }
                 let usual = expm1(Double(ref.mean))
                 let word = dir == 0 ? "sent" : "received"
-                let top = d.peers.sorted { $0.value > $1.value }.prefix(3).map(\.key)
+                let top = d.peers.largest.prefix(3).map(\.key)
                 ctx.judge(name, surprisal: x, device: ip, subject: "\(word)", at: start + .seconds(3599), needsHistory: true) {
                     BreachDraft(
                         reason: "\(ctx.label(ip)) \(word) \(Bytes.human(v)) in the hour from \(start.iso8601); at this hour it usually moves about \(Bytes.human(usual)) (learned over \(Int(ref.n)) hours)\(dir == 0 && !top.isEmpty ? ", mostly to " + top.joined(separator: ", ") : "")",
@@ -67,7 +67,8 @@ extension VolumeModel {
     /// The bytes a device usually sends and receives in each hour of the week, and how many
     /// weeks each hour was learned from (168 entries each); nil for a device never judged.
     func usual(_ ip: IPAddress) -> (sent: [Double], received: [Double], weeks: [Int])? {
-        devices.peek(ip) { d in
+        devices.peek(ip) { p in
+            let d = p.pointee
             var sent = [Double](repeating: 0, count: 168), received = sent, weeks = [Int](repeating: 0, count: 168)
             for h in 0..<168 {
                 let s = d.week[h * 2], r = d.week[h * 2 + 1]
