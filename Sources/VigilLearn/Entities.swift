@@ -49,6 +49,15 @@ public struct HourActivity: Sendable, Codable {
     public init() {}
     public var isEmpty: Bool { sent == 0 && received == 0 && started == 0 && dns == 0 }
 
+    /// Starts the next hour, keeping the lists' storage: a busy device fills them again every
+    /// hour, and growing them afresh was an allocation per doubling per device-hour.
+    mutating func reset() {
+        sent = 0; received = 0; started = 0; startedSent = 0; startedReceived = 0; failed = 0; dns = 0
+        peers.reset(); ports.reset()
+        uploads.items.removeAll(keepingCapacity: true)
+        examples.removeAll(keepingCapacity: true)
+    }
+
     mutating func count(_ f: ConnFacts) {
         sent += f.sentBytes
         received += f.receivedBytes

@@ -41,9 +41,30 @@ public final class LearnContext {
     /// The zone of the DNS query being shown to the models (computed once per record).
     public internal(set) var queryZone: String?
     public internal(set) var groups = PeerGroups()
-    var calibrators: [String: Calibrator] = [:]
-    var groupCalibrators: [GroupKey: Calibrator] = [:]
-    public internal(set) var tests: [String: Int] = [:]
+    /// Per model, in the order models first reported: found by comparing the name (a short
+    /// literal, compared in two words) rather than hashing it into three dictionaries per test.
+    struct ModelBook {
+        let name: String
+        var calibrator = Calibrator()
+        var tests = 0
+        /// Each peer group's own calibrator for this model.
+        var groups: [Int: Calibrator] = [:]
+    }
+    var books: [ModelBook] = []
+    /// Tests run per model.
+    public var tests: [String: Int] { Dictionary(books.map { ($0.name, $0.tests) }, uniquingKeysWith: +) }
+    var calibrators: [String: Calibrator] { Dictionary(books.map { ($0.name, $0.calibrator) }, uniquingKeysWith: { a, _ in a }) }
+    var groupCalibrators: [GroupKey: Calibrator] {
+        var out: [GroupKey: Calibrator] = [:]
+        for b in books { for (g, c) in b.groups { out[GroupKey(model: b.name, group: g)] = c } }
+        return out
+    }
+
+    @inline(__always) func book(_ model: String) -> Int {
+        for i in books.indices where books[i].name == model { return i }
+        books.append(ModelBook(name: model))
+        return books.count - 1
+    }
     var completedDeviceDays = 0.0
     var day: Int64 = .min
     var activeToday: Set<IPAddress> = []
@@ -112,9 +133,10 @@ public final class LearnContext {
     /// Records a test whose surprisal is too small to be a breach (keeps calibration honest
     /// without paying for a score).
     public func pass(_ model: String, surprisal x: Double, device: IPAddress) {
-        calibrators[model, default: Calibrator()].record(x)
-        if let g = calibrationGroup(device) { groupCalibrators[GroupKey(model: model, group: g), default: Calibrator()].record(x) }
-        tests[model, default: 0] += 1
+        let m = book(model)
+        books[m].calibrator.record(x)
+        if let g = calibrationGroup(device) { books[m].groups[g, default: Calibrator()].record(x) }
+        books[m].tests += 1
     }
 
     struct GroupKey: Hashable, Codable { var model: String; var group: Int }
@@ -131,20 +153,19 @@ public final class LearnContext {
     @discardableResult
     public func judge(_ model: String, surprisal x: Double, device: IPAddress, subject: String,
                       at t: Timestamp, needsHistory: Bool, _ draft: () -> BreachDraft) -> Double {
-        tests[model, default: 0] += 1
+        let m = book(model)
+        books[m].tests += 1
         let budget = configuration.budgetPerDeviceDay / Double(max(1, modelCount))
         // Scored against the device's peer group once that group has enough history of this
         // model (a noisy group of laptops is calibrated among laptops, servers among servers),
         // otherwise against the whole network; both keep learning.
-        var score = calibrators[model, default: Calibrator()].score(x, deviceDays: deviceDays, budget: budget)
+        var score = books[m].calibrator.score(x, deviceDays: deviceDays, budget: budget)
         if let g = calibrationGroup(device) {
-            let key = GroupKey(model: model, group: g)
             let share = Double(max(1, groups.size(of: g))) / Double(max(1, devices.count))
-            let c = groupCalibrators[key, default: Calibrator()]
-            if c.tests >= 200 {
-                score = groupCalibrators[key, default: Calibrator()].score(x, deviceDays: deviceDays * share, budget: budget)
+            if (books[m].groups[g]?.tests ?? 0) >= 200 {
+                score = books[m].groups[g, default: Calibrator()].score(x, deviceDays: deviceDays * share, budget: budget)
             } else {
-                groupCalibrators[key, default: Calibrator()].record(x)
+                books[m].groups[g, default: Calibrator()].record(x)
             }
         }
         if needsHistory && !isMature(device) { return score }
@@ -206,7 +227,12 @@ extension LearnContext {
 
     func restore(_ s: Snapshot) {
         now = s.now; started = s.started; devices = s.devices; endpoints = s.endpoints; names = s.names
-        groups = s.groups; calibrators = s.calibrators; groupCalibrators = s.groupCalibrators ?? [:]; tests = s.tests; completedDeviceDays = s.completedDeviceDays
+        groups = s.groups
+        // Books in name order (a dictionary's order is not stable).
+        let names = Set(s.calibrators.keys).union(s.tests.keys).union((s.groupCalibrators ?? [:]).keys.map(\.model)).sorted()
+        books = names.map { ModelBook(name: $0, calibrator: s.calibrators[$0] ?? Calibrator(), tests: s.tests[$0] ?? 0) }
+        for (k, c) in s.groupCalibrators ?? [:] { books[book(k.model)].groups[k.group] = c }
+        completedDeviceDays = s.completedDeviceDays
         day = s.day; activeToday = Set(s.activeToday); reported = s.reported; breachSequence = s.breachSequence
         breachesAtOrAbove50 = s.breachesAtOrAbove50
     }

@@ -164,7 +164,7 @@ public final class Learner {
     /// Models judge the hour that ended; then every device's hourly activity starts afresh.
     func endHour(_ h: Int64) {
         for m in models { m.hourEnded(h, context) }
-        context.devices.mutateAll { _, p in if !p.hour.isEmpty { p.hour = HourActivity() } }
+        context.devices.mutateAll { _, p in if !p.hour.isEmpty { p.hour.reset() } }
     }
 
     func touchDevice(_ ip: IPAddress, at t: Timestamp, _ also: (inout DeviceProfile) -> Void = { _ in }) {

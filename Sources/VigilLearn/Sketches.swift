@@ -84,6 +84,8 @@ public struct DistinctCounter: Hashable, Sendable, Codable {
         return true
     }
     public var estimate: Double { hll.map { max(24, $0.estimate) } ?? Double(exact.count) }
+    /// Empty again, keeping the exact list's storage.
+    public mutating func reset() { exact.removeAll(keepingCapacity: true); hll = nil }
 }
 
 /// How often an entity meets something new of a kind: a Beta-Binomial estimate of the
@@ -115,9 +117,13 @@ public struct BoundedKeySet: Hashable, Sendable, Codable {
     /// Inserts; returns true when the key was new.
     @discardableResult public mutating func insert(_ k: UInt64) -> Bool {
         if keys.contains(k) { return false }
+        insert(absent: k)
+        return true
+    }
+    /// Inserts a key the caller has just found absent (skips the second search).
+    public mutating func insert(absent k: UInt64) {
         if keys.count >= capacity { keys.removeFirst(); dropped += 1 }
         keys.append(k)
-        return true
     }
 }
 
@@ -218,17 +224,24 @@ public enum Stats {
     }
 
     /// A stable 64-bit hash of text (FNV-1a then SplitMix finalizer), the same in every run.
+    /// (Over the bytes in place: stepping a string's UTF-8 view costs several times the hash.)
     public static func hash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return mix(h)
+        var s = s
+        return s.withUTF8 { b in
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for c in b { h = (h ^ UInt64(c)) &* 0x100_0000_01B3 }
+            return mix(h)
+        }
     }
 
     /// The same as `hash(s.lowercased())` for ASCII, without making the lower-cased copy.
     public static func hashFolded(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b >= 65 && b <= 90 ? b | 0x20 : b)) &* 0x100_0000_01B3 }
-        return mix(h)
+        var s = s
+        return s.withUTF8 { b in
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for c in b { h = (h ^ UInt64(c >= 65 && c <= 90 ? c | 0x20 : c)) &* 0x100_0000_01B3 }
+            return mix(h)
+        }
     }
 
     public static func hash(_ ip: IPAddress, _ salt: UInt64 = 0) -> UInt64 {

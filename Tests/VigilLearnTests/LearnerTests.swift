@@ -226,6 +226,20 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         #expect(order == original, "a snapshot keeps the table's order")
     }
 
+    /// Text hashes are FNV-1a and a final mix, the same in every run (saved sketches depend on
+    /// them), and the folded hash is the hash of the lower-cased text.
+    @Test func textHashesAreStableFNV() {
+        for text in ["", "a", "example.com", "Mixed.Case.EXAMPLE.org", String(repeating: "long-label.", count: 30), "naïve.example"] {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            #expect(Stats.hash(text) == Stats.mix(h), "\(text)")
+            #expect(Stats.hashFolded(text) == Stats.hash(String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)))
+        }
+        // A substring's own storage is hashed from its bytes too.
+        let sub = "xx.Example.com".dropFirst(3)
+        #expect(Stats.hash(String(sub)) == Stats.hash("Example.com"))
+    }
+
     @Test func zonesAndSubdomains() {
         #expect(Domains.zone("a.b.Example.COM.") == "example.com")
         #expect(Domains.zone("x.y.example.co.uk") == "example.co.uk")

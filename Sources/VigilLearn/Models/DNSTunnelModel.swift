@@ -46,7 +46,10 @@ public final class DNSTunnelModel: LearningModel {
             z.queries += 1; z.lengthSum += len; z.entropySum += ent
             if textual { z.textual += 1 }
             z.last = max(z.last, r.ts)
-            if grew, z.names.estimate >= z.nextAlarm { z.nextAlarm *= 4; return true }
+            // The estimate walks all 256 registers. Below 57 names it cannot reach the first
+            // alarm (64): with n names at least 256 - n registers are zero, and linear counting
+            // gives at most 256 ln(256 / (256 - n)), 63.2 at n = 56. Queries bound the names.
+            if grew, z.queries >= 57, z.names.refresh() >= z.nextAlarm { z.nextAlarm *= 4; return true }
             return false
         }
         if alarm, let z = s.zones[key] { judge(z, ctx, final: false) }

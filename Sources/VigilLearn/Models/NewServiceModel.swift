@@ -88,7 +88,8 @@ public final class NewServiceModel: LearningModel {
     var memory: BoundedTable<IPAddress, BoundedKeySet>
     func seen(_ d: IPAddress, _ k: UInt64) -> Bool { memory.peek(d, { $0.pointee.contains(k) }) ?? false }
     func remember(_ d: IPAddress, _ k: UInt64, at t: Timestamp) {
-        memory.update(d, at: t, make: { BoundedKeySet(capacity: 64) }) { $0.insert(k) }
+        // Only called for a service `seen` did not find.
+        memory.update(d, at: t, make: { BoundedKeySet(capacity: 64) }) { $0.insert(absent: k) }
     }
 
     struct Saved: Codable { var s: State; var memory: BoundedTable<IPAddress, BoundedKeySet> }
