@@ -130,6 +130,15 @@ public final class LearnContext {
 
     // MARK: Judging
 
+    /// Drops the marks of breaches whose cooldown ended more than four days ago: a mark only
+    /// joins a repeat within the cooldown to its breach, and models judge after the fact (the
+    /// beacon model judges a series at the time of its last connection, for up to three days
+    /// after it). Without this the marks grew with every breach ever reported.
+    func forgetClosedBreaches() {
+        let horizon = Duration(nanoseconds: configuration.cooldown.nanoseconds &+ 4 * 86_400 * 1_000_000_000)
+        reported.removeAll { _, mark in now - mark.time > horizon }
+    }
+
     /// Records a test whose surprisal is too small to be a breach (keeps calibration honest
     /// without paying for a score).
     public func pass(_ model: String, surprisal x: Double, device: IPAddress) {

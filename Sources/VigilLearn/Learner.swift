@@ -158,6 +158,7 @@ public final class Learner {
             context.activeToday.removeAll(keepingCapacity: true)
             context.day = d
             context.groups.recluster(&context.devices)
+            context.forgetClosedBreaches()
         }
     }
 

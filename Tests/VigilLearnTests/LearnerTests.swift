@@ -180,6 +180,30 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         #expect(b > a + 20, "laptop \(a), server \(b)")
     }
 
+    /// A repeat within the cooldown is the same breach; marks of breaches long closed are
+    /// forgotten, so they do not pile up in the state, and a much later repeat is a new breach.
+    @Test func breachMarksLastTheCooldownAndAreThenForgotten() {
+        let ctx = LearnContext(configuration: LearnConfiguration())
+        let device = IPAddress("10.0.0.5")!
+        let t0 = Timestamp(seconds: 1_700_000_000)
+        func judge(at t: Timestamp, _ x: Double) -> String? {
+            ctx.now = max(ctx.now, t)
+            ctx.judge("m", surprisal: x, device: device, subject: "s", at: t, needsHistory: false) { BreachDraft(reason: "r", first: t, last: t) }
+            return ctx.breaches.last?.id
+        }
+        let first = judge(at: t0, 60)
+        #expect(first != nil)
+        #expect(judge(at: t0 + .seconds(3 * 3600), 90) == first, "a stronger repeat within the cooldown updates the breach")
+        ctx.now = t0 + .seconds(3 * 86_400)
+        ctx.forgetClosedBreaches()
+        #expect(ctx.reported.count == 1, "kept while a model may still judge the series")
+        ctx.now = t0 + .seconds(5 * 86_400)
+        ctx.forgetClosedBreaches()
+        #expect(ctx.reported.count == 0)
+        let later = judge(at: ctx.now, 90)
+        #expect(later != nil && later != first)
+    }
+
     @Test func boundedTableEvictsTheColdestAndCountsThem() {
         var t = BoundedTable<Int, Int>(capacity: 64)
         for i in 0..<1000 { t.update(i, at: Timestamp(seconds: Int64(i)), make: { 0 }) { $0 += 1 } }
