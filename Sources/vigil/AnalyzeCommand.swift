@@ -64,6 +64,7 @@ enum AnalyzeCommand {
         defer { if !persist { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: storePath + suffix) } } }
         let store = try SQLiteStore(path: storePath)
 
+        try store.beginBulkLoad()
         let learner = Learner(configuration: c)
         if persist, !args.flags.contains("fresh"), let saved = try store.loadState("learner") {
             try learner.restore(saved)
@@ -89,6 +90,7 @@ enum AnalyzeCommand {
         breaches += learner.drainBreaches()
         if progress { showProgress(count, learner, where_.fraction.map { _ in 1 }); err("") }
         if let sinkError { throw sinkError }
+        try store.endBulkLoad()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
         breaches += agentBreaches
