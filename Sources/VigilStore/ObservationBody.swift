@@ -187,6 +187,15 @@ struct ObservationBody {
 
     private mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        // Most text needs no escape: it is copied whole, found so by one pass over its bytes
+        // in place (appending byte by byte from the UTF-8 view was 5% of `analyze`).
+        var s = s
+        let plain = s.withUTF8 { buf -> Bool in
+            for b in buf where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: buf)
+            return true
+        }
+        if plain { bytes.append(UInt8(ascii: "\"")); return }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
