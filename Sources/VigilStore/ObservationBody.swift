@@ -28,7 +28,7 @@ struct ObservationBody {
     }
 
     /// `{"case":{"_0":{...}}}`, as Codable writes an enum case with one unlabelled value.
-    private mutating func wrapped(_ name: String, _ body: (inout ObservationBody) -> Void) {
+    private mutating func wrapped(_ name: StaticString, _ body: (inout ObservationBody) -> Void) {
         object { w in w.key(name); w.object { w in w.key("_0"); w.object(body) } }
     }
 
@@ -125,14 +125,14 @@ struct ObservationBody {
     private mutating func dhcp(_ r: DHCPRecord) {
         key("ts"); int(r.ts.nanoseconds)
         key("uids"); strings(r.uids)
-        if let v = r.clientAddr { key("clientAddr"); string(v.description) }
-        if let v = r.serverAddr { key("serverAddr"); string(v.description) }
+        if let v = r.clientAddr { key("clientAddr"); address(v) }
+        if let v = r.serverAddr { key("serverAddr"); address(v) }
         if let v = r.mac { key("mac"); string(v.description) }
         if let v = r.hostName { key("hostName"); string(v) }
         if let v = r.clientFQDN { key("clientFQDN"); string(v) }
         if let v = r.domain { key("domain"); string(v) }
-        if let v = r.requestedAddr { key("requestedAddr"); string(v.description) }
-        if let v = r.assignedAddr { key("assignedAddr"); string(v.description) }
+        if let v = r.requestedAddr { key("requestedAddr"); address(v) }
+        if let v = r.assignedAddr { key("assignedAddr"); address(v) }
         if let v = r.leaseTime { key("leaseTime"); int(v.nanoseconds) }
         key("msgTypes"); strings(r.msgTypes)
         if let v = r.duration { key("duration"); int(v.nanoseconds) }
@@ -144,9 +144,9 @@ struct ObservationBody {
         key("uid"); string(uid)
         key("id")
         object { w in
-            w.key("origHost"); w.string(id.origHost.description)
+            w.key("origHost"); w.address(id.origHost)
             w.key("origPort"); w.uint(UInt64(id.origPort))
-            w.key("respHost"); w.string(id.respHost.description)
+            w.key("respHost"); w.address(id.respHost)
             w.key("respPort"); w.uint(UInt64(id.respPort))
             w.key("proto"); w.uint(UInt64(id.proto.rawValue))
         }
@@ -154,7 +154,7 @@ struct ObservationBody {
 
     private mutating func extra(_ e: ExtraFields) {
         key("extra")
-        object { w in for (k, v) in e { w.key(k); w.string(v) } }
+        object { w in for (k, v) in e { w.key(text: k); w.string(v) } }
     }
 
     // MARK: - JSON
@@ -178,11 +178,31 @@ struct ObservationBody {
 
     private mutating func strings(_ items: [String]) { array(items) { $0.string($1) } }
 
-    private mutating func key(_ k: String) {
+    /// A field name of ours: a literal that needs no escape, copied as it is.
+    private mutating func key(_ k: StaticString) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    /// A field name from the input (extra Zeek fields), escaped as any text.
+    private mutating func key(text k: String) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
         string(k)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// An address as JSON text, written straight into the body (no `String` in between).
+    private mutating func address(_ a: IPAddress) {
+        bytes.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(byteCount: 48, alignment: 1) { buf in
+            let n = a.writeText(into: buf)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     private mutating func string(_ s: String) {
