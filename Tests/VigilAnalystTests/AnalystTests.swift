@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilAnalyst
 import VigilCore
+import VigilStore
 import VigilSim
 
 @Suite struct AnalystTests {
@@ -51,6 +52,38 @@ import VigilSim
             #expect(dns.finding.hasPrefix("First looked up at") || dns.finding.hasPrefix("No lookup"), "\(dns.finding)")
         }
         #expect(result.incidents.count == 1, "\(result.incidents.map(\.title))")
+    }
+
+    /// Devices that share the strongest signal's endpoint join the story; devices that share
+    /// only a secondary destination (often a popular site the device also visited) are named
+    /// in the investigation, not added to the incident.
+    @Test func onlyTheStrongestEndpointPullsOtherDevicesIn() throws {
+        let store = try SQLiteStore(path: try tempDir().appendingPathComponent("evidence.sqlite").path)
+        let t0 = Timestamp(seconds: 1_733_000_000)
+        let resolver = IPAddress("10.0.0.53")!
+        func lookup(_ device: String, _ name: String, at s: Int64) throws {
+            let id = ConnectionID(origHost: IPAddress(device)!, origPort: 40000, respHost: resolver, respPort: 53, proto: .udp)
+            try store.consume(.dns(DNSRecord(ts: t0 + .seconds(s), uid: "C\(device)\(name)\(s)", id: id, query: name, qtype: 1, rcode: 0, answers: ["198.51.100.\(name.count)"])))
+        }
+        try lookup("10.0.0.1", "c2.evil.example", at: 10)
+        try lookup("10.0.0.1", "news.example", at: 20)
+        try lookup("10.0.0.4", "c2.evil.example", at: 30)   // the strongest endpoint: joins
+        try lookup("10.0.0.2", "news.example", at: 40)      // a secondary one: noted only
+        try lookup("10.0.0.3", "news.example", at: 50)
+        try store.commit()
+        let beacon = Breach(id: "B1", model: "beacon", device: "10.0.0.1", time: t0 + .seconds(600), first: t0 + .seconds(10),
+                            last: t0 + .seconds(600), score: 90, surprisal: 30, reason: "regular callbacks to evil.example",
+                            endpoints: ["evil.example"], techniques: ["T1071"])
+        let rare = Breach(id: "B2", model: "rare-endpoint", device: "10.0.0.1", time: t0 + .seconds(300), first: t0 + .seconds(20),
+                          last: t0 + .seconds(300), score: 55, surprisal: 8, reason: "first contact with news.example",
+                          endpoints: ["news.example"], techniques: ["T1071"])
+        let result = Analyst().investigate(breaches: [beacon, rare], query: store)
+        let incident = try #require(result.incidents.first { $0.breaches.contains("B1") })
+        #expect(incident.breaches.contains("B2"), "one device, one hour: one story")
+        #expect(incident.devices.contains("10.0.0.4"))
+        #expect(!incident.devices.contains("10.0.0.2") && !incident.devices.contains("10.0.0.3"))
+        let noted = incident.steps.first { $0.question.contains("news.example") }
+        #expect(noted?.finding.contains("noted, not added") == true, "\(incident.steps.map(\.finding))")
     }
 
     @Test func aCleanWeekWithBenignNoveltyOpensAtMostOneIncident() throws {
