@@ -16,6 +16,10 @@ public struct LearnConfiguration: Sendable, Codable {
     /// The same breach (model, device, subject) is reported again only after this long, or
     /// sooner when it scores 10 points higher.
     public var cooldown: Duration = .seconds(6 * 3600)
+    /// Score a device against its peer group's own distribution of each model's surprise, once
+    /// the group has enough history (a noisy group of laptops among laptops); off, every device
+    /// is scored against the whole network.
+    public var peerGroupCalibration = true
     /// Hours to add to UTC for the network's local time (workdays, nights).
     public var utcOffsetHours = 0
     /// Bounds on learned state.

@@ -152,7 +152,7 @@ public final class LearnContext {
 
     /// The peer group whose own score distribution judges this device, when it has one.
     func calibrationGroup(_ device: IPAddress) -> Int? {
-        guard let g = devices.peek(device, { $0.pointee.group }), g > 0 else { return nil }
+        guard configuration.peerGroupCalibration, let g = devices.peek(device, { $0.pointee.group }), g > 0 else { return nil }
         return g
     }
 

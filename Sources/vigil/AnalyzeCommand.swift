@@ -13,7 +13,7 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "rephrase", "rephrase-model", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget"])
+        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "rephrase", "rephrase-model", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget", "peer-calibration"])
         guard !args.positional.isEmpty || args.options["alerts"] != nil || args.options["agents"] != nil else {
             throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts, or --agents AUDIT.jsonl for the MCP gateway's agents)")
         }
@@ -39,6 +39,11 @@ enum AnalyzeCommand {
         if let o = args.options["utc-offset"] {
             guard let h = Int(o), abs(h) <= 14 else { throw VigilError.usage("--utc-offset takes whole hours between -14 and 14") }
             c.utcOffsetHours = h
+        }
+        switch args.options["peer-calibration"] {
+        case nil, "on": break
+        case "off": c.peerGroupCalibration = false
+        case let v?: throw VigilError.usage("--peer-calibration takes on or off, not '\(v)'")
         }
         if let b = args.options["budget"] {
             guard let v = Double(b), v > 0 else { throw VigilError.usage("--budget takes breaches per device-day, like 0.1") }

@@ -65,6 +65,8 @@ import VigilCore
         #expect(r.status == 1 && r.err.contains("--out"))
         let r2 = try run(vigil, ["logs", "--bogus", "1", "--out", "/tmp/x"])
         #expect(r2.status == 1 && r2.err.contains("unknown option --bogus"))
+        let r3 = try run(vigil, ["analyze", "x.pcap", "--peer-calibration", "maybe"])
+        #expect(r3.status == 1 && r3.err.contains("--peer-calibration takes on or off"), "\(r3.err)")
     }
 
     @Test func foreignDatabaseIsRefused() throws {
