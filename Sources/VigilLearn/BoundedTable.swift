@@ -19,9 +19,7 @@ extension TableKey {
 extension String: TableKey {}
 
 extension IPAddress: TableKey {
-    @inline(__always) public func tableHash(_ seed: UInt64) -> UInt64 {
-        Stats.mix(Stats.mix(low ^ seed) ^ high &* 0x9E37_79B9_7F4A_7C15)
-    }
+    @inline(__always) public func tableHash(_ seed: UInt64) -> UInt64 { Stats.hash(self, seed) }
 }
 
 extension Int: TableKey {
@@ -114,20 +112,19 @@ public struct BoundedTable<Key: TableKey, Value: Codable & Sendable>: Sendable, 
     @discardableResult
     public mutating func update<R>(_ key: Key, at now: Timestamp, make: () -> Value, _ body: (inout Value) -> R) -> R {
         let h = key.tableHash(seed)
-        let found: Int?
-        var slot: Int
-        (slot, found) = find(key, h)
-        let i: Int
-        if let j = found {
-            i = j
+        var (slot, found) = find(key, h)
+        if let i = found {
             if entries[i].touched < now.nanoseconds { entries[i].touched = now.nanoseconds }
-        } else {
-            if entries.count >= capacity { evictColdest(); slot = find(key, h).slot }
-            if (entries.count + 1) * 2 > slots.count { grow(); slot = find(key, h).slot }
-            i = entries.count
-            entries.append(Entry(key: key, touched: now.nanoseconds, value: make()))
-            slots[slot] = BoundedTable.tag(h) | UInt64(i + 1)
+            return body(&entries[i].value)
         }
+        // A new key: make room (the coldest go, or the index grows), then place it.
+        if entries.count >= capacity || (entries.count + 1) * 2 > slots.count {
+            if entries.count >= capacity { evictColdest() } else { reindex(room: 1) }
+            slot = find(key, h).slot
+        }
+        let i = entries.count
+        entries.append(Entry(key: key, touched: now.nanoseconds, value: make()))
+        slots[slot] = BoundedTable.tag(h) | UInt64(i + 1)
         return body(&entries[i].value)
     }
 
@@ -148,23 +145,13 @@ public struct BoundedTable<Key: TableKey, Value: Codable & Sendable>: Sendable, 
         for i in entries.indices { body(entries[i].key, &entries[i].value) }
     }
 
-    /// What `removeAllTaking()` took out, in table order.
-    public struct Taken {
-        fileprivate let entries: [Entry]
-        public func forEach(_ body: (Key, Value) -> Void) {
-            entries.withUnsafeBufferPointer { es in
-                guard let base = es.baseAddress else { return }
-                for i in es.indices { body(base[i].key, base[i].value) }
-            }
-        }
-    }
-
-    /// Empties the table and hands back what it held, without copying an entry.
-    public mutating func removeAllTaking() -> Taken {
-        var old: [Entry] = []
-        swap(&old, &entries)
+    /// Empties the table and returns what it held (read it with `forEach`), without copying
+    /// an entry: the caller may change this table's owner while it reads.
+    public mutating func removeAllTaking() -> BoundedTable {
+        let taken = self
+        entries = []
         reindex()
-        return Taken(entries: old)
+        return taken
     }
 
     /// Removes every entry for which `drop` is true.
@@ -184,20 +171,16 @@ public struct BoundedTable<Key: TableKey, Value: Codable & Sendable>: Sendable, 
             return true
         }
         evicted += removed
-        reindex()
+        reindex(room: 1)   // for the key that made room
     }
 
-    /// Twice the slots (the index stays at most half full).
-    private mutating func grow() {
-        slots = [UInt64](repeating: 0, count: slots.count * 2)
-        reindex()
-    }
-
-    /// Rebuilds the index from the entries (after growth or removals).
-    private mutating func reindex() {
+    /// Rebuilds the index from the entries (after removals, or with `room` for more), sized
+    /// so it stays at most half full and at least a quarter.
+    private mutating func reindex(room: Int = 0) {
+        let n = entries.count + room
         var size = slots.count
-        while size > 16, entries.count * 4 < size { size /= 2 }
-        while entries.count * 2 > size { size *= 2 }
+        while size > 16, n * 4 < size { size /= 2 }
+        while n * 2 > size { size *= 2 }
         var fresh = [UInt64](repeating: 0, count: size)
         let mask = size - 1
         entries.withUnsafeBufferPointer { es in

@@ -6,8 +6,7 @@ public enum Domains {
     public static func zone(_ name: String) -> String? {
         var name = name
         return name.withUTF8 { b -> String? in
-            var end = b.count
-            while end > 0, b[end - 1] == UInt8(ascii: ".") { end -= 1 }
+            let end = trimmedEnd(b)
             guard end > 0 else { return nil }
             // Dots from the end, at most four.
             var dots: (Int, Int, Int, Int) = (-1, -1, -1, -1)
@@ -31,23 +30,13 @@ public enum Domains {
         }
     }
 
-    /// The part of `name` left of its zone ("x1.y2.example.com" -> "x1.y2"), or "".
-    public static func subdomain(_ name: String, zone: String) -> Substring {
-        var n = Substring(name.lowercased())
-        while n.utf8.last == UInt8(ascii: ".") { n = n.dropLast() }
-        let zoneBytes = zone.utf8.count
-        guard n.utf8.count > zoneBytes + 1 else { return "" }
-        return Substring(n.utf8.dropLast(zoneBytes + 1))
-    }
-
-    /// The subdomain's length in bytes and the entropy of its bytes with ASCII case folded: what
-    /// `subdomain` gives for ASCII names, without making the lower-cased copy.
+    /// The length in bytes of the part of `name` left of its zone ("x1.y2" of
+    /// "x1.y2.example.com"), and the entropy of its bytes with ASCII case folded, without
+    /// making the lower-cased copy.
     public static func subdomainShape(_ name: String, zone: String) -> (length: Int, entropy: Double) {
         var name = name
         return name.withUTF8 { b in
-            var end = b.count
-            while end > 0, b[end - 1] == UInt8(ascii: ".") { end -= 1 }
-            let length = end - zone.utf8.count - 1
+            let length = trimmedEnd(b) - zone.utf8.count - 1
             guard length > 0 else { return (0, 0) }
             return (length, Stats.entropy(UnsafeBufferPointer(rebasing: b[0..<length]), foldCase: true))
         }
@@ -81,15 +70,20 @@ public enum Domains {
     private static func equalsFolded(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, _ lower: StaticString) -> Bool {
         guard lower.utf8CodeUnitCount == to - from else { return false }
         let l = lower.utf8Start
-        for k in 0..<(to - from) where fold(b[from + k]) != l[k] { return false }
+        for k in 0..<(to - from) where Stats.lowerASCII(b[from + k]) != l[k] { return false }
         return true
     }
 
-    @inline(__always) static func fold(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
+    /// The end of a name without its trailing dots.
+    private static func trimmedEnd(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        var end = b.count
+        while end > 0, b[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        return end
+    }
 
     private static func lowered(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
         String(unsafeUninitializedCapacity: to - from) { out in
-            for k in 0..<(to - from) { out[k] = fold(b[from + k]) }
+            for k in 0..<(to - from) { out[k] = Stats.lowerASCII(b[from + k]) }
             return to - from
         }
     }

@@ -52,10 +52,10 @@ public struct HourActivity: Sendable, Codable {
     /// Starts the next hour, keeping the lists' storage: a busy device fills them again every
     /// hour, and growing them afresh was an allocation per doubling per device-hour.
     mutating func reset() {
-        sent = 0; received = 0; started = 0; startedSent = 0; startedReceived = 0; failed = 0; dns = 0
-        peers.reset(); ports.reset()
-        uploads.items.removeAll(keepingCapacity: true)
-        examples.removeAll(keepingCapacity: true)
+        var lists = (peers, ports, uploads, examples)
+        self = HourActivity()
+        lists.0.reset(); lists.1.reset(); lists.2.items.removeAll(keepingCapacity: true); lists.3.removeAll(keepingCapacity: true)
+        (peers, ports, uploads, examples) = lists
     }
 
     mutating func count(_ f: ConnFacts) {

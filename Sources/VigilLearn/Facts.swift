@@ -48,13 +48,13 @@ public struct ConnFacts: Sendable {
         self.device = device; self.peer = peer; self.deviceIsOrig = deviceIsOrig
         self.isInternal = isInternal; self.peerIsLocal = isInternal
         let state = r.connState ?? ""
-        let data = (r.origBytes ?? 0) + (r.respBytes ?? 0)
+        let data = origBytes + respBytes
         switch state {
         case "S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR": failed = true
         case "OTH": failed = data == 0 && (r.id.proto == .tcp || (r.id.proto == .icmp && (r.respPackets ?? 0) == 0))
         default: failed = r.id.proto == .tcp && data == 0 && (state == "RSTO" || state == "RSTR")
         }
-        let ob = Double(r.origBytes ?? 0), rb = Double(r.respBytes ?? 0)
+        let ob = Double(origBytes), rb = Double(respBytes)
         sentBytes = deviceIsOrig ? ob : rb
         receivedBytes = deviceIsOrig ? rb : ob
         self.peerName = peerName

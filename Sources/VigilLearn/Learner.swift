@@ -81,13 +81,11 @@ public final class Learner {
         case .conn(let r): conn(r)
         case .dns(let r):
             if let q = r.query, !r.answers.isEmpty {
-                // The name's zone is worked out once per answer record, and only when some
-                // address does not already carry this name.
-                var entry: PeerName?
+                var made: PeerName?
                 for a in r.answers {
                     // Names and other records are not addresses; only try those that could be.
                     guard let c = a.utf8.first, (c >= 48 && c <= 57) || a.utf8.contains(58), let ip = IPAddress(a) else { continue }
-                    context.names.update(ip, at: r.ts, make: { entry.make(q) }) { if $0.name != q { $0 = entry.make(q) } }
+                    learnName(q, of: ip, at: r.ts, made: &made)
                 }
             }
             // A reverse lookup answered for one of our devices names it (DHCP names win).
@@ -100,11 +98,12 @@ public final class Learner {
             context.queryZone = r.query.flatMap(Domains.zone)
             for m in models { m.dns(r, device: r.id.origHost, context) }
         case .tls(let r):
-            if let sni = r.serverName, !sni.isEmpty { context.names.update(r.id.respHost, at: r.ts, make: { PeerName(sni) }) { if $0.name != sni { $0 = PeerName(sni) } } }
+            var made: PeerName?
+            if let sni = r.serverName, !sni.isEmpty { learnName(sni, of: r.id.respHost, at: r.ts, made: &made) }
         case .http(let r):
             if let h = r.host, !h.isEmpty, IPAddress(h) == nil {
-                let host = String(h.split(separator: ":").first ?? Substring(h))
-                context.names.update(r.id.respHost, at: r.ts, make: { PeerName(host) }) { if $0.name != host { $0 = PeerName(host) } }
+                var made: PeerName?
+                learnName(String(h.split(separator: ":").first ?? Substring(h)), of: r.id.respHost, at: r.ts, made: &made)
             }
             guard isLocal(r.id.origHost, flag: nil) else { return }
             for m in models { m.http(r, device: r.id.origHost, context) }
@@ -115,6 +114,19 @@ public final class Learner {
             touchDevice(ip, at: r.ts)
             context.devices.modify(ip) { p in p.name = n; if let m = r.mac { p.mac = m } }
         }
+    }
+
+    /// Ties a name seen for an address (DNS answer, SNI, HTTP Host) to it. The name's zone is
+    /// worked out only when the address did not already carry this name, and once for all the
+    /// addresses of one record (`made` keeps it).
+    func learnName(_ n: String, of ip: IPAddress, at t: Timestamp, made: inout PeerName?) {
+        func entry() -> PeerName {
+            if let e = made { return e }
+            let e = PeerName(n)
+            made = e
+            return e
+        }
+        context.names.update(ip, at: t, make: entry) { if $0.name != n { $0 = entry() } }
     }
 
     /// Ends the input: closes the open hour and lets every model judge what is pending.
@@ -240,16 +252,6 @@ public final class Learner {
             }
         }
         for m in models { m.conn(f, context) }
-    }
-}
-
-extension Optional where Wrapped == PeerName {
-    /// The name, made on first use.
-    mutating func make(_ q: String) -> PeerName {
-        if let e = self { return e }
-        let e = PeerName(q)
-        self = e
-        return e
     }
 }
 

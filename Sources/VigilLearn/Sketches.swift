@@ -188,7 +188,7 @@ public enum Stats {
                 counts.initialize(repeating: 0)
                 var distinct = 0
                 for raw in s {
-                    let b = foldCase ? Domains.fold(raw) : raw
+                    let b = foldCase ? lowerASCII(raw) : raw
                     if counts[Int(b)] == 0 { present[distinct] = b; distinct += 1 }
                     counts[Int(b)] &+= 1
                 }
@@ -224,25 +224,23 @@ public enum Stats {
     }
 
     /// A stable 64-bit hash of text (FNV-1a then SplitMix finalizer), the same in every run.
-    /// (Over the bytes in place: stepping a string's UTF-8 view costs several times the hash.)
-    public static func hash(_ s: String) -> UInt64 {
+    public static func hash(_ s: String) -> UInt64 { fnv(s, foldCase: false) }
+
+    /// The same as `hash(s.lowercased())` for ASCII, without making the lower-cased copy.
+    public static func hashFolded(_ s: String) -> UInt64 { fnv(s, foldCase: true) }
+
+    /// Over the bytes in place: stepping a string's UTF-8 view costs several times the hash.
+    private static func fnv(_ s: String, foldCase: Bool) -> UInt64 {
         var s = s
         return s.withUTF8 { b in
             var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for c in b { h = (h ^ UInt64(c)) &* 0x100_0000_01B3 }
+            for c in b { h = (h ^ UInt64(foldCase ? lowerASCII(c) : c)) &* 0x100_0000_01B3 }
             return mix(h)
         }
     }
 
-    /// The same as `hash(s.lowercased())` for ASCII, without making the lower-cased copy.
-    public static func hashFolded(_ s: String) -> UInt64 {
-        var s = s
-        return s.withUTF8 { b in
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for c in b { h = (h ^ UInt64(c >= 65 && c <= 90 ? c | 0x20 : c)) &* 0x100_0000_01B3 }
-            return mix(h)
-        }
-    }
+    /// A byte with ASCII A-Z lower-cased.
+    @inline(__always) public static func lowerASCII(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
 
     public static func hash(_ ip: IPAddress, _ salt: UInt64 = 0) -> UInt64 {
         mix(ip.high &* 0x9E37_79B9_7F4A_7C15 ^ mix(ip.low ^ salt))

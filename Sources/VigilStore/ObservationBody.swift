@@ -183,8 +183,9 @@ struct ObservationBody {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        raw(k)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     /// A field name from the input (extra Zeek fields), escaped as any text.
@@ -193,6 +194,11 @@ struct ObservationBody {
         first = false
         string(k)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Literal bytes, as they are.
+    private mutating func raw(_ s: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// An address as JSON text, written straight into the body (no `String` in between).
@@ -231,8 +237,7 @@ struct ObservationBody {
     }
 
     private mutating func bool(_ v: Bool) {
-        let text: StaticString = v ? "true" : "false"
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        raw(v ? "true" : "false")
     }
 
     private mutating func uint(_ v: UInt64) {

@@ -94,9 +94,8 @@ public final class SQLiteStore: ObservationSink {
         let version = try scalarInt("PRAGMA user_version")
         if version >= Int64(Self.schemaVersion) {
             // A bulk load cut short left the observation indexes out (see `beginBulkLoad`).
-            if try scalarInt("SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='observations'")
-                < Int64(Self.observationIndexes.components(separatedBy: "CREATE INDEX").count - 1) {
-                try exec("BEGIN; " + Self.observationIndexes + " COMMIT;")
+            if try scalarInt("SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='observations'") < Self.observationIndexes.count {
+                try createObservationIndexes()
             }
             return
         }
@@ -122,7 +121,7 @@ public final class SQLiteStore: ObservationSink {
           body TEXT NOT NULL,
           rname TEXT);
         \(addName)
-        \(Self.observationIndexes)
+        \(Self.observationIndexes.map { "CREATE INDEX IF NOT EXISTS \($0.name) ON observations(\($0.columns));" }.joined(separator: "\n"))
         CREATE TABLE IF NOT EXISTS runs(
           id INTEGER PRIMARY KEY,
           command TEXT NOT NULL,
@@ -273,14 +272,15 @@ public final class SQLiteStore: ObservationSink {
     }
 
     /// The observation table's indexes (what the analyst's questions look up by).
-    static let observationIndexes = """
-        CREATE INDEX IF NOT EXISTS observations_ts ON observations(ts);
-        CREATE INDEX IF NOT EXISTS observations_orig ON observations(orig_h, ts);
-        CREATE INDEX IF NOT EXISTS observations_resp ON observations(resp_h, ts);
-        CREATE INDEX IF NOT EXISTS observations_uid ON observations(uid);
-        CREATE INDEX IF NOT EXISTS observations_name ON observations(rname, ts);
-        """
+    static let observationIndexes: [(name: String, columns: String)] = [
+        ("observations_ts", "ts"), ("observations_orig", "orig_h, ts"), ("observations_resp", "resp_h, ts"),
+        ("observations_uid", "uid"), ("observations_name", "rname, ts"),
+    ]
     private var bulkLoading = false
+
+    private func createObservationIndexes() throws {
+        try exec("BEGIN; " + Self.observationIndexes.map { "CREATE INDEX IF NOT EXISTS \($0.name) ON observations(\($0.columns));" }.joined() + " COMMIT;")
+    }
 
     /// Starts loading observations into an empty store: the observation indexes are dropped and
     /// built again by `endBulkLoad`, each in one sorted pass, instead of five B-trees being
@@ -290,7 +290,7 @@ public final class SQLiteStore: ObservationSink {
     @discardableResult
     public func beginBulkLoad() throws -> Bool {
         guard !bulkLoading, try scalarInt("SELECT EXISTS(SELECT 1 FROM observations)") == 0 else { return false }
-        try exec("DROP INDEX IF EXISTS observations_ts; DROP INDEX IF EXISTS observations_orig; DROP INDEX IF EXISTS observations_resp; DROP INDEX IF EXISTS observations_uid; DROP INDEX IF EXISTS observations_name;")
+        try exec(Self.observationIndexes.map { "DROP INDEX IF EXISTS \($0.name);" }.joined())
         bulkLoading = true
         return true
     }
@@ -299,7 +299,7 @@ public final class SQLiteStore: ObservationSink {
     public func endBulkLoad() throws {
         guard bulkLoading else { return }
         try commit()
-        try exec("BEGIN; " + Self.observationIndexes + " COMMIT;")
+        try createObservationIndexes()
         bulkLoading = false
     }
 

@@ -26,12 +26,7 @@ enum BenchLearnCommand {
         func learn() {
             guard !batch.isEmpty else { return }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            // Through a pointer: the learner borrows each record where it lies (a for-in, or
-            // the array's subscript, hands it a retained copy).
-            batch.withUnsafeBufferPointer { b in
-                guard let base = b.baseAddress else { return }
-                for i in b.indices { learner.observe(base[i]) }
-            }
+            for o in batch { learner.observe(o) }
             learnNs += DispatchTime.now().uptimeNanoseconds - t0
             observations += batch.count
             batch.removeAll(keepingCapacity: true)

@@ -121,7 +121,7 @@ final class LivePipeline: @unchecked Sendable {
         while true {
             let batch = try store.observations(after: position, limit: 10_000)
             guard let last = batch.last else { break }
-            for i in batch.indices { learner.observe(batch[i].1) }
+            for (_, o) in batch { learner.observe(o) }
             for b in learner.drainBreaches() { pending[b.id] = b }
             replayed += UInt64(batch.count)
             position = last.0
@@ -341,10 +341,9 @@ final class LivePipeline: @unchecked Sendable {
         while true {
             let (batch, finished) = queue.take(timeout: 0.5)
             if learnAgents() { unsaved = true }
-            // By index: the learner and the store borrow each record where it lies.
-            for i in batch.indices {
-                learner.observe(batch[i])
-                do { try store.consume(batch[i]) } catch { log("store: \(error)"); stop() }
+            for o in batch {
+                learner.observe(o)
+                do { try store.consume(o) } catch { log("store: \(error)"); stop() }
             }
             if !batch.isEmpty {
                 unsaved = true

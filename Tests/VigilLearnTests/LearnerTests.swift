@@ -256,6 +256,14 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         var original: [IPAddress] = []
         t.forEach { k, _ in original.append(k) }
         #expect(order == original, "a snapshot keeps the table's order")
+        var emptied = back
+        let taken = emptied.removeAllTaking()
+        #expect(emptied.count == 0 && emptied[original[0]] == nil && taken.count == original.count)
+        var takenOrder: [IPAddress] = []
+        taken.forEach { k, _ in takenOrder.append(k) }
+        #expect(takenOrder == original)
+        emptied.update(original[0], at: Timestamp(seconds: 1), make: { 7 }) { _ in }
+        #expect(emptied[original[0]] == 7 && emptied.count == 1, "an emptied table takes keys again")
     }
 
     /// Text hashes are FNV-1a and a final mix, the same in every run (saved sketches depend on
@@ -275,7 +283,8 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
     @Test func zonesAndSubdomains() {
         #expect(Domains.zone("a.b.Example.COM.") == "example.com")
         #expect(Domains.zone("x.y.example.co.uk") == "example.co.uk")
-        #expect(Domains.subdomain("abc.def.example.com", zone: "example.com") == "abc.def")
+        #expect(lowerCasedSubdomain("abc.def.Example.com", zone: "example.com") == "abc.def")
+        #expect(Domains.subdomainShape("abc.def.example.com.", zone: "example.com").length == 7)
         #expect(Domains.zone("7.0.20.10.IN-ADDR.arpa.") == "20.10.in-addr.arpa")
         #expect(Domains.zone("localhost") == "localhost")
         #expect(Domains.zone("...") == nil)
@@ -287,6 +296,14 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
         #expect(Domains.firstLabel("example.com") == "example" && Domains.firstLabel("localhost") == "localhost")
     }
 
+    /// The reference: the lower-cased name without trailing dots, its zone cut off.
+    func lowerCasedSubdomain(_ name: String, zone: String) -> Substring {
+        var n = Substring(name.lowercased())
+        while n.utf8.last == UInt8(ascii: ".") { n = n.dropLast() }
+        guard n.utf8.count > zone.utf8.count + 1 else { return "" }
+        return Substring(n.utf8.dropLast(zone.utf8.count + 1))
+    }
+
     /// The shape the DNS tunnel model reads (length and case-folded entropy of the subdomain)
     /// equals what the lower-cased subdomain gives, on random ASCII names.
     @Test func subdomainShapeMatchesTheLowerCasedSubdomain() {
@@ -296,7 +313,7 @@ func latest(_ bs: [Breach]) -> [Breach] { Breach.latestVersions(bs) }
             let prefix = String(decoding: (0..<n).map { _ in alphabet.randomElement()! }, as: UTF8.self)
             let name = prefix + (Bool.random() ? ".Example.COM" : ".example.com.")
             guard let zone = Domains.zone(name) else { continue }
-            let sub = Domains.subdomain(name, zone: zone)
+            let sub = lowerCasedSubdomain(name, zone: zone)
             let shape = Domains.subdomainShape(name, zone: zone)
             #expect(shape.length == sub.utf8.count, "\(name)")
             #expect(shape.entropy == (sub.isEmpty ? 0 : Stats.entropy(sub.utf8)), "\(name)")

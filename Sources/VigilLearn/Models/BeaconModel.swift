@@ -103,8 +103,7 @@ public final class BeaconModel: LearningModel {
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        let r = f
-        let orig = r.id.origHost, resp = r.id.respHost
+        let orig = f.id.origHost, resp = f.id.respHost
         // Refused and unanswered attempts are scanning's business, not callbacks.
         guard !resp.isMulticastOrBroadcast, !f.failed else { return }
         let endpointKey = f.deviceIsOrig ? (f.isInternal ? f.peer.description : f.peerKey) : nil
@@ -117,25 +116,24 @@ public final class BeaconModel: LearningModel {
     }
 
     func track(_ key: PairKey, name: String?, _ f: ConnFacts, endpointKey: String?, _ ctx: LearnContext) {
-        let r = f
         if !pairs.contains(key) {
             if screen.add(Stats.hash(key.orig, key.resp.low ^ key.resp.high)) < 6 { return }
             // Destinations several devices use are discounted to nothing anyway; not tracked.
             if let e = f.endpoint, e.users + (e.seenByDevice ? 0 : 1) >= 4 { return }
         }
-        let t = r.ts.seconds
-        let size = Double(r.origBytes + r.respBytes)
-        let resp = r.id.respHost
-        let due = pairs.update(key, at: r.ts, make: {
-            var p = Pair(device: f.device, orig: key.orig, resp: resp, label: "", endpointKey: endpointKey, first: r.ts, last: r.ts)
+        let t = f.ts.seconds
+        let size = Double(f.origBytes + f.respBytes)
+        let resp = f.id.respHost
+        let due = pairs.update(key, at: f.ts, make: {
+            var p = Pair(device: f.device, orig: key.orig, resp: resp, label: "", endpointKey: endpointKey, first: f.ts, last: f.ts)
             p.name = name
             return p
         }) { p -> Bool in
             p.count += 1
-            p.first = min(p.first, r.ts); p.last = max(p.last, r.ts)
+            p.first = min(p.first, f.ts); p.last = max(p.last, f.ts)
             p.starts.append(t); p.sizes.append(size)
             if p.starts.count > BeaconModel.ring { p.starts.removeFirst(); p.sizes.removeFirst() }
-            if p.ports.count < 4, !p.ports.contains(r.id.respPort) { p.ports.append(r.id.respPort) }
+            if p.ports.count < 4, !p.ports.contains(f.id.respPort) { p.ports.append(f.id.respPort) }
             if name != nil, p.addresses.count < 8, !p.addresses.contains(resp) { p.addresses.append(resp) }
             return p.count == 12 || p.count == 24 || p.count == 48 || p.count % BeaconModel.ring == 0
         }

@@ -32,24 +32,23 @@ public final class BruteForceModel: LearningModel {
     }
 
     public func conn(_ f: ConnFacts, _ ctx: LearnContext) {
-        let r = f
-        let svc = r.service.first { BruteForceModel.authServices.contains($0) }
+        let svc = f.service.first { BruteForceModel.authServices.contains($0) }
         guard f.proto == .tcp, svc != nil || BruteForceModel.authPorts.contains(f.respPort) else { return }
-        let short = (r.duration?.seconds ?? 0) < 60 && r.respBytes < 20_000
+        let short = (f.duration?.seconds ?? 0) < 60 && f.respBytes < 20_000
         guard short || f.failed else { return }
-        let key = "\(r.id.origHost)>\(r.id.respHost):\(f.respPort)"
-        let hour = LearnClock.hourIndex(r.ts)
+        let key = "\(f.id.origHost)>\(f.id.respHost):\(f.respPort)"
+        let hour = LearnClock.hourIndex(f.ts)
         var closed: Pair?
-        let alarm = s.pairs.update(key, at: r.ts, make: {
-            Pair(device: f.device, client: r.id.origHost, server: r.id.respHost, port: f.respPort, service: svc ?? "port \(f.respPort)")
+        let alarm = s.pairs.update(key, at: f.ts, make: {
+            Pair(device: f.device, client: f.id.origHost, server: f.id.respHost, port: f.respPort, service: svc ?? "port \(f.respPort)")
         }) { p -> Bool in
             if p.hour != hour {
                 if p.hour != .min { closed = p }
-                p.hour = hour; p.sessions = 0; p.failed = 0; p.first = r.ts; p.nextAlarm = 10
+                p.hour = hour; p.sessions = 0; p.failed = 0; p.first = f.ts; p.nextAlarm = 10
             }
             p.sessions += 1
             if f.failed { p.failed += 1 }
-            p.last = max(p.last, r.ts)
+            p.last = max(p.last, f.ts)
             if p.sessions >= p.nextAlarm { p.nextAlarm *= 2; return true }
             return false
         }

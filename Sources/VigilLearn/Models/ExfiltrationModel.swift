@@ -31,9 +31,8 @@ public final class ExfiltrationModel: LearningModel {
             let m = d.upload
             d.upload.add(log1p(sent), cap: 500)
             guard max(sent, sum) >= 5_000_000 else { return (m, false) }
-            let kh = f.peerKeyHash
-            let habitual = d.bulkTargets.contains(kh)
-            d.bulkTargets.insert(kh)
+            let habitual = d.bulkTargets.contains(keyHash)
+            d.bulkTargets.insert(keyHash)
             return (m, habitual)
         }
         let amount = max(f.sentBytes, sum)
