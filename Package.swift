@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
         .systemLibrary(name: "CGnuTLS", path: "Sources/CGnuTLS"),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CHints", path: "Sources/CHints"),
 
         // Pure modules.
@@ -40,7 +41,7 @@ let package = Package(
 
         // Adapters: one technology each.
         .target(name: "VigilCapture", dependencies: ["VigilCore", "VigilWire", "CPcap", "CZlib", "CHints"], swiftSettings: release),
-        .target(name: "VigilHTTP", dependencies: ["VigilCore", "CMicroHTTPD"], swiftSettings: release),
+        .target(name: "VigilHTTP", dependencies: ["VigilCore", "CMicroHTTPD", "CCurl"], swiftSettings: release),
         .target(name: "VigilMCPTransport", dependencies: ["VigilMCP", "VigilHTTP"], swiftSettings: release),
         .target(name: "VigilStore", dependencies: ["VigilCore", "CSQLite"], swiftSettings: release),
         .target(name: "VigilServe", dependencies: ["VigilCore", "VigilAnalyst", "VigilStore", "VigilHTTP"], swiftSettings: release),

@@ -7,7 +7,8 @@ public enum NarrativeCheck {
     /// What the model is told.
     public static let instructions = """
         You reword security incident write-ups for busy analysts. Rewrite the text so it reads \
-        clearly and briefly, in the same order, as paragraphs separated by blank lines. Copy every \
+        clearly and briefly, in the same order, one paragraph for each paragraph of the text, \
+        separated by blank lines. Copy every \
         IP address, domain name, time stamp, number and ATT&CK id exactly as written. Do not add \
         facts, causes, advice or conclusions that are not in the text. Answer with the text only.
         """
@@ -20,7 +21,10 @@ public enum NarrativeCheck {
         case refused(String)
     }
 
-    /// Accepts `candidate` as a rewording of `original` only if both carry the same facts.
+    /// Accepts `candidate` as a rewording of `original` only if both carry the same facts, and
+    /// each paragraph the facts of the write-up's paragraph in its place: a small model seen
+    /// here moved "involves server(s) X" onto the other device, a fact the text did hold but
+    /// not there.
     public static func check(original: [String], candidate: String) -> Verdict {
         let text = candidate.trimmingCharacters(in: .whitespacesAndNewlines)
         let source = original.joined(separator: "\n\n")
@@ -30,8 +34,29 @@ public enum NarrativeCheck {
         let missing = want.subtracting(got), added = got.subtracting(want)
         if !added.isEmpty { return .refused("it adds \(added.sorted().prefix(5).joined(separator: ", ")), which the write-up does not say") }
         if !missing.isEmpty { return .refused("it drops \(missing.sorted().prefix(5).joined(separator: ", "))") }
-        let paragraphs = text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let paragraphs = Self.paragraphs(text, count: original.count)
+        guard paragraphs.count == original.count else {
+            return .refused("it has \(paragraphs.count) paragraphs where the write-up has \(original.count)")
+        }
+        for (k, (theirs, ours)) in zip(paragraphs, original).enumerated() {
+            // A paragraph may leave out what an earlier one named ("it" for the device).
+            if let moved = facts(theirs).subtracting(facts(ours)).sorted().first {
+                return .refused("it puts \(moved) in paragraph \(k + 1), where the write-up does not")
+            }
+        }
         return .accepted(paragraphs)
+    }
+
+    /// The answer's paragraphs: separated by blank lines, or, when that does not give the
+    /// write-up's count, one per line (models often drop the blank line).
+    static func paragraphs(_ text: String, count: Int) -> [String] {
+        func split(_ separator: String) -> [String] {
+            text.components(separatedBy: separator).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        }
+        let blank = split("\n\n")
+        if blank.count == count { return blank }
+        let lines = split("\n")
+        return lines.count == count ? lines : blank
     }
 
     /// The checkable tokens of a text: anything holding a digit (addresses, times, counts,

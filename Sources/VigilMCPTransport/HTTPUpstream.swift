@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import VigilHTTP
 import VigilMCP
 
 /// What a session needs of an upstream server, whatever carries it.
@@ -20,7 +18,8 @@ extension StdioUpstream: UpstreamConnection {
     func send(_ message: RPCMessage) { channel.send(message) }
 }
 
-/// An upstream MCP server over Streamable HTTP (Foundation's URLSession, libcurl underneath), in
+/// An upstream MCP server over Streamable HTTP (`HTTPClient`: libcurl, each exchange on a thread
+/// of its own that sleeps while it waits), in
 /// either era: after `initialize` it keeps the server's `Mcp-Session-Id` and the negotiated
 /// `MCP-Protocol-Version`; a modern request carries `MCP-Protocol-Version`, `Mcp-Method` and
 /// `Mcp-Name` mirrored from its body. Replies come as JSON or as a per-request SSE stream. The
@@ -28,17 +27,16 @@ extension StdioUpstream: UpstreamConnection {
 /// request; nothing of the agent's does.
 final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     let name: String
-    private let url: URL
+    private let url: String
     private let headers: [String: String]
-    private let session: URLSession
     private let lock = NSLock()
     private let order = DispatchQueue(label: "vigil.mcp.http-upstream")
     private var sessionID: String?
     private var negotiated: String?
     private var onMessage: (@Sendable (String) -> Void)?
     private let maxBody: Int
-    /// Sessions of open subscription streams (each has its own delegate).
-    private var streams: [UUID: URLSession] = [:]
+    /// Open streams (subscriptions, the session's own), each ended through its token.
+    private var streams: [UUID: HTTPCancel] = [:]
     /// Set by `stop`: no stream is opened again after it.
     private var stopping = false
     /// Seconds before the session stream is opened again after it drops (doubles to a minute).
@@ -46,14 +44,12 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
 
     init(server: GatewayConfig.Server, maxBody: Int) throws {
         name = server.name
-        guard let s = server.url, let u = URL(string: s) else { throw MCPError.policy("no url", place: "servers.\(server.name).url") }
-        url = u
+        guard let s = server.url, let u = URL(string: s), u.scheme == "http" || u.scheme == "https" else {
+            throw MCPError.policy("not an http(s) URL", place: "servers.\(server.name).url")
+        }
+        url = s
         headers = server.headers
         self.maxBody = maxBody
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 300
-        c.httpCookieAcceptPolicy = .never
-        session = URLSession(configuration: c)
     }
 
     func start(onMessage: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (String) -> Void) throws {
@@ -101,8 +97,8 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         lock.lock(); let sid = sessionID, version = negotiated, done = stopping; lock.unlock()
         guard let sid, !done else { return }
         var r = baseRequest("GET", accept: "text/event-stream")
-        r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
-        if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
+        r.set("Mcp-Session-Id", sid)
+        if let version { r.set("MCP-Protocol-Version", version) }
         let label = name, opened = Date()
         stream(r) { [weak self] why, accepted in
             guard let self else { return }
@@ -122,75 +118,82 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
         }
     }
 
-    /// `ended` gets why the stream ended and whether the server had accepted it (2xx).
-    private func stream(_ r: URLRequest, ended: @escaping @Sendable (String, Bool) -> Void) {
-        let token = UUID()
-        let reader = StreamReader(maxLine: maxBody, deliver: { [weak self] m in self?.deliver(m) },
-                                  ended: { [weak self] why, accepted in
-                                      // A stream that ended is forgotten (a long session may open many).
-                                      self?.lock.lock(); self?.streams[token] = nil; self?.lock.unlock()
-                                      ended(why, accepted)
-                                  })
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 24 * 3600
-        c.httpCookieAcceptPolicy = .never
-        let streaming = URLSession(configuration: c, delegate: reader, delegateQueue: nil)
-        lock.lock(); streams[token] = streaming; lock.unlock()
-        streaming.dataTask(with: r).resume()
+    /// `ended` gets why the stream ended and whether the server had accepted it (2xx). The
+    /// stream is read on a thread of its own until it ends or `stop` cancels it.
+    private func stream(_ r: OutgoingRequest, ended: @escaping @Sendable (String, Bool) -> Void) {
+        let token = UUID(), cancel = HTTPCancel()
+        lock.lock(); streams[token] = cancel; lock.unlock()
+        var streaming = r
+        streaming.timeout = 0
+        let open = streaming, limit = maxBody
+        let t = Thread { [weak self] in
+            let reader = StreamReader(maxLine: limit)
+            let result = HTTPClient.stream(open, cancel: cancel, onHead: { reader.head = $0 }, onData: { chunk in
+                reader.feed(chunk).forEach { self?.deliver($0) }
+                return true
+            })
+            reader.finish().forEach { self?.deliver($0) }
+            // A stream that ended is forgotten (a long session may open many).
+            self?.lock.lock(); self?.streams[token] = nil; self?.lock.unlock()
+            switch result {
+            case .success(let head): ended("HTTP \(head.status)", (200..<300).contains(head.status))
+            case .failure(let f): ended(f.description, (200..<300).contains(reader.head?.status ?? 0))
+            }
+        }
+        t.name = "mcp-\(name)-stream"
+        t.start()
     }
 
     /// A request to the server with the gateway's own configured headers (its credential).
-    private func baseRequest(_ method: String, accept: String) -> URLRequest {
-        var r = URLRequest(url: url)
-        r.httpMethod = method
-        r.setValue(accept, forHTTPHeaderField: "Accept")
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+    private func baseRequest(_ method: String, accept: String) -> OutgoingRequest {
+        var r = OutgoingRequest(method, url, headers: [("Accept", accept)], timeout: 300)
+        for (k, v) in headers.sorted(by: { $0.key < $1.key }) { r.set(k, v) }
         return r
     }
 
-    private func request(for message: RPCMessage) -> URLRequest {
+    private func request(for message: RPCMessage) -> OutgoingRequest {
         var r = baseRequest("POST", accept: "application/json, text/event-stream")
-        r.httpBody = Data(message.line.utf8)
-        r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        r.body = Array(message.line.utf8)
+        r.set("Content-Type", "application/json")
         let params = message.params
         lock.lock(); let sid = sessionID, version = negotiated; lock.unlock()
         if let modern = Revision.modernVersion(in: params) {
-            r.setValue(modern, forHTTPHeaderField: "MCP-Protocol-Version")
-            r.setValue(message.method ?? "", forHTTPHeaderField: "Mcp-Method")
-            if let n = params?["name"]?.string ?? params?["uri"]?.string { r.setValue(Self.headerValue(n), forHTTPHeaderField: "Mcp-Name") }
+            r.set("MCP-Protocol-Version", modern)
+            r.set("Mcp-Method", message.method ?? "")
+            if let n = params?["name"]?.string ?? params?["uri"]?.string { r.set("Mcp-Name", Self.headerValue(n)) }
         } else {
-            if let version { r.setValue(version, forHTTPHeaderField: "MCP-Protocol-Version") }
-            if let sid { r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id") }
+            if let version { r.set("MCP-Protocol-Version", version) }
+            if let sid { r.set("Mcp-Session-Id", sid) }
         }
         return r
     }
 
+    /// Sends one message on a thread of the global pool (a long tool call holds only its own)
+    /// and delivers every message of the answer; `then` runs when the answer is in.
     private func post(_ message: RPCMessage, then: @escaping @Sendable () -> Void) {
         let r = request(for: message)
         let id = message.requestID, method = message.method ?? ""
         let label = name, limit = maxBody
-        session.dataTask(with: r) { [weak self] data, response, error in
+        DispatchQueue.global().async { [weak self] in
             defer { then() }
+            let result = HTTPClient.send(r, maxBody: limit)
             guard let self else { return }
-            guard let h = response as? HTTPURLResponse else {
-                if let id { self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): \(error?.localizedDescription ?? "no response")", data: nil).line) }
+            let a: HTTPClient.Answer
+            switch result {
+            case .failure(let f):
+                if let id { self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): \(f)", data: nil).line) }
                 return
+            case .success(let got): a = got
             }
-            if method == "initialize", let s = h.value(forHTTPHeaderField: "Mcp-Session-Id") {
+            if method == "initialize", let s = a.head["Mcp-Session-Id"] {
                 self.lock.lock(); self.sessionID = s; self.lock.unlock()
             }
-            if method == "notifications/initialized", (200..<300).contains(h.statusCode) { self.openSessionStream() }
-            let body = data ?? Data()
-            guard body.count <= limit else {
-                if let id { self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label) answered with \(body.count) bytes, over the limit", data: nil).line) }
-                return
-            }
-            let type = h.value(forHTTPHeaderField: "Content-Type") ?? ""
+            if method == "notifications/initialized", (200..<300).contains(a.status) { self.openSessionStream() }
             var messages: [String] = []
-            if type.hasPrefix("text/event-stream") {
-                messages = SSEDecoder.events([UInt8](body), maxLine: limit)
-            } else if !body.isEmpty {
-                messages = [String(decoding: body, as: UTF8.self)]
+            if (a.head["Content-Type"] ?? "").hasPrefix("text/event-stream") {
+                messages = SSEDecoder.events(a.body, maxLine: limit)
+            } else if !a.body.isEmpty {
+                messages = [String(decoding: a.body, as: UTF8.self)]
             }
             var answered = false
             for m in messages {
@@ -203,9 +206,9 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
             // A refusal without a JSON-RPC answer (405 to a modern probe, 404 after a lost
             // session) still answers the request, so the session is not left waiting.
             if let id, !answered {
-                self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): HTTP \(h.statusCode)", data: nil).line)
+                self.deliver(RPCMessage.error(id: id, code: RPCMessage.Code.internalError, message: "upstream \(label): HTTP \(a.status)", data: nil).line)
             }
-        }.resume()
+        }
     }
 
     private func deliver(_ line: String) {
@@ -215,13 +218,12 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
 
     func stop() {
         lock.lock(); stopping = true; let sid = sessionID, open = Array(streams.values); streams = [:]; lock.unlock()
-        open.forEach { $0.invalidateAndCancel() }
+        open.forEach { $0.cancel() }
         guard let sid else { return }
         var r = baseRequest("DELETE", accept: "application/json")
-        r.setValue(sid, forHTTPHeaderField: "Mcp-Session-Id")
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: r) { _, _, _ in done.signal() }.resume()
-        _ = done.wait(timeout: .now() + 5)
+        r.set("Mcp-Session-Id", sid)
+        r.timeout = 5
+        _ = HTTPClient.send(r, maxBody: 1 << 16)
     }
 
     /// A header-safe value, or the `=?base64?…?=` sentinel form.
@@ -231,40 +233,26 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     }
 }
 
-/// The delegate of one streamed answer: SSE events delivered as they arrive.
-private final class StreamReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// One streamed answer's bytes: SSE events as they arrive, or, when the server answered with
+/// anything but a stream (a refusal), one JSON body at the end.
+private final class StreamReader: @unchecked Sendable {
     private var decoder: SSEDecoder
-    private let deliver: @Sendable (String) -> Void
-    private let ended: @Sendable (String, Bool) -> Void
-    private let lock = NSLock()
-
-    init(maxLine: Int, deliver: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable (String, Bool) -> Void) {
-        decoder = SSEDecoder(maxLine: maxLine)
-        self.deliver = deliver
-        self.ended = ended
-    }
-
-    /// A refusal comes as one JSON body, not a stream.
     private var plain: [UInt8] = []
+    var head: HTTPHead?
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let type = (dataTask.response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type") ?? ""
-        lock.lock()
-        var events: [String] = []
-        if type.hasPrefix("text/event-stream") { events = decoder.feed(data) }
-        else if plain.count + data.count <= decoder.maxLine { plain += data }
-        lock.unlock()
-        events.forEach(deliver)
+    init(maxLine: Int) { decoder = SSEDecoder(maxLine: maxLine) }
+
+    private var isStream: Bool { (head?["Content-Type"] ?? "").hasPrefix("text/event-stream") }
+
+    func feed(_ chunk: [UInt8]) -> [String] {
+        if isStream { return decoder.feed(chunk) }
+        if plain.count + chunk.count <= decoder.maxLine { plain += chunk }
+        return []
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.lock()
+    func finish() -> [String] {
         var events = decoder.finish()
         if !plain.isEmpty { events.append(String(decoding: plain, as: UTF8.self)); plain = [] }
-        lock.unlock()
-        events.forEach(deliver)
-        let status = (task.response as? HTTPURLResponse)?.statusCode ?? 0
-        ended(error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)", (200..<300).contains(status))
-        session.finishTasksAndInvalidate()
+        return events
     }
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import VigilHTTP
 import VigilMCP
 
@@ -81,13 +78,11 @@ final class IssuerKeys: @unchecked Sendable {
 
     private static func load(_ source: String) throws -> (JWKSet, Date?) {
         if source.hasPrefix("https://") || source.hasPrefix("http://") {
-            guard let url = URL(string: source) else { throw MCPError.policy("not a URL", place: "oauth.jwks") }
-            var r = URLRequest(url: url)
-            r.setValue("application/json", forHTTPHeaderField: "Accept")
-            switch HTTPFetch.send(r, timeout: 10) {
+            let r = OutgoingRequest("GET", source, headers: [("Accept", "application/json")], timeout: 10)
+            switch HTTPClient.send(r, maxBody: 1 << 20) {
             case .failure(let f): throw MCPError.policy("cannot fetch the key set (\(f))", place: source)
             case .success(let a) where a.status != 200: throw MCPError.policy("cannot fetch the key set (HTTP \(a.status))", place: source)
-            case .success(let a): return (try JWKSet.parse(a.body, source: source), nil)
+            case .success(let a): return (try JWKSet.parse(Data(a.body), source: source), nil)
             }
         }
         guard let data = FileManager.default.contents(atPath: source) else { throw MCPError.policy("cannot read the key set", place: source) }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import VigilHTTP
 import VigilMCP
 
@@ -58,16 +55,12 @@ final class TokenIntrospection: @unchecked Sendable {
     }
 
     private func ask(_ token: String, audience: String, now: Double) -> Outcome {
-        guard let url = URL(string: endpoint.url) else { return .unavailable("the introspection URL is not a URL") }
-        var r = URLRequest(url: url)
-        r.httpMethod = "POST"
-        r.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        r.setValue("application/json", forHTTPHeaderField: "Accept")
         // RFC 6749 section 2.3.1: each part form-encoded, then Basic.
         let basic = Data((Self.formEncoded(endpoint.clientID) + ":" + Self.formEncoded(secret)).utf8).base64EncodedString()
-        r.setValue("Basic " + basic, forHTTPHeaderField: "Authorization")
-        r.httpBody = Data(("token=" + Self.formEncoded(token) + "&token_type_hint=access_token").utf8)
-        switch HTTPFetch.send(r, timeout: 5) {
+        let r = OutgoingRequest("POST", endpoint.url,
+                            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"), ("Authorization", "Basic " + basic)],
+                            body: Array(("token=" + Self.formEncoded(token) + "&token_type_hint=access_token").utf8), timeout: 5)
+        switch HTTPClient.send(r, maxBody: 1 << 20) {
         case .failure(let f):
             logLine("oauth: introspection failed: \(f)")
             return .unavailable("the authorization server did not answer")
@@ -75,7 +68,7 @@ final class TokenIntrospection: @unchecked Sendable {
             logLine("oauth: introspection answered HTTP \(a.status)")
             return .unavailable("the authorization server answered HTTP \(a.status)")
         case .success(let a):
-            guard let v = try? JSONValue.parse(a.body) else { return .unavailable("the introspection answer is not JSON") }
+            guard let v = try? a.body.withUnsafeBytes({ try JSONValue.parse(bytes: $0) }) else { return .unavailable("the introspection answer is not JSON") }
             switch AccessTokenVerifier.check(introspected: v, settings: settings, audience: audience, now: now) {
             case .success(let c): return .claims(c)
             case .failure(let refusal): return .refused(refusal)

@@ -13,7 +13,7 @@ import VigilWire
 enum AnalyzeCommand {
     static func run(_ a: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(a, flags: ["quiet", "fresh"])
-        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "rephrase", "rephrase-model", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget", "peer-calibration"])
+        try args.allowOnly(["db", "json", "markdown", "html", "ocsf", "cef", "alerts", "agents", "agent-key", "rephrase", "rephrase-model", "rephrase-timeout", "baseline", "local", "utc-offset", "top", "reader", "max-flows", "budget", "peer-calibration"])
         guard !args.positional.isEmpty || args.options["alerts"] != nil || args.options["agents"] != nil else {
             throw VigilError.usage("analyze needs capture files or Zeek log directories (or --alerts FILE to correlate outside alerts, or --agents AUDIT.jsonl for the MCP gateway's agents)")
         }
@@ -103,7 +103,12 @@ enum AnalyzeCommand {
         let analyst = Analyst(configuration: analystConfig, directory: directory(learner))
         var result = analyst.investigate(breaches: breaches, alerts: alerts, query: store)
         if let url = args.options["rephrase"] {
-            let rephraser = try Rephraser(url: url, model: args.options["rephrase-model"] ?? "local")
+            var rephraser = try Rephraser(url: url, model: args.options["rephrase-model"] ?? "local")
+            if let t = args.options["rephrase-timeout"] {
+                guard let v = Double(t), v > 0, v <= 3600 else { throw VigilError.usage("--rephrase-timeout takes seconds per answer, like 60") }
+                rephraser.timeout = v
+                rephraser.budget = 5 * v
+            }
             let (reworded, notes) = rephraser.rephrase(result.incidents)
             result.incidents = reworded
             if !quiet { notes.forEach { err("rephrase: \($0)") } }

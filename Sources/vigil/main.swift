@@ -16,7 +16,7 @@ usage: vigil <command> [options]
         The same from a live interface (needs root or CAP_NET_RAW).
   analyze INPUT... [--alerts FILE,...] [--agents AUDIT,... [--agent-key PUB]] [--db FILE] [--json FILE] [--markdown FILE]
         [--html FILE] [--ocsf FILE] [--cef FILE] [--baseline DAYS] [--local CIDR,...]
-        [--utc-offset H] [--top N] [--budget B] [--fresh] [--rephrase URL [--rephrase-model M]]
+        [--utc-offset H] [--top N] [--budget B] [--fresh] [--rephrase URL [--rephrase-model M] [--rephrase-timeout S]]
         Learn every device's pattern of life from captures or Zeek logs, report model
         breaches (0-100, with reasons), and chain them with outside alerts (Suricata EVE,
         Zeek notice, CrowdStrike, Defender, SentinelOne, OCSF, Sigma engines) into a few
@@ -24,7 +24,8 @@ usage: vigil <command> [options]
         agent's tool calls are learned the same way (new tools, orders, argument shapes,
         hours, rates) and its findings join as alerts. With --db, the baseline is saved and
         the next run continues from it. --rephrase asks a local OpenAI-compatible model to
-        reword each narrative, kept only if it carries exactly the write-up's facts.
+        reword each narrative, kept only if it carries exactly the write-up's facts; each
+        answer may take --rephrase-timeout seconds (60), all of them five times that.
   simulate --out FILE.pcap [--devices N] [--days D] [--attacks LIST|all] [--seed S]
         Generate an office network's traffic (workdays, servers, printers, IoT, nightly
         backups, weekends, benign novelty) with optional attacks and a labels file:

@@ -536,7 +536,8 @@ struct OfficeServer {
 
 /// `vigil analyze --rephrase URL` against a stand-in for a local OpenAI-compatible model on
 /// loopback: a faithful rewording is kept beside the deterministic write-up, one that adds a
-/// fact is refused, and a broken endpoint changes nothing.
+/// fact, puts one where the write-up does not, or is cut off at its token limit is refused; a
+/// broken endpoint changes nothing, and a silent one is waited for within limits, asleep.
 @Suite(.serialized) struct RephraseTests {
     func standIn(_ mode: String) throws -> (Process, Int) {
         let p = Process()
@@ -551,22 +552,27 @@ struct OfficeServer {
         return (p, try #require(Int(String(decoding: line, as: UTF8.self))))
     }
 
-    func analyze(_ mode: String) throws -> (report: [String: Any], markdown: String, err: String) {
+    /// Runs `vigil analyze` on the office capture (with `--rephrase` to a stand-in in `mode`,
+    /// unless nil) under bash's `time`; `cpu` is the seconds it spent on a CPU, user and system.
+    func analyze(_ mode: String?, _ extra: [String] = []) throws -> (report: [String: Any], markdown: String, err: String, cpu: Double) {
         try requireTools()
         let captures = try Captures.made.get()
-        let (server, port) = try standIn(mode)
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }   // SIGTERM may be blocked in test threads, and is inherited
-        let dir = try tempDir(mode)
-        let r = try run(vigilBinary, ["analyze", captures.office, "--baseline", "1", "--json", dir.appendingPathComponent("r.json").path,
-                                      "--markdown", dir.appendingPathComponent("r.md").path,
-                                      "--rephrase", "http://127.0.0.1:\(port)/v1", "--rephrase-model", "standin-7b"])
+        let standIn = try mode.map { try self.standIn($0) }
+        defer { if let (server, _) = standIn { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }   // SIGTERM may be blocked in test threads, and is inherited
+        let dir = try tempDir(mode ?? "none")
+        var args = ["analyze", captures.office, "--baseline", "1", "--json", dir.appendingPathComponent("r.json").path,
+                    "--markdown", dir.appendingPathComponent("r.md").path] + extra
+        if let (_, port) = standIn { args += ["--rephrase", "http://127.0.0.1:\(port)/v1", "--rephrase-model", "standin-7b"] }
+        let r = try run("/bin/bash", ["-c", "TIMEFORMAT='cpu %U %S'; time \"$0\" \"$@\"", vigilBinary] + args)
         try #require(r.status == 0, "\(r.err)")
+        let times = r.err.split(separator: "\n").last { $0.hasPrefix("cpu ") }?.split(separator: " ").dropFirst().compactMap { Double($0) } ?? []
+        try #require(times.count == 2, "bash's time printed nothing: \(r.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("r.json"))) as? [String: Any])
-        return (report, try String(contentsOf: dir.appendingPathComponent("r.md"), encoding: .utf8), r.err)
+        return (report, try String(contentsOf: dir.appendingPathComponent("r.md"), encoding: .utf8), r.err, times[0] + times[1])
     }
 
     @Test func aFaithfulRewordingIsKeptBesideTheWriteUp() throws {
-        let (report, markdown, err) = try analyze("faithful")
+        let (report, markdown, err, _) = try analyze("faithful")
         let incidents = try #require(report["incidents"] as? [[String: Any]])
         try #require(!incidents.isEmpty)
         for i in incidents {
@@ -581,16 +587,45 @@ struct OfficeServer {
     }
 
     @Test func aRewordingThatAddsAFactIsRefused() throws {
-        let (report, markdown, err) = try analyze("hallucinate")
+        let (report, markdown, err, _) = try analyze("hallucinate")
         let incidents = try #require(report["incidents"] as? [[String: Any]])
         #expect(incidents.allSatisfy { $0["rephrasing"] == nil })
         #expect(err.contains("kept the deterministic write-up: the rewording it adds 203.0.113.99"), "\(err)")
         #expect(!markdown.contains("203.0.113.99"))
     }
 
+    @Test func aRewordingThatPutsAFactInTheWrongPlaceIsRefused() throws {
+        let (report, _, err, _) = try analyze("misplace")
+        let incidents = try #require(report["incidents"] as? [[String: Any]])
+        #expect(incidents.allSatisfy { $0["rephrasing"] == nil })
+        #expect(err.contains("the rewording it puts "), "\(err)")
+        #expect(err.contains(" in paragraph "), "\(err)")
+    }
+
+    @Test func aRewordingCutOffAtItsTokenLimitIsRefused() throws {
+        // The stand-in refuses a request without max_tokens, so this also shows the limit is sent.
+        let (report, _, err, _) = try analyze("runaway")
+        #expect((report["incidents"] as? [[String: Any]] ?? []).allSatisfy { $0["rephrasing"] == nil })
+        #expect(err.contains("the model was still writing at its limit of "), "\(err)")
+    }
+
     @Test func aBrokenEndpointChangesNothing() throws {
-        let (report, _, err) = try analyze("broken")
+        let (report, _, err, _) = try analyze("broken")
         #expect((report["incidents"] as? [[String: Any]] ?? []).allSatisfy { $0["rephrasing"] == nil })
         #expect(err.contains("answered HTTP 500"))
+    }
+
+    /// A model that takes longer than --rephrase-timeout is given up on, the next is asked, and
+    /// after two in a row the rest are not asked. Waiting costs no CPU (Foundation's URLSession,
+    /// used before, kept a core busy while it waited: 25 s of CPU for two 15 s waits).
+    @Test func aSilentEndpointIsWaitedForWithinLimitsAndAsleep() throws {
+        let plain = try analyze(nil)
+        let (report, _, err, cpu) = try analyze("slow", ["--rephrase-timeout", "4"])
+        let ids = (report["incidents"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        try #require(ids.count >= 2)
+        for id in ids.prefix(2) { #expect(err.contains("\(id): kept the deterministic write-up: the endpoint did not answer: no answer within 4 s"), "\(err)") }
+        for id in ids.dropFirst(2).prefix(23) { #expect(err.contains("\(id): kept the deterministic write-up: not asked (the endpoint did not answer the last two)"), "\(err)") }
+        // 8 s spent waiting; the analysis itself costs what it costs without --rephrase.
+        #expect(cpu < plain.cpu + 2.5, "\(cpu) s of CPU with a silent endpoint, \(plain.cpu) s without")
     }
 }
