@@ -5,7 +5,7 @@
 SWIFT ?= swift
 OUT ?= out
 
-.PHONY: demo console test build release bench bench-learn bench-mcp bench-serve eval eval-mcp fuzz clean
+.PHONY: demo console test build release bench bench-learn bench-mcp bench-serve eval eval-mcp eval-rephrase fuzz clean
 
 build:
 	./scripts/setup build
@@ -64,6 +64,9 @@ eval:
 
 eval-mcp:
 	./eval/mcp_content.sh
+
+eval-rephrase:
+	./eval/rephrase.sh
 
 fuzz:
 	./fuzz/run.sh 300

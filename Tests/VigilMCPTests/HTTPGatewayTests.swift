@@ -209,6 +209,30 @@ func post(_ url: String, token: String?, headers: [String: String] = [:], body: 
         let env = steps[4]["text"]?.string ?? ""
         #expect(env.contains("PATH=") && !env.contains(g.token))
     }
+
+    /// A session with an HTTP upstream keeps the server's own event stream open; while nothing
+    /// moves, the gateway sleeps. (On Foundation's URLSession it spent 8.2 s of CPU in 10 s idle.)
+    @Test func anIdleSessionWithAnHTTPUpstreamCostsNoCPU() throws {
+        try requireTools()
+        let httpDriver = packageRoot.appendingPathComponent("Tests/VigilMCPTests/Drivers/http_server.py").path
+        let wrong = try LoopbackServer(wrongVenv + "/python", { [httpDriver, "wrong", String($0)] })
+        let g = try GatewaySetup()
+        try g.write(servers: #""hwrong": {"url": "http://127.0.0.1:\#(wrong.port)/mcp", "labels": ["untrusted"]}"#, allow: #"{"server": "hwrong"}"#)
+        // The client spawns the gateway under bash's `time`, which writes its CPU seconds to a file.
+        let cpuFile = g.dir.appendingPathComponent("cpu.txt").path
+        let wrapper = g.dir.appendingPathComponent("timed-vigil.sh")
+        try """
+            #!/bin/bash
+            TIMEFORMAT='%U %S'
+            { time "\(vigilBinary)" "$@" 2>&3 ; } 3>&2 2>"\(cpuFile)"
+            """.write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        let steps = try g.driveSession("legacy", [["op": "list"], ["op": "sleep", "s": 6]], binary: wrapper.path).steps
+        #expect((steps[1]["tools"]?.array ?? []).contains("greet"))
+        let cpu = (try String(contentsOfFile: cpuFile, encoding: .utf8)).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        try #require(cpu.count == 2, "bash's time printed nothing")
+        #expect(cpu[0] + cpu[1] < 1.5, "the gateway spent \(cpu[0] + cpu[1]) s of CPU over a 6 s idle session")
+    }
 }
 
 @Suite struct RelistTests {

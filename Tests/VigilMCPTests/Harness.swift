@@ -59,8 +59,10 @@ struct GatewaySetup {
     }
 
     /// As `drive`, with the tool-list notifications an older client heard.
-    func driveSession(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil, ca: String? = nil) throws -> (steps: [JSONValue], notified: [JSONValue]) {
-        let r = try run(venv + "/python", [driver, vigilBinary, target ?? config.path, mode, stepsIn.canonical],
+    /// `binary` is what the client spawns as the gateway (a wrapper around it, say).
+    func driveSession(_ mode: String, _ stepsIn: JSONValue, token: String? = nil, target: String? = nil, ca: String? = nil,
+                      binary: String = vigilBinary) throws -> (steps: [JSONValue], notified: [JSONValue]) {
+        let r = try run(venv + "/python", [driver, binary, target ?? config.path, mode, stepsIn.canonical],
                         env: ["VIGIL_AGENT_TOKEN": token ?? self.token, "VIGIL_TEST_CA": ca ?? ""])
         let v = try JSONValue.parse(r.out)
         if let failed = v["failed"]?.string { throw GatewayTestFailure(reason: failed + "\n" + r.err) }
