@@ -60,14 +60,15 @@ enum AnalyzeCommand {
             alertReader.read(path)
         }
         var alerts = alertReader.alerts
-        // The MCP gateway's audit logs: agents' tool calls for the agent learner, its findings as alerts.
-        let agentBreaches = try readAgents(args, quiet: quiet, alerts: &alerts)
         // The analyst's follow-up questions need the observations stored; without --db they
         // go to a scratch store that is removed at the end.
         let persist = args.options["db"] != nil
         let storePath = args.options["db"] ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-analyze-\(getpid()).sqlite").path
         defer { if !persist { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: storePath + suffix) } } }
         let store = try SQLiteStore(path: storePath)
+        // The MCP gateway's audit logs: agents' tool calls for the agent learner, its findings as alerts.
+        let (agentBreaches, agentLearner) = try readAgents(args, quiet: quiet, alerts: &alerts,
+                                                           saved: persist && !args.flags.contains("fresh") ? store : nil)
 
         try store.beginBulkLoad()
         let learner = Learner(configuration: c)
@@ -152,6 +153,7 @@ enum AnalyzeCommand {
             try store.saveAlerts(alerts, run: run)
             try store.saveIncidents(result.incidents, run: run)
             try store.saveState("learner", try learner.snapshot(), at: learner.context.now)
+            if let agentLearner, let t = agentLearner.learnedUpTo { try store.saveState("agents", try agentLearner.snapshot(), at: t) }
             if args.options["html"] == nil { try store.saveDevices(learner.deviceSummaries()) }
         }
         printIncidents(result.incidents)
@@ -185,10 +187,12 @@ enum AnalyzeCommand {
     }
 
     /// Reads `--agents` audit logs (checked against `--agent-key` when given: a broken chain is an
-    /// error naming its first bad line), learns each agent's tool calls, and returns the breaches.
-    static func readAgents(_ args: Arguments, quiet: Bool, alerts: inout [Alert]) throws -> [Breach] {
+    /// error naming its first bad line), learns each agent's tool calls, and returns the breaches
+    /// and the learner. With `saved`, it continues from the agents' baseline kept there, and
+    /// calls no later than what that baseline has learned are not learned again.
+    static func readAgents(_ args: Arguments, quiet: Bool, alerts: inout [Alert], saved: SQLiteStore?) throws -> ([Breach], AgentLearner?) {
         let files = (args.options["agents"] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty }
-        guard !files.isEmpty else { return [] }
+        guard !files.isEmpty else { return ([], nil) }
         let key = try args.options["agent-key"].map(KeyFile.readPublic)
         var records = AuditRecords()
         for f in files {
@@ -205,11 +209,22 @@ enum AnalyzeCommand {
         for p in records.problems.prefix(5) { err("vigil: --agents: line \(p.line): \(p.reason)") }
         if records.problems.count > 5 { err("vigil: … \(records.problems.count - 5) more lines that are not audit entries") }
         let learner = AgentLearner()
-        for call in records.calls.sorted(by: { $0.time < $1.time }) { learner.observe(call) }
+        if let saved, let state = try saved.loadState("agents") {
+            try learner.restore(state)
+            if !quiet, let t = learner.learnedUpTo { err("agents: continuing from the baseline saved in \(saved.path) (learned up to \(t.iso8601)); --fresh starts over") }
+        }
+        let since = learner.learnedUpTo
+        var skipped = 0
+        for call in records.calls.sorted(by: { $0.time < $1.time }) {
+            if let since, call.time <= since { skipped += 1; continue }
+            learner.observe(call)
+        }
         alerts += records.alerts
         let breaches = learner.drainBreaches()
-        if !quiet { err("agents: \(records.calls.count) tool calls from \(learner.agentCount) agent(s), \(breaches.count) breaches, \(records.alerts.count) gateway findings") }
-        return breaches
+        if !quiet {
+            err("agents: \(records.calls.count - skipped) tool calls from \(learner.agentCount) agent(s)\(skipped > 0 ? " (\(skipped) already learned, skipped)" : ""), \(breaches.count) breaches, \(records.alerts.count) gateway findings")
+        }
+        return (breaches, learner)
     }
 
     /// The latest version of each breach, highest score first (the analyst's and the table's order).

@@ -49,6 +49,38 @@ import VigilSim
         #expect(begins >= start - .seconds(60) && begins <= start + .seconds(3600))
     }
 
+    /// With --db the agents' baseline is saved: a later run on only the newer part of the log
+    /// still knows the agent (the same part alone, with no baseline, raises nothing), and the
+    /// whole log read again is not learned twice.
+    @Test func anAgentsBaselineCarriesOverBetweenRuns() throws {
+        try requireTools()
+        let dir = try tempDir()
+        let (log, _, start, _) = try writeLog(dir)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        let cut = start - .seconds(86_400)
+        let split = try #require(lines.firstIndex { (try? JSONValue.parse($0))?["time"]?.number.map { $0 >= cut.seconds } ?? false })
+        let before = dir.appendingPathComponent("before.jsonl").path, after = dir.appendingPathComponent("after.jsonl").path
+        try (lines[..<split].joined(separator: "\n") + "\n").write(toFile: before, atomically: true, encoding: .utf8)
+        try (lines[split...].joined(separator: "\n") + "\n").write(toFile: after, atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("vigil.sqlite").path
+
+        /// The models of the agent learner's breaches of 50+ in a run's report.
+        func learned(_ args: String...) throws -> Set<String> {
+            let report = dir.appendingPathComponent("r.json").path
+            let r = try run(vigilBinary, ["analyze", "--json", report] + args)
+            try #require(r.status == 0 || r.status == 3, "\(r.err)")
+            let breaches = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: report)))["breaches"]?.array ?? []
+            return Set(breaches.filter { ($0["score"]?.number ?? 0) >= 50 }.compactMap { $0["model"]?.string }.filter { $0.hasPrefix("agent-") })
+        }
+        #expect(try learned("--agents", before, "--db", db).isEmpty)
+        let carried = try learned("--agents", after, "--db", db)
+        #expect(carried.isSuperset(of: ["agent-new-tool", "agent-argument-shape"]), "\(carried)")
+        #expect(try learned("--agents", after).isEmpty, "with no baseline the agent is still being learned")
+        let again = try run(vigilBinary, ["analyze", "--agents", log, "--db", db])
+        #expect(again.err.contains("agents: 0 tool calls from 1 agent(s) ("), "\(again.err)")
+        #expect(again.err.contains(" already learned, skipped), 0 breaches"), "\(again.err)")
+    }
+
     @Test func aTamperedAuditLogIsRefusedByLine() throws {
         try requireTools()
         let dir = try tempDir()

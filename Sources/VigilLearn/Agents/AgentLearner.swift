@@ -65,6 +65,7 @@ public final class AgentLearner {
         breaches += context.breaches
         agent.previousTool = call.tool
         agent.last = call.time
+        if learnedUpTo.map({ call.time > $0 }) ?? true { learnedUpTo = call.time }
         if toolUsers[call.tool, default: []].count < 1000 { toolUsers[call.tool, default: []].insert(call.agent) }
     }
 
@@ -74,6 +75,62 @@ public final class AgentLearner {
     }
 
     public var agentCount: Int { agents.count }
+
+    /// The time of the latest call learned (nil before any): a run that continues from a saved
+    /// baseline skips what is not later, so an audit log read again is not learned twice.
+    public private(set) var learnedUpTo: Timestamp?
+
+    /// Everything learned, as JSON, for the store (`restore` reads it back).
+    public func snapshot() throws -> Data {
+        let s = Snapshot(version: Snapshot.currentVersion, learnedUpTo: learnedUpTo,
+                         agents: agents.mapValues { a in
+                             Snapshot.AgentState(first: a.first, last: a.last, previousTool: a.previousTool,
+                                                 seen: a.seen.mapValues { Snapshot.Question(asked: $0.asked, answers: $0.answers.sorted()) },
+                                                 hourCount: a.hourCount, hourIndex: a.hourIndex, hourlyMean: a.hourlyMean,
+                                                 hoursObserved: a.hoursObserved, reportedHour: a.reportedHour)
+                         },
+                         toolUsers: toolUsers.mapValues { $0.sorted() })
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return try e.encode(s)
+    }
+
+    /// Continues from a `snapshot`; a snapshot of another version is refused, not half read.
+    public func restore(_ data: Data) throws {
+        let s = try JSONDecoder().decode(Snapshot.self, from: data)
+        guard s.version == Snapshot.currentVersion else {
+            throw VigilError.badInput("the saved agent baseline is version \(s.version); this build reads \(Snapshot.currentVersion)")
+        }
+        agents = s.agents.mapValues { st in
+            let a = Agent(first: st.first)
+            a.last = st.last; a.previousTool = st.previousTool
+            a.seen = st.seen.mapValues { Novelty(asked: $0.asked, answers: Set($0.answers)) }
+            a.hourCount = st.hourCount; a.hourIndex = st.hourIndex; a.hourlyMean = st.hourlyMean
+            a.hoursObserved = st.hoursObserved; a.reportedHour = st.reportedHour
+            return a
+        }
+        toolUsers = s.toolUsers.mapValues(Set.init)
+        learnedUpTo = s.learnedUpTo
+    }
+
+    struct Snapshot: Codable {
+        static let currentVersion = 1
+        var version: Int
+        var learnedUpTo: Timestamp?
+        var agents: [String: AgentState]
+        var toolUsers: [String: [String]]
+        struct AgentState: Codable {
+            var first, last: Timestamp
+            var previousTool: String?
+            var seen: [String: Question]
+            var hourCount: Int
+            var hourIndex: Int64
+            var hourlyMean: Double
+            var hoursObserved: Int
+            var reportedHour: Int64
+        }
+        struct Question: Codable { var asked: Int; var answers: [String] }
+    }
 }
 
 /// What a model sees of one call, and where it leaves its breaches.
