@@ -158,6 +158,9 @@ private final class Transfer {
         // Trimmed as text: "\r\n" is one Character, so it is never equal to "\r" or "\n".
         let line = String(decoding: b, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if line.hasPrefix("HTTP/") { headers = [:]; return }
+        // The blank line ends a head: a final one (not 1xx) is handed over at once, so a stream
+        // that never sends a byte is still known to have been accepted.
+        if line.isEmpty { if vigil_curl_status(handle) >= 200 { sendHead() }; return }
         guard let colon = line.firstIndex(of: ":") else { return }
         headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
