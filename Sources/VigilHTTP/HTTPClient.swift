@@ -112,6 +112,7 @@ private final class Transfer {
             list = next
         }
         defer { curl_slist_free_all(list) }
+        // The transfer outlives `curl_easy_perform`, which is the only time libcurl calls back.
         let me = Unmanaged.passUnretained(self).toOpaque()
         var ok = vigil_curl_set_text(handle, CURLOPT_URL, r.url) == CURLE_OK
         ok = ok && vigil_curl_set_text(handle, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
@@ -124,22 +125,13 @@ private final class Transfer {
                                        : r.body.withUnsafeBytes { vigil_curl_set_body(handle, $0.baseAddress, $0.count) }) == CURLE_OK
         }
         if r.method != "GET" && r.method != "POST" { ok = ok && vigil_curl_set_text(handle, CURLOPT_CUSTOMREQUEST, r.method) == CURLE_OK }
-        ok = ok && vigil_curl_set_data_fn(handle, CURLOPT_HEADERFUNCTION, { data, size, count, ctx in
-            let t = Unmanaged<Transfer>.fromOpaque(ctx!).takeUnretainedValue()
-            t.header(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }) == CURLE_OK
+        ok = ok && vigil_curl_set_data_fn(handle, CURLOPT_HEADERFUNCTION, transferHeader) == CURLE_OK
         ok = ok && vigil_curl_set_pointer(handle, CURLOPT_HEADERDATA, me) == CURLE_OK
-        ok = ok && vigil_curl_set_data_fn(handle, CURLOPT_WRITEFUNCTION, { data, size, count, ctx in
-            let t = Unmanaged<Transfer>.fromOpaque(ctx!).takeUnretainedValue()
-            return t.data(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
-        }) == CURLE_OK
+        ok = ok && vigil_curl_set_data_fn(handle, CURLOPT_WRITEFUNCTION, transferData) == CURLE_OK
         ok = ok && vigil_curl_set_pointer(handle, CURLOPT_WRITEDATA, me) == CURLE_OK
         if cancel != nil {
             ok = ok && vigil_curl_set_long(handle, CURLOPT_NOPROGRESS, 0) == CURLE_OK
-            ok = ok && vigil_curl_set_progress_fn(handle, { ctx, _, _, _, _ in
-                Unmanaged<Transfer>.fromOpaque(ctx!).takeUnretainedValue().cancel?.isCancelled == true ? 1 : 0
-            }) == CURLE_OK
+            ok = ok && vigil_curl_set_progress_fn(handle, transferProgress) == CURLE_OK
             ok = ok && vigil_curl_set_pointer(handle, CURLOPT_XFERINFODATA, me) == CURLE_OK
         }
         guard ok else { return .failure(HTTPFailure("libcurl refused the request's options")) }
@@ -175,4 +167,22 @@ private final class Transfer {
         stoppedByReader = true
         return false
     }
+}
+
+// libcurl's callbacks; the context is the `Transfer` running `curl_easy_perform`.
+
+private func transferHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let context else { return 0 }
+    Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().header(UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}
+
+private func transferData(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let context else { return 0 }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().data(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+}
+
+private func transferProgress(_ context: UnsafeMutableRawPointer?, _: curl_off_t, _: curl_off_t, _: curl_off_t, _: curl_off_t) -> Int32 {
+    guard let context else { return 1 }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().cancel?.isCancelled == true ? 1 : 0
 }
