@@ -4,18 +4,7 @@ import VigilHTTP
 
 /// The HTTP client (libcurl) against a Python web server on loopback.
 @Suite struct HTTPClientTests {
-    func peer() throws -> (Process, Int) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [drivers.appendingPathComponent("http_peer.py").path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = [UInt8](), byte: UInt8 = 0
-        while read(out.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
-        return (p, try #require(Int(String(decoding: line, as: UTF8.self))))
-    }
+    func peer() throws -> (Process, Int) { try startDriver("http_peer.py") }
 
     @Test func headersArriveWithoutTheirLineEnds() throws {
         let (server, port) = try peer()

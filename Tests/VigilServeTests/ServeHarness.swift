@@ -15,6 +15,21 @@ func tempDir(_ name: String = #function) throws -> URL { try makeTempDir("vigil-
 
 func run(_ exe: String, _ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> Ran { try runProgram(exe, args, env: env, cwd: cwd) }
 
+/// Starts a Python server from `Drivers` that prints its loopback port on its first line; the
+/// caller kills it (SIGKILL: SIGTERM may be blocked in test threads, and is inherited).
+func startDriver(_ script: String, _ args: [String] = []) throws -> (Process, Int) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    p.arguments = [drivers.appendingPathComponent(script).path] + args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    var line = [UInt8](), byte: UInt8 = 0
+    while read(out.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+    return (p, try #require(Int(String(decoding: line, as: UTF8.self))))
+}
+
 /// A token made by `vigil serve token`: the secret to send and the line for the configuration.
 struct Token {
     let name: String, role: String, secret: String, line: String

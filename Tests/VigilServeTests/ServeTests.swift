@@ -539,18 +539,7 @@ struct OfficeServer {
 /// fact, puts one where the write-up does not, or is cut off at its token limit is refused; a
 /// broken endpoint changes nothing, and a silent one is waited for within limits, asleep.
 @Suite(.serialized) struct RephraseTests {
-    func standIn(_ mode: String) throws -> (Process, Int) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [drivers.appendingPathComponent("openai_standin.py").path, mode]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        var line = [UInt8](), byte: UInt8 = 0
-        while read(out.fileHandleForReading.fileDescriptor, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
-        return (p, try #require(Int(String(decoding: line, as: UTF8.self))))
-    }
+    func standIn(_ mode: String) throws -> (Process, Int) { try startDriver("openai_standin.py", [mode]) }
 
     /// Runs `vigil analyze` on the office capture (with `--rephrase` to a stand-in in `mode`,
     /// unless nil) under bash's `time`; `cpu` is the seconds it spent on a CPU, user and system.
