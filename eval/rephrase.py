@@ -54,8 +54,8 @@ finally:
 
 report = json.load(open(out))
 notes = {m.group(1): m.group(2) for m in re.finditer(r"^rephrase: (INC-\w+): (.*)$", p.stderr, re.M)}
-print(f"| incident | paragraphs | outcome |")
-print(f"|---|---|---|")
+print("| incident | paragraphs | outcome |")
+print("|---|---|---|")
 for i in report["incidents"]:
     note = notes.get(i["id"], "not asked")
     kept = i.get("rephrasing") is not None

@@ -68,10 +68,11 @@ public enum HTTPClient {
     }
 
     /// Sends `r` and hands the answer over as it arrives: `onHead` once the headers are in, then
-    /// `onData` with each piece of the body (return false to stop reading). Returns the head when
+    /// `onData` with each piece of the body, valid only during the call (return false to stop
+    /// reading). Returns the head when
     /// the answer ended normally (or `onData` stopped it), else why it failed.
     public static func stream(_ r: OutgoingRequest, cancel: HTTPCancel? = nil,
-                              onHead: (HTTPHead) -> Void, onData: ([UInt8]) -> Bool) -> Result<HTTPHead, HTTPFailure> {
+                              onHead: (HTTPHead) -> Void, onData: (UnsafeRawBufferPointer) -> Bool) -> Result<HTTPHead, HTTPFailure> {
         guard r.url.hasPrefix("http://") || r.url.hasPrefix("https://") else { return .failure(HTTPFailure("not an http(s) URL: \(r.url)")) }
         Self.setUp
         guard let h = curl_easy_init() else { return .failure(HTTPFailure("libcurl could not start a transfer")) }
@@ -92,12 +93,12 @@ private final class Transfer {
     let handle: UnsafeMutableRawPointer
     let cancel: HTTPCancel?
     let onHead: (HTTPHead) -> Void
-    let onData: ([UInt8]) -> Bool
+    let onData: (UnsafeRawBufferPointer) -> Bool
     var headers: [String: String] = [:]
     var headSent = false
     var stoppedByReader = false
 
-    init(handle: UnsafeMutableRawPointer, cancel: HTTPCancel?, onHead: @escaping (HTTPHead) -> Void, onData: @escaping ([UInt8]) -> Bool) {
+    init(handle: UnsafeMutableRawPointer, cancel: HTTPCancel?, onHead: @escaping (HTTPHead) -> Void, onData: @escaping (UnsafeRawBufferPointer) -> Bool) {
         self.handle = handle; self.cancel = cancel; self.onHead = onHead; self.onData = onData
     }
 
@@ -163,7 +164,7 @@ private final class Transfer {
 
     func data(_ b: UnsafeRawBufferPointer) -> Bool {
         sendHead()
-        if onData(Array(b)) { return true }
+        if onData(b) { return true }
         stoppedByReader = true
         return false
     }

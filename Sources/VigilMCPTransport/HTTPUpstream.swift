@@ -123,10 +123,10 @@ final class HTTPUpstream: UpstreamConnection, @unchecked Sendable {
     private func stream(_ r: OutgoingRequest, ended: @escaping @Sendable (String, Bool) -> Void) {
         let token = UUID(), cancel = HTTPCancel()
         lock.lock(); streams[token] = cancel; lock.unlock()
-        var streaming = r
-        streaming.timeout = 0
-        let open = streaming, limit = maxBody
-        let t = Thread { [weak self] in
+        var open = r
+        open.timeout = 0
+        let limit = maxBody
+        let t = Thread { [open, weak self] in
             let reader = StreamReader(maxLine: limit)
             let result = HTTPClient.stream(open, cancel: cancel, onHead: { reader.head = $0 }, onData: { chunk in
                 reader.feed(chunk).forEach { self?.deliver($0) }
@@ -244,7 +244,7 @@ private final class StreamReader: @unchecked Sendable {
 
     private var isStream: Bool { (head?["Content-Type"] ?? "").hasPrefix("text/event-stream") }
 
-    func feed(_ chunk: [UInt8]) -> [String] {
+    func feed(_ chunk: UnsafeRawBufferPointer) -> [String] {
         if isStream { return decoder.feed(chunk) }
         if plain.count + chunk.count <= decoder.maxLine { plain += chunk }
         return []

@@ -1,7 +1,6 @@
 """A web server on loopback for the HTTP client's tests. Prints its port on the first line.
 GET /big answers 100,000 bytes; GET /hold sends its headers and then nothing until the client
 goes; GET /header answers 204 with an `Mcp-Session-Id` header."""
-import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
